@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { table } from '../output';
+import type { CommandKit } from '../program';
+
+export function registerSites(program: Command, kit: CommandKit): void {
+  const sites = program.command('sites').description('sites: the places devices are grouped by');
+  sites
+    .command('add')
+    .argument('<name>', 'site name')
+    .option('--notes <text>', 'free-form notes')
+    .description('create a site')
+    .action(
+      kit.run(async (s, o, name) => {
+        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined });
+        kit.print(o, site, () => `Added site ${site.name}.\n`);
+      }),
+    );
+  sites
+    .command('list')
+    .alias('ls')
+    .description('list sites with their device counts')
+    .action(
+      kit.run(async (s, o) => {
+        const list = await s.call('sites.list', {});
+        kit.print(o, list, () =>
+          list.length ? table(['NAME', 'DEVICES', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.notes])) : 'No sites yet. Add one with `bootfleet sites add NAME`.\n',
+        );
+      }),
+    );
+  sites
+    .command('rename')
+    .argument('<site>', 'current name')
+    .argument('<new-name>', 'new name')
+    .description('rename a site')
+    .action(
+      kit.run(async (s, o, site, name) => {
+        const r = await s.call('sites.rename', { site: site!, name: name! });
+        kit.print(o, r, () => `Renamed site ${site} to ${r.name}.\n`);
+      }),
+    );
+  sites
+    .command('rm')
+    .alias('remove')
+    .argument('<site>', 'site name')
+    .description('delete a site (refused while devices are assigned to it)')
+    .action(
+      kit.run(async (s, o, site) => {
+        const r = await s.call('sites.remove', { site: site! });
+        kit.print(o, r, () => `Deleted site ${r.name}.\n`);
+      }),
+    );
+}

@@ -1,0 +1,36 @@
+import type { MethodInput, MethodName, MethodOutput } from '../../shared/contract';
+import { AppError } from '../../shared/errors';
+import { openCore, type BootfleetCore } from '../core/app';
+import { resolveDataDir } from '../core/paths';
+
+export interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Opens the inventory for one CLI command and serves its calls through the contract. */
+export class CliSession {
+  private core?: BootfleetCore;
+  constructor(private readonly opts: GlobalOptions) {}
+
+  get dataDir(): string {
+    return resolveDataDir(this.opts.dataDir);
+  }
+
+  open(): BootfleetCore {
+    this.core ??= openCore({ dataDir: this.dataDir, via: 'cli' });
+    return this.core;
+  }
+
+  /** One contract call; a failure is thrown as AppError for the command runner to print. */
+  async call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
+    const result = await this.open().call(method, input);
+    if (!result.ok) throw AppError.from(result.error);
+    return result.value as MethodOutput<M>;
+  }
+
+  close(): void {
+    this.core?.close();
+    this.core = undefined;
+  }
+}

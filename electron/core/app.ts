@@ -1,0 +1,121 @@
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Result, Via } from '../../shared/contract';
+import { ActivityRepo, type Actor } from './activity/activity-repo';
+import { systemClock, type Clock } from './clock';
+import { openDatabase, type Db } from './db/open';
+import { EventBus } from './events';
+import { buildHandlers } from './handlers';
+import { InventoryService } from './inventory/inventory-service';
+import { DATABASE_FILE, SECRET_KEY_FILE } from './paths';
+import { createRouter, type CallContext } from './rpc/router';
+import { keyFileCipher, type SecretCipher } from './secrets/cipher';
+import { SecretsRepo } from './secrets/secrets-repo';
+import { VERSION } from './version';
+
+export interface AppOptions {
+  dataDir: string;
+  via: Via;
+  /** Secret encryption; defaults to a 0600 key file in the data directory. */
+  cipher?: SecretCipher;
+  clock?: Clock;
+  /** Where unexpected errors are written (default: stderr). */
+  log?: (msg: string) => void;
+}
+
+/** Everything a host needs: the services, the contract dispatcher, the event bus. */
+export interface BootfleetCore {
+  dataDir: string;
+  databasePath: string;
+  db: Db;
+  bus: EventBus;
+  inventory: InventoryService;
+  activity: ActivityRepo;
+  secrets: SecretsRepo;
+  /** Serve one contract call as the given actor. */
+  call(method: string, input: unknown, ctx?: CallContext): Promise<Result<unknown>>;
+  /** The default actor for this process: the OS user, through this host. */
+  actor: Actor;
+  /** Emit inventory events when another process (a CLI run, say) changes the database. */
+  watchExternalChanges(intervalMs?: number): () => void;
+  close(): void;
+}
+
+/** The composition root: opens the inventory in `dataDir` and wires the services. */
+export function openCore(opts: AppOptions): BootfleetCore {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const databasePath = join(opts.dataDir, DATABASE_FILE);
+  const { db, schemaVersion } = openDatabase(databasePath);
+  const cipher = opts.cipher ?? keyFileCipher(join(opts.dataDir, SECRET_KEY_FILE));
+  const bus = new EventBus();
+  const activity = new ActivityRepo(db, clock);
+  const secrets = new SecretsRepo(db, cipher, clock);
+  const inventory = new InventoryService(db, activity, secrets, bus, clock);
+  const handlers = buildHandlers({
+    inventory,
+    activity,
+    via: opts.via,
+    info: () => ({
+      product: 'Bootfleet',
+      version: VERSION,
+      dataDir: opts.dataDir,
+      databasePath,
+      schemaVersion,
+      secretStore: cipher.scheme,
+    }),
+  });
+  const dispatch = createRouter(handlers, {
+    dbPath: databasePath,
+    onUnexpected: (err, method) => log(`bootfleet: unexpected error in ${method}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  });
+  const actor: Actor = { user: currentUser(), via: opts.via };
+  const timers = new Set<NodeJS.Timeout>();
+  return {
+    dataDir: opts.dataDir,
+    databasePath,
+    db,
+    bus,
+    inventory,
+    activity,
+    secrets,
+    actor,
+    call: (method, input, ctx = { actor }) => dispatch(method, input, ctx),
+    watchExternalChanges(intervalMs = 1000) {
+      // data_version changes only when another connection commits, so our own writes
+      // (already announced) do not trigger a second refresh.
+      let last = db.pragma('data_version', { simple: true });
+      const t = setInterval(() => {
+        try {
+          const v = db.pragma('data_version', { simple: true });
+          if (v !== last) {
+            last = v;
+            bus.emit('inventory.changed', { entity: 'all' });
+            bus.emit('activity.appended', { lastId: activity.lastId() });
+          }
+        } catch {
+          /* a locked moment; try again next tick */
+        }
+      }, intervalMs);
+      t.unref();
+      timers.add(t);
+      return () => {
+        clearInterval(t);
+        timers.delete(t);
+      };
+    },
+    close() {
+      for (const t of timers) clearInterval(t);
+      timers.clear();
+      if (db.open) db.close();
+    },
+  };
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}

@@ -1,0 +1,65 @@
+import type { Site } from '../../../shared/contract';
+import type { Db } from '../db/open';
+
+export interface SiteRow {
+  id: string;
+  name: string;
+  notes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** SQL for sites. */
+export class SitesRepo {
+  constructor(private readonly db: Db) {}
+
+  list(): Site[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.*, (SELECT count(*) FROM devices d WHERE d.site_id = s.id) AS device_count
+         FROM sites s ORDER BY s.name`,
+      )
+      .all() as (SiteRow & { device_count: number })[];
+    return rows.map(toSite);
+  }
+
+  /** By id, or by name without regard to case. */
+  find(ref: string): SiteRow | undefined {
+    return this.db.prepare('SELECT * FROM sites WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1').get(ref, ref, ref) as SiteRow | undefined;
+  }
+
+  byName(name: string): SiteRow | undefined {
+    return this.db.prepare('SELECT * FROM sites WHERE name = ?').get(name) as SiteRow | undefined;
+  }
+
+  get(id: string): Site {
+    const row = this.db
+      .prepare('SELECT s.*, (SELECT count(*) FROM devices d WHERE d.site_id = s.id) AS device_count FROM sites s WHERE s.id = ?')
+      .get(id) as SiteRow & { device_count: number };
+    return toSite(row);
+  }
+
+  insert(row: SiteRow): void {
+    this.db.prepare('INSERT INTO sites (id, name, notes, created_at, updated_at) VALUES (@id, @name, @notes, @created_at, @updated_at)').run(row);
+  }
+
+  rename(id: string, name: string, at: string): void {
+    this.db.prepare('UPDATE sites SET name = ?, updated_at = ? WHERE id = ?').run(name, at, id);
+  }
+
+  deviceCount(id: string): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM devices WHERE site_id = ?').get(id) as { n: number }).n;
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM sites WHERE id = ?').run(id);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM sites').get() as { n: number }).n;
+  }
+}
+
+function toSite(r: SiteRow & { device_count: number }): Site {
+  return { id: r.id, name: r.name, notes: r.notes, deviceCount: r.device_count, createdAt: r.created_at, updatedAt: r.updated_at };
+}

@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import type { AppErrorShape } from '../errors';
+import { activityMethods } from './activity';
+import { appMethods } from './app';
+import { deviceMethods } from './devices';
+import { siteMethods } from './sites';
+
+export * from './activity';
+export * from './app';
+export * from './devices';
+export * from './events';
+export * from './fields';
+export * from './sites';
+export * from './wire';
+export * from '../errors';
+
+/** The whole contract: every method `domain.verb` any host serves. */
+export const methods = {
+  ...appMethods,
+  ...siteMethods,
+  ...deviceMethods,
+  ...activityMethods,
+};
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+/** What a caller sends (defaults may be left out). */
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+/** What a handler receives, after validation and defaults. */
+export type MethodArgs<M extends MethodName> = z.output<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** Every call's answer is data, never a thrown error across a boundary. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppErrorShape };
+
+/** The one interface the renderer (and any other client) uses, whatever carries it. */
+export interface BootfleetClient {
+  invoke<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
+  on<E extends import('./events').EventName>(
+    event: E,
+    listener: (payload: import('./events').EventPayload<E>) => void,
+  ): () => void;
+}
+
+/** The two fixed IPC channels the Electron preload uses. */
+export const IPC_INVOKE = 'bootfleet:invoke';
+export const IPC_EVENT = 'bootfleet:event';
+
+/** What the preload exposes as `window.bootfleet`. */
+export interface BridgeApi {
+  invoke(method: string, input: unknown): Promise<Result<unknown>>;
+  on(listener: (event: string, payload: unknown) => void): () => void;
+}

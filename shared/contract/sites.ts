@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { method } from './define';
+import { nameSchema, notesSchema } from './fields';
+
+export const siteSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  notes: z.string(),
+  deviceCount: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Site = z.infer<typeof siteSchema>;
+
+/** A site named by its id or its name (case-insensitive). */
+export const siteRefSchema = z.string().trim().min(1, 'is required');
+
+export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional() });
+export type SiteAdd = z.input<typeof siteAddSchema>;
+
+export const siteMethods = {
+  'sites.list': method({
+    input: z.object({}).default({}),
+    output: z.array(siteSchema),
+    summary: 'List sites with their device counts, by name.',
+  }),
+  'sites.add': method({ input: siteAddSchema, output: siteSchema, summary: 'Create a site.' }),
+  'sites.rename': method({
+    input: z.object({ site: siteRefSchema, name: nameSchema }),
+    output: siteSchema,
+    summary: 'Rename a site; its devices follow.',
+  }),
+  'sites.remove': method({
+    input: z.object({ site: siteRefSchema }),
+    output: z.object({ id: z.string(), name: z.string() }),
+    summary: 'Delete a site. Refused with SITE_IN_USE while devices are assigned to it.',
+  }),
+};

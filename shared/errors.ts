@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * Every error that crosses a host boundary (IPC, WebSocket, CLI) has this shape.
+ * `code` is stable and machine-readable; `message` is a sentence a user can act on;
+ * `details` carries structured context (for example per-field validation issues).
+ */
+export const appErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export type AppErrorShape = z.infer<typeof appErrorSchema>;
+
+/** Codes used across the app. Later issues add theirs here so the UI has one map of them. */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
+  AMBIGUOUS: 'AMBIGUOUS',
+  NAME_TAKEN: 'NAME_TAKEN',
+  SITE_IN_USE: 'SITE_IN_USE',
+  CSV_INVALID: 'CSV_INVALID',
+  DB_LOCKED: 'DB_LOCKED',
+  DB_CORRUPT: 'DB_CORRUPT',
+  DB_UNREADABLE: 'DB_UNREADABLE',
+  DB_SCHEMA_TOO_NEW: 'DB_SCHEMA_TOO_NEW',
+  DB_CONSTRAINT: 'DB_CONSTRAINT',
+  SECRET_UNAVAILABLE: 'SECRET_UNAVAILABLE',
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  DISCONNECTED: 'DISCONNECTED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** One field-level problem, as reported in `details.issues` of VALIDATION_FAILED. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The error class thrown by core code and re-thrown by clients; serializes to AppErrorShape. */
+export class AppError extends Error {
+  readonly code: string;
+  readonly details?: unknown;
+  constructor(code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+  toJSON(): AppErrorShape {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+  static from(shape: AppErrorShape): AppError {
+    return new AppError(shape.code, shape.message, shape.details);
+  }
+}
+
+/** Turns zod issues into field issues with dotted paths ("tags.2"). */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+/** A VALIDATION_FAILED error whose message names the first bad field. */
+export function validationError(error: z.ZodError, what = 'input'): AppError {
+  const issues = fieldIssues(error);
+  const first = issues[0];
+  const where = first && first.path ? `${first.path}: ` : '';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  return new AppError(ErrorCode.VALIDATION_FAILED, `Invalid ${what}: ${where}${first?.message ?? 'unknown problem'}${more}`, {
+    issues,
+  });
+}
