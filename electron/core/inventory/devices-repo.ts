@@ -2,6 +2,7 @@ import type { Device, DeviceFilter, DeviceSort } from '../../../shared/contract'
 import type { AuthMethod } from '../../../shared/contract';
 import { escapeLike } from '../activity/activity-repo';
 import type { Db } from '../db/open';
+import { StatementCache } from '../db/statements';
 
 /** A device row as stored. */
 export interface DeviceRow {
@@ -25,22 +26,25 @@ type JoinedRow = DeviceRow & { site_name: string | null; tag_list: string | null
 
 const TAG_SEP = '\u001f';
 
-const SELECT = `SELECT d.*, s.name AS site_name,
-  (SELECT group_concat(name, char(31)) FROM (SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id
-     WHERE dt.device_id = d.id ORDER BY t.name)) AS tag_list
-  FROM devices d LEFT JOIN sites s ON s.id = d.site_id`;
+const TAGS_OF = `(SELECT group_concat(name, char(31)) FROM (SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id
+     WHERE dt.device_id = d.id ORDER BY t.name)) AS tag_list`;
+const SELECT = `SELECT d.*, s.name AS site_name, ${TAGS_OF} FROM devices d LEFT JOIN sites s ON s.id = d.site_id`;
 
+/** Sort keys, each backed by an index so a page is read in order rather than sorted. */
 const ORDER: Record<DeviceSort, (dir: string) => string> = {
-  name: (dir) => `d.name ${dir}, s.name ${dir}, d.id`,
-  site: (dir) => `s.name ${dir} NULLS LAST, d.name ${dir}, d.id`,
-  host: (dir) => `d.host ${dir}, d.name ${dir}, d.id`,
-  updatedAt: (dir) => `d.updated_at ${dir}, d.id`,
-  createdAt: (dir) => `d.created_at ${dir}, d.id`,
+  name: (dir) => `d.name ${dir}, d.id ${dir}`,
+  site: (dir) => `s.name ${dir} NULLS LAST, d.name ${dir}, d.id ${dir}`,
+  host: (dir) => `d.host ${dir}, d.id ${dir}`,
+  updatedAt: (dir) => `d.updated_at ${dir}, d.id ${dir}`,
+  createdAt: (dir) => `d.created_at ${dir}, d.id ${dir}`,
 };
 
 /** SQL for devices and their tags. All queries are paged and indexed. */
 export class DevicesRepo {
-  constructor(private readonly db: Db) {}
+  private readonly sql: StatementCache;
+  constructor(private readonly db: Db) {
+    this.sql = new StatementCache(db);
+  }
 
   /** The WHERE clause for a filter; `site` is a resolved site id, or null for "no site". */
   private where(filter: DeviceFilter & { siteId?: string | null }): { sql: string; params: unknown[] } {
@@ -75,45 +79,67 @@ export class DevicesRepo {
     limit: number,
   ): { total: number; items: Device[] } {
     const w = this.where(filter);
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM devices d ${w.sql}`).get(...w.params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`${SELECT} ${w.sql} ORDER BY ${ORDER[sort](dir === 'desc' ? 'DESC' : 'ASC')} LIMIT ? OFFSET ?`)
-      .all(...w.params, limit, offset) as JoinedRow[];
-    return { total, items: rows.map(toDevice) };
+    const total = (this.sql.get(`SELECT count(*) AS n FROM devices d ${w.sql}`).get(...w.params) as { n: number }).n;
+    // Two steps: find the page's ids on the narrow, indexed columns, then read those rows
+    // in full, so the tag lists are built for 100 rows rather than for every match.
+    const join = sort === 'site' ? 'LEFT JOIN sites s ON s.id = d.site_id' : '';
+    const ids = this.sql
+      .get(`SELECT d.id FROM devices d ${join} ${w.sql} ORDER BY ${ORDER[sort](dir === 'desc' ? 'DESC' : 'ASC')} LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...w.params, limit, offset) as string[];
+    return { total, items: this.getMany(ids) };
+  }
+
+  /** Full devices for these ids, in the order given. */
+  getMany(ids: string[]): Device[] {
+    if (!ids.length) return [];
+    const rows = this.sql.get(`${SELECT} WHERE d.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as JoinedRow[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [toDevice(r)] : [];
+    });
   }
 
   /** Every matching device, in name order, one at a time (export of any size). */
   *iterate(filter: DeviceFilter & { siteId?: string | null }): Generator<Device> {
     const w = this.where(filter);
-    const stmt = this.db.prepare(`${SELECT} ${w.sql} ORDER BY ${ORDER.site('ASC')}`);
-    for (const row of stmt.iterate(...w.params) as Iterable<JoinedRow>) yield toDevice(row);
+    const tags = new Map<string, string[]>();
+    const tagRows = this.db.prepare('SELECT dt.device_id AS id, t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id ORDER BY t.name');
+    for (const r of tagRows.iterate() as Iterable<{ id: string; name: string }>) {
+      const list = tags.get(r.id);
+      if (list) list.push(r.name);
+      else tags.set(r.id, [r.name]);
+    }
+    const stmt = this.db.prepare(`SELECT d.*, s.name AS site_name, NULL AS tag_list FROM devices d LEFT JOIN sites s ON s.id = d.site_id ${w.sql} ORDER BY ${ORDER.site('ASC')}`);
+    for (const row of stmt.iterate(...w.params) as Iterable<JoinedRow>) yield { ...toDevice(row), tags: tags.get(row.id) ?? [] };
   }
 
   get(id: string): Device | undefined {
-    const row = this.db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as JoinedRow | undefined;
+    const row = this.sql.get(`${SELECT} WHERE d.id = ?`).get(id) as JoinedRow | undefined;
     return row && toDevice(row);
   }
 
   row(id: string): DeviceRow | undefined {
-    return this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
+    return this.sql.get('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
   }
 
   /** Devices with this name (any case), with their site names, for resolving NAME and SITE/NAME. */
   byName(name: string): { id: string; site_id: string | null; site_name: string | null }[] {
-    return this.db
-      .prepare('SELECT d.id, d.site_id, s.name AS site_name FROM devices d LEFT JOIN sites s ON s.id = d.site_id WHERE d.name = ? ORDER BY s.name')
+    return this.sql
+      .get('SELECT d.id, d.site_id, s.name AS site_name FROM devices d LEFT JOIN sites s ON s.id = d.site_id WHERE d.name = ? ORDER BY s.name')
       .all(name) as { id: string; site_id: string | null; site_name: string | null }[];
   }
 
   /** The id of the device called `name` in the site (null: no site), if any. */
   idInSite(siteId: string | null, name: string): string | undefined {
-    const r = this.db.prepare("SELECT id FROM devices WHERE ifnull(site_id, '') = ? AND name = ?").get(siteId ?? '', name) as { id: string } | undefined;
+    const r = this.sql.get("SELECT id FROM devices WHERE ifnull(site_id, '') = ? AND name = ?").get(siteId ?? '', name) as { id: string } | undefined;
     return r?.id;
   }
 
   insert(row: DeviceRow): void {
-    this.db
-      .prepare(
+    this.sql
+      .get(
         `INSERT INTO devices (id, name, site_id, host, port, ssh_user, auth, key_path, secret_id, sudo, notes, desired_image, created_at, updated_at)
          VALUES (@id, @name, @site_id, @host, @port, @ssh_user, @auth, @key_path, @secret_id, @sudo, @notes, @desired_image, @created_at, @updated_at)`,
       )
@@ -121,8 +147,8 @@ export class DevicesRepo {
   }
 
   update(row: DeviceRow): void {
-    this.db
-      .prepare(
+    this.sql
+      .get(
         `UPDATE devices SET name = @name, site_id = @site_id, host = @host, port = @port, ssh_user = @ssh_user, auth = @auth,
            key_path = @key_path, secret_id = @secret_id, sudo = @sudo, notes = @notes, desired_image = @desired_image, updated_at = @updated_at
          WHERE id = @id`,
@@ -131,12 +157,12 @@ export class DevicesRepo {
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM devices WHERE id = ?').run(id);
+    this.sql.get('DELETE FROM devices WHERE id = ?').run(id);
   }
 
   tagsOf(id: string): string[] {
     return (
-      this.db.prepare('SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE dt.device_id = ? ORDER BY t.name').all(id) as {
+      this.sql.get('SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE dt.device_id = ? ORDER BY t.name').all(id) as {
         name: string;
       }[]
     ).map((r) => r.name);
@@ -144,36 +170,39 @@ export class DevicesRepo {
 
   /** Replaces a device's tags, creating tags that do not exist and dropping ones no device uses. */
   setTags(id: string, tags: string[]): void {
-    this.db.prepare('DELETE FROM device_tags WHERE device_id = ?').run(id);
+    this.sql.get('DELETE FROM device_tags WHERE device_id = ?').run(id);
     this.addTags(id, tags);
     this.pruneTags();
   }
 
   addTags(id: string, tags: string[]): void {
-    const upsert = this.db.prepare('INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING');
-    const link = this.db.prepare('INSERT OR IGNORE INTO device_tags (device_id, tag_id) SELECT ?, id FROM tags WHERE name = ?');
-    for (const t of tags) {
-      upsert.run(t);
-      link.run(id, t);
-    }
+    const link = this.sql.get('INSERT OR IGNORE INTO device_tags (device_id, tag_id) VALUES (?, ?)');
+    for (const t of tags) link.run(id, this.tagId(t));
+  }
+
+  /** The id of a tag, created if new. */
+  private tagId(name: string): number {
+    const found = this.sql.get('SELECT id FROM tags WHERE name = ?').pluck().get(name) as number | undefined;
+    if (found !== undefined) return found;
+    return Number(this.sql.get('INSERT INTO tags (name) VALUES (?)').run(name).lastInsertRowid);
   }
 
   pruneTags(): void {
-    this.db.prepare('DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM device_tags dt WHERE dt.tag_id = tags.id)').run();
+    this.sql.get('DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM device_tags dt WHERE dt.tag_id = tags.id)').run();
   }
 
   tagCounts(): { name: string; count: number }[] {
-    return this.db
-      .prepare('SELECT t.name, count(dt.device_id) AS count FROM tags t JOIN device_tags dt ON dt.tag_id = t.id GROUP BY t.id ORDER BY t.name')
+    return this.sql
+      .get('SELECT t.name, (SELECT count(*) FROM device_tags dt WHERE dt.tag_id = t.id) AS count FROM tags t ORDER BY t.name')
       .all() as { name: string; count: number }[];
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+    return (this.sql.get('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
   }
 
   tagCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM tags').get() as { n: number }).n;
+    return (this.sql.get('SELECT count(*) AS n FROM tags').get() as { n: number }).n;
   }
 }
 

@@ -154,15 +154,14 @@ export class InventoryService {
 
   addDevice(actor: Actor, input: DeviceAddArgs): Device {
     const id = this.tx(() => {
-      const siteId = input.site ? this.requireSite(input.site).id : null;
-      const id = this.insertDevice(actor, input, siteId);
-      return id;
+      return this.insertDevice(actor, input, input.site ? this.requireSite(input.site) : null);
     });
     this.changed('devices', [id]);
     return this.devices.get(id)!;
   }
 
-  private insertDevice(actor: Actor, input: DeviceAddArgs, siteId: string | null, action = 'device.added'): string {
+  private insertDevice(actor: Actor, input: DeviceAddArgs, site: { id: string; name: string } | null, action = 'device.added'): string {
+    const siteId = site?.id ?? null;
     const existing = this.devices.idInSite(siteId, input.name);
     if (existing) throw this.nameTaken(input.name, siteId);
     const now = this.clock.now();
@@ -185,13 +184,14 @@ export class InventoryService {
     };
     this.devices.insert(row);
     if (input.tags.length) this.devices.addTags(row.id, input.tags);
+    const siteName = site?.name ?? null;
     this.activity.append(actor, {
       action,
       entityType: 'device',
       entityId: row.id,
-      entityName: qualified(input.name, siteId ? this.sites.find(siteId)?.name : null),
+      entityName: qualified(input.name, siteName),
       summary: `Added device ${input.name} (${formatHostPort(input.host, input.port)})`,
-      details: { host: row.host, port: row.port, user: row.ssh_user, auth, site: siteId ? this.sites.find(siteId)?.name : null, tags: input.tags },
+      details: { host: row.host, port: row.port, user: row.ssh_user, auth, site: siteName, tags: input.tags },
     });
     return row.id;
   }
@@ -282,7 +282,8 @@ export class InventoryService {
   importCsv(actor: Actor, input: { csv: string; dryRun: boolean; fileName?: string | undefined }): ImportReport {
     const rows = readDeviceCsv(input.csv);
     if (rows.length === 0) throw new AppError(ErrorCode.CSV_INVALID, 'The CSV has a header but no devices.');
-    const siteIds = new Map<string, string | null>();
+    const siteIds = new Map<string, { id: string; name: string }>();
+    const lookedUp = new Set<string>();
     const newSites = new Map<string, string>();
     const seen = new Map<string, number>();
     const valid: { line: number; args: DeviceAddArgs; siteKey: string }[] = [];
@@ -316,10 +317,13 @@ export class InventoryService {
       }
       let siteKey = '';
       if (v.site) {
-        const site = this.sites.byName(v.site);
-        siteKey = (site?.name ?? v.site).toLowerCase();
-        if (site) siteIds.set(siteKey, site.id);
-        else if (!newSites.has(siteKey)) newSites.set(siteKey, v.site);
+        siteKey = v.site.toLowerCase();
+        if (!lookedUp.has(siteKey)) {
+          lookedUp.add(siteKey);
+          const site = this.sites.byName(v.site);
+          if (site) siteIds.set(siteKey, { id: site.id, name: site.name });
+          else newSites.set(siteKey, v.site);
+        }
       }
       if (parsed.success) {
         const key = `${siteKey}/${parsed.data.name.toLowerCase()}`;
@@ -328,7 +332,7 @@ export class InventoryService {
         else {
           seen.set(key, row.line);
           const siteId = siteIds.get(siteKey);
-          if ((siteKey === '' || siteId) && this.devices.idInSite(siteId ?? null, parsed.data.name)) {
+          if ((siteKey === '' || siteId) && this.devices.idInSite(siteId?.id ?? null, parsed.data.name)) {
             errors.push({ column: 'name', message: `a device named "${parsed.data.name}" already exists${v.site ? ` in site ${v.site}` : ' without a site'}` });
           }
         }
@@ -369,7 +373,7 @@ export class InventoryService {
       for (const [key, name] of newSites) {
         const id = randomUUID();
         this.sites.insert({ id, name, notes: '', created_at: now, updated_at: now });
-        siteIds.set(key, id);
+        siteIds.set(key, { id, name });
         this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: name, summary: `Added site ${name} (CSV import)` });
       }
       for (const r of valid) ids.push(this.insertDevice(actor, r.args, siteIds.get(r.siteKey) ?? null, 'device.imported'));

@@ -1,5 +1,6 @@
 import type { Site } from '../../../shared/contract';
 import type { Db } from '../db/open';
+import { StatementCache } from '../db/statements';
 
 export interface SiteRow {
   id: string;
@@ -11,11 +12,14 @@ export interface SiteRow {
 
 /** SQL for sites. */
 export class SitesRepo {
-  constructor(private readonly db: Db) {}
+  private readonly db: StatementCache;
+  constructor(db: Db) {
+    this.db = new StatementCache(db);
+  }
 
   list(): Site[] {
     const rows = this.db
-      .prepare(
+      .get(
         `SELECT s.*, (SELECT count(*) FROM devices d WHERE d.site_id = s.id) AS device_count
          FROM sites s ORDER BY s.name`,
       )
@@ -25,38 +29,38 @@ export class SitesRepo {
 
   /** By id, or by name without regard to case. */
   find(ref: string): SiteRow | undefined {
-    return this.db.prepare('SELECT * FROM sites WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1').get(ref, ref, ref) as SiteRow | undefined;
+    return this.db.get('SELECT * FROM sites WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1').get(ref, ref, ref) as SiteRow | undefined;
   }
 
   byName(name: string): SiteRow | undefined {
-    return this.db.prepare('SELECT * FROM sites WHERE name = ?').get(name) as SiteRow | undefined;
+    return this.db.get('SELECT * FROM sites WHERE name = ?').get(name) as SiteRow | undefined;
   }
 
   get(id: string): Site {
     const row = this.db
-      .prepare('SELECT s.*, (SELECT count(*) FROM devices d WHERE d.site_id = s.id) AS device_count FROM sites s WHERE s.id = ?')
+      .get('SELECT s.*, (SELECT count(*) FROM devices d WHERE d.site_id = s.id) AS device_count FROM sites s WHERE s.id = ?')
       .get(id) as SiteRow & { device_count: number };
     return toSite(row);
   }
 
   insert(row: SiteRow): void {
-    this.db.prepare('INSERT INTO sites (id, name, notes, created_at, updated_at) VALUES (@id, @name, @notes, @created_at, @updated_at)').run(row);
+    this.db.get('INSERT INTO sites (id, name, notes, created_at, updated_at) VALUES (@id, @name, @notes, @created_at, @updated_at)').run(row);
   }
 
   rename(id: string, name: string, at: string): void {
-    this.db.prepare('UPDATE sites SET name = ?, updated_at = ? WHERE id = ?').run(name, at, id);
+    this.db.get('UPDATE sites SET name = ?, updated_at = ? WHERE id = ?').run(name, at, id);
   }
 
   deviceCount(id: string): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM devices WHERE site_id = ?').get(id) as { n: number }).n;
+    return (this.db.get('SELECT count(*) AS n FROM devices WHERE site_id = ?').get(id) as { n: number }).n;
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM sites WHERE id = ?').run(id);
+    this.db.get('DELETE FROM sites WHERE id = ?').run(id);
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM sites').get() as { n: number }).n;
+    return (this.db.get('SELECT count(*) AS n FROM sites').get() as { n: number }).n;
   }
 }
 
