@@ -17,7 +17,6 @@ const rendererFile = join(__dirname, '../renderer/index.html');
 const trustedPrefix = rendererUrl ?? pathToFileURL(rendererFile).href;
 
 let core: BootfleetCore | undefined;
-let window: BrowserWindow | undefined;
 
 function dataDirFromArgs(): string | undefined {
   const i = process.argv.indexOf('--data-dir');
@@ -82,9 +81,9 @@ app.whenReady().then(() => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, name, payload);
   });
   c.watchExternalChanges(1000);
-  window = createWindow();
+  createWindow();
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) window = createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
 });
 

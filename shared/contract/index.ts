@@ -3,6 +3,7 @@ import type { AppErrorShape } from '../errors';
 import { activityMethods } from './activity';
 import { appMethods } from './app';
 import { deviceMethods } from './devices';
+import type { EventName, EventPayload } from './events';
 import { siteMethods } from './sites';
 
 export * from './activity';
@@ -39,10 +40,7 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: AppErrorSha
 /** The one interface the renderer (and any other client) uses, whatever carries it. */
 export interface BootfleetClient {
   invoke<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
-  on<E extends import('./events').EventName>(
-    event: E,
-    listener: (payload: import('./events').EventPayload<E>) => void,
-  ): () => void;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
 }
 
 /** The two fixed IPC channels the Electron preload uses. */

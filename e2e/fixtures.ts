@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+
+export const ROOT = resolve(__dirname, '..');
+export const CLI = join(ROOT, 'out', 'main', 'cli.js');
+
+/** A running `bootfleet serve` with its own temp data directory. */
+export interface ServeHandle {
+  url: string;
+  origin: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Run the CLI against the same data directory. */
+  cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export function runCli(dataDir: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const p = spawn(process.execPath, [CLI, ...args, '--data-dir', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', fail);
+    p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input ?? '');
+  });
+}
+
+/** Starts `bootfleet serve --port 0` and waits for the URL it prints. */
+export async function startServe(dataDir: string): Promise<ServeHandle> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => fail(new Error(`bootfleet serve printed no URL in 15 s. stderr: ${err}`)), 15_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        ok((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => fail(new Error(`bootfleet serve exited with ${code}: ${err}`)));
+  });
+  return { url, origin: new URL(url).origin, dataDir, process: child, cli: (args, input) => runCli(dataDir, args, input) };
+}
+
+/** Stops the server by its PID and waits for it to exit. */
+export async function stopServe(h: ServeHandle): Promise<void> {
+  if (h.process.exitCode !== null) return;
+  const exited = new Promise((ok) => h.process.once('exit', ok));
+  h.process.kill('SIGTERM');
+  await exited;
+}
+
+/** Opens the app and waits for its ready marker. */
+export async function openApp(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.locator('body[data-ready="true"]')).toBeAttached();
+}
+
+export const test = base.extend<{ serve: ServeHandle }>({
+  serve: async ({}, use) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bootfleet-e2e-'));
+    const h = await startServe(dataDir);
+    try {
+      await use(h);
+    } finally {
+      await stopServe(h);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+});
+export { expect };

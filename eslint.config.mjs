@@ -1,0 +1,68 @@
+// Lint enforces the layering (as VS Code and GitHub Desktop do):
+// - shared/ is the contract: no Node, no DOM-only code, no Electron;
+// - electron/core, electron/cli and electron/serve run under plain Node: never `electron`;
+// - the renderer talks only through the contract: no Node modules, nothing from electron/.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const noElectron = { name: 'electron', message: 'Only electron/main and electron/preload may import electron; this code must run under plain Node.' };
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'e2e/.artifacts/**', 'bench/.data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='sendSync']", message: 'Synchronous IPC blocks the renderer.' }],
+    },
+  },
+  {
+    files: ['electron/**/*.ts', 'bench/**/*.ts', 'e2e/**/*.ts', '*.config.*', '*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'shared/ is the contract: plain TypeScript and zod only.' }))], patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'shared/ must not depend on a host.' }] }],
+    },
+  },
+  {
+    files: ['electron/core/**/*.ts', 'electron/cli/**/*.ts', 'electron/serve/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['electron/*', '**/electron/main/**', '**/electron/preload/**'], message: 'Plain-Node code must not depend on the Electron shell.' }, { group: ['**/renderer/**'], message: 'The core must not import the renderer.' }] }],
+    },
+  },
+  {
+    files: ['electron/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['electron/*', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**', '**/electron/serve/**'], message: 'The core is used by every host and must not depend on one.' }, { group: ['**/renderer/**'], message: 'The core must not import the renderer.' }] }],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks to the core only through renderer/src/lib/api.ts and the contract.' }, ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser sandbox: no Node modules.' }))],
+          patterns: [{ group: ['**/electron/**', '!**/shared/**'], message: 'The renderer must not import from electron/; use the contract in shared/.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '**/cli/**', '**/serve/**', '**/main/**'], message: 'The preload is a bridge only.' }] }],
+    },
+  },
+);
