@@ -35,13 +35,13 @@ export default tseslint.config(
   {
     files: ['electron/core/**/*.ts', 'electron/cli/**/*.ts', 'electron/serve/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['electron/*', '**/electron/main/**', '**/electron/preload/**'], message: 'Plain-Node code must not depend on the Electron shell.' }, { group: ['**/renderer/**'], message: 'The core must not import the renderer.' }] }],
+      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ regex: '^(\\.\\./)+(electron/)?(main|preload)(/|$)', message: 'Plain-Node code must not depend on the Electron shell.' }, { group: ['**/renderer/**'], message: 'Node code must not import the renderer.' }] }],
     },
   },
   {
     files: ['electron/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['electron/*', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**', '**/electron/serve/**'], message: 'The core is used by every host and must not depend on one.' }, { group: ['**/renderer/**'], message: 'The core must not import the renderer.' }] }],
+      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ regex: '^(\\.\\./)+(electron/)?(cli|serve|main|preload)(/|$)', message: 'The core is used by every host and must not depend on one.' }, { group: ['**/renderer/**'], message: 'The core must not import the renderer.' }] }],
     },
   },
   {
