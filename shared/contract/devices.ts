@@ -124,7 +124,7 @@ export const devicePageSchema = z.object({
 export type DevicePage = z.infer<typeof devicePageSchema>;
 
 /** The CSV columns Bootfleet reads and writes, in this order. Only name and host are required. */
-export const CSV_COLUMNS = ['name', 'host', 'port', 'user', 'site', 'tags', 'sudo', 'key', 'notes'] as const;
+export const CSV_COLUMNS = ['name', 'host', 'port', 'user', 'site', 'tags', 'sudo', 'key', 'image', 'notes'] as const;
 export const CSV_REQUIRED_COLUMNS = ['name', 'host'] as const;
 
 export const importRowSchema = z.object({

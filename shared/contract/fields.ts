@@ -113,6 +113,15 @@ export const imageRefSchema = z
   .max(512, 'is too long')
   .refine((v) => REF_RE.test(v), 'must be an image reference like quay.io/org/image:tag or registry:5000/image@sha256:<digest>')
   .refine((v) => {
+    // The first component is a registry only if it has a '.' or ':' or is localhost;
+    // otherwise it is part of the repository path, which must be lower-case.
+    const path = v.split('@')[0]!.replace(/:[\w][\w.-]*$/, '');
+    const parts = path.split('/');
+    const first = parts[0]!;
+    const repo = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost') ? parts.slice(1) : parts;
+    return repo.every((c) => c === c.toLowerCase());
+  }, 'the repository path must be lower-case')
+  .refine((v) => {
     const at = v.indexOf('@sha256:');
     return at < 0 || /^[0-9a-f]{64}$/.test(v.slice(at + 8));
   }, 'a sha256 digest must be 64 lower-case hex characters');

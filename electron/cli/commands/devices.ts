@@ -223,7 +223,8 @@ export function registerDevices(program: Command, kit: CommandKit): void {
       'after',
       `
 CSV format: a header row, then one device per row. Columns (any order): name, host, port, user, site,
-tags (separated by ";"), sudo (true/false), key (private key path), notes. Only name and host are required;
+tags (separated by ";"), sudo (true/false), key (private key path), image (desired bootc image), notes.
+Only name and host are required;
 an unknown column is an error. Sites named in the file are created. If any row has an error, nothing is imported.`,
     )
     .action(
@@ -243,7 +244,7 @@ an unknown column is an error. Sites named in the file are created. If any row h
           }
         } catch (err) {
           if (err instanceof AppError && err.code === ErrorCode.CSV_INVALID && isReport(err.details) && !o.json) {
-            kit.io.stderr(rowErrors(err.details));
+            kit.io.stdout(rowErrors(err.details));
           }
           throw err;
         }

@@ -19,7 +19,7 @@ export function translateSqliteError(err: unknown, dbPath: string): AppError {
       { sqlite: code },
     );
   }
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM') || code === 'EACCES' || code === 'EPERM' || code.startsWith('SQLITE_IOERR')) {
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM') || code === 'EACCES' || code === 'EPERM' || ['ENOTDIR', 'EEXIST', 'EISDIR', 'ENOENT', 'EROFS'].includes(code) || code.startsWith('SQLITE_IOERR')) {
     return new AppError(
       ErrorCode.DB_UNREADABLE,
       `Cannot open the inventory database ${dbPath}: ${msg}. Check that the data directory exists and is readable and writable by you.`,

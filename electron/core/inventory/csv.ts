@@ -20,21 +20,25 @@ export interface CsvRow {
  * left to the caller so every bad row can be reported at once.
  */
 export function readDeviceCsv(text: string): CsvRow[] {
-  let records: { record: string[]; info: { lines: number } }[];
+  type Rec = { record: string[]; raw: string };
+  let parsed: Rec[];
   try {
-    records = parse(text, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-      trim: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+    parsed = parse(text, { bom: true, raw: true, relax_column_count: true, trim: true }) as unknown as Rec[];
   } catch (err) {
     const e = err as { message?: string; lines?: number };
     throw new AppError(ErrorCode.CSV_INVALID, `The CSV cannot be read${e.lines ? ` at line ${e.lines}` : ''}: ${e.message ?? String(err)}`, {
       line: e.lines,
     });
+  }
+  // Number each record by the line it starts on: count the line breaks in the raw text
+  // of the records before it (a quoted cell may hold line breaks of its own).
+  const records: { record: string[]; line: number }[] = [];
+  let breaks = 0;
+  for (const { record, raw } of parsed) {
+    const line = breaks + 1;
+    breaks += raw.match(/\r\n|\n|\r/g)?.length ?? 0;
+    if (record.every((v) => v === '')) continue; // blank lines and rows of empty cells
+    records.push({ record, line });
   }
   const headerRec = records[0];
   if (!headerRec) throw new AppError(ErrorCode.CSV_INVALID, 'The CSV is empty: it needs a header row (name,host,...) and one row per device.');
@@ -45,8 +49,8 @@ export function readDeviceCsv(text: string): CsvRow[] {
     if (!known.has(h)) {
       throw new AppError(
         ErrorCode.CSV_INVALID,
-        `Unknown column "${h}" in the header (line ${headerRec.info.lines}); the columns are: ${CSV_COLUMNS.join(', ')}.`,
-        { column: h, line: headerRec.info.lines },
+        `Unknown column "${h}" in the header (line ${headerRec.line}); the columns are: ${CSV_COLUMNS.join(', ')}.`,
+        { column: h, line: headerRec.line },
       );
     }
     if (seen.has(h)) throw new AppError(ErrorCode.CSV_INVALID, `Column "${h}" appears twice in the header.`, { column: h });
@@ -57,13 +61,13 @@ export function readDeviceCsv(text: string): CsvRow[] {
       throw new AppError(ErrorCode.CSV_INVALID, `The header has no "${req}" column; "name" and "host" are required.`, { column: req });
     }
   }
-  return records.slice(1).map(({ record, info }) => {
+  return records.slice(1).map(({ record, line }) => {
     const values: Partial<Record<CsvColumn, string>> = {};
     header.forEach((h, i) => {
       const v = record[i];
       if (v !== undefined && v !== '') values[h as CsvColumn] = v;
     });
-    const row: CsvRow = { line: info.lines, values };
+    const row: CsvRow = { line, values };
     if (record.length !== header.length) {
       row.fieldCountError = `has ${record.length} field${record.length === 1 ? '' : 's'}, the header has ${header.length}`;
     }
@@ -93,6 +97,7 @@ export function devicesToCsv(devices: Iterable<Device>): string {
       d.tags.join(';'),
       d.sudo ? 'true' : 'false',
       d.keyPath ?? '',
+      d.desiredImage ?? '',
       d.notes,
     ]);
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids';
 import type { z } from 'zod';
 import {
   deviceAddSchema,
@@ -28,7 +28,7 @@ const MAX_LISTED_INVALID = 1000;
 const PREVIEW_ROWS = 50;
 
 /** Maps contract field names to CSV column names for row errors. */
-const FIELD_TO_COLUMN: Record<string, CsvColumn> = { keyPath: 'key', secret: 'key' };
+const FIELD_TO_COLUMN: Record<string, CsvColumn> = { keyPath: 'key', secret: 'key', desiredImage: 'image' };
 
 /**
  * Sites, devices and tags: every change is validated, written in one transaction together
@@ -71,7 +71,7 @@ export class InventoryService {
         throw new AppError(ErrorCode.NAME_TAKEN, `A site named "${input.name}" already exists.`, { issues: [{ path: 'name', message: 'is already taken' }] });
       }
       const now = this.clock.now();
-      const id = randomUUID();
+      const id = newId();
       this.sites.insert({ id, name: input.name, notes: input.notes ?? '', created_at: now, updated_at: now });
       this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: input.name, summary: `Added site ${input.name}` });
       return id;
@@ -167,7 +167,7 @@ export class InventoryService {
     const now = this.clock.now();
     const auth = input.auth ?? (input.keyPath ? 'key' : input.secret ? 'password' : 'agent');
     const row: DeviceRow = {
-      id: randomUUID(),
+      id: newId(),
       name: input.name,
       site_id: siteId,
       host: input.host,
@@ -212,6 +212,7 @@ export class InventoryService {
       if (patch.desiredImage !== undefined) next.desired_image = patch.desiredImage;
       if (patch.auth !== undefined) next.auth = patch.auth;
       else if (patch.keyPath && row.auth === 'agent') next.auth = 'key';
+      else if (patch.secret !== undefined && row.auth === 'agent') next.auth = next.key_path ? 'key' : 'password';
       // Secrets: a new one replaces the old; switching to ssh-agent or clearing drops it.
       const dropSecret = patch.clearSecret || patch.secret !== undefined || next.auth === 'agent';
       if (dropSecret && row.secret_id) next.secret_id = null;
@@ -307,6 +308,7 @@ export class InventoryService {
         sudo: sudo ?? false,
         keyPath: v.key,
         notes: v.notes ?? '',
+        desiredImage: v.image,
       };
       const parsed = deviceAddSchema.safeParse(candidate);
       if (!parsed.success) {
@@ -371,7 +373,7 @@ export class InventoryService {
     this.tx(() => {
       const now = this.clock.now();
       for (const [key, name] of newSites) {
-        const id = randomUUID();
+        const id = newId();
         this.sites.insert({ id, name, notes: '', created_at: now, updated_at: now });
         siteIds.set(key, { id, name });
         this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: name, summary: `Added site ${name} (CSV import)` });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { Db } from '../db/open';
@@ -14,7 +14,7 @@ export class SecretsRepo {
 
   /** Encrypts and stores a secret; returns its id. Call inside the caller's transaction. */
   put(plain: string): string {
-    const id = randomUUID();
+    const id = newId();
     const blob = this.cipher.encrypt(Buffer.from(plain, 'utf8'));
     this.db.prepare('INSERT INTO secrets (id, scheme, ciphertext, created_at) VALUES (?, ?, ?, ?)').run(id, this.cipher.scheme, blob, this.clock.now());
     return id;
