@@ -82,12 +82,40 @@ export class DevicesRepo {
     const total = (this.sql.get(`SELECT count(*) AS n FROM devices d ${w.sql}`).get(...w.params) as { n: number }).n;
     // Two steps: find the page's ids on the narrow, indexed columns, then read those rows
     // in full, so the tag lists are built for 100 rows rather than for every match.
-    const join = sort === 'site' ? 'LEFT JOIN sites s ON s.id = d.site_id' : '';
-    const ids = this.sql
-      .get(`SELECT d.id FROM devices d ${join} ${w.sql} ORDER BY ${ORDER[sort](dir === 'desc' ? 'DESC' : 'ASC')} LIMIT ? OFFSET ?`)
+    const ids = sort === 'site' ? this.pageIdsBySite(w, dir, offset, limit) : (this.sql
+      .get(`SELECT d.id FROM devices d ${w.sql} ORDER BY ${ORDER[sort](dir === 'desc' ? 'DESC' : 'ASC')} LIMIT ? OFFSET ?`)
       .pluck()
-      .all(...w.params, limit, offset) as string[];
+      .all(...w.params, limit, offset) as string[]);
     return { total, items: this.getMany(ids) };
+  }
+
+  /**
+   * Site order without sorting every match: walk the sites by name and each site's devices
+   * through the (site_id, name) index (a CROSS JOIN keeps sites as the outer loop), then
+   * the devices with no site.
+   */
+  private pageIdsBySite(w: { sql: string; params: unknown[] }, dir: 'asc' | 'desc', offset: number, limit: number): string[] {
+    const d = dir === 'desc' ? 'DESC' : 'ASC';
+    const and = (extra: string) => (w.sql ? `${w.sql} AND ${extra}` : `WHERE ${extra}`);
+    const sited = (this.sql.get(`SELECT count(*) FROM devices d ${and('d.site_id IS NOT NULL')}`).pluck().get(...w.params) as number);
+    const ids: string[] = [];
+    if (offset < sited) {
+      ids.push(
+        ...(this.sql
+          .get(`SELECT d.id FROM sites s CROSS JOIN devices d ON d.site_id = s.id ${w.sql} ORDER BY s.name ${d}, d.name ${d} LIMIT ? OFFSET ?`)
+          .pluck()
+          .all(...w.params, limit, offset) as string[]),
+      );
+    }
+    if (ids.length < limit) {
+      ids.push(
+        ...(this.sql
+          .get(`SELECT d.id FROM devices d ${and('d.site_id IS NULL')} ORDER BY d.name ${d}, d.id ${d} LIMIT ? OFFSET ?`)
+          .pluck()
+          .all(...w.params, limit - ids.length, Math.max(0, offset - sited)) as string[]),
+      );
+    }
+    return ids;
   }
 
   /** Full devices for these ids, in the order given. */
