@@ -66,6 +66,7 @@ export async function openApp(page: Page, url: string): Promise<void> {
 }
 
 export const test = base.extend<{ serve: ServeHandle }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright fixtures take their dependencies by destructuring
   serve: async ({}, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'bootfleet-e2e-'));
     const h = await startServe(dataDir);

@@ -1,4 +1,4 @@
-import type { MethodInput, MethodName, MethodOutput } from '../../shared/contract';
+import type { MethodInput, MethodName, MethodOutput, Via } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
 import { openCore, type BootfleetCore } from '../core/app';
 import { resolveDataDir } from '../core/paths';
@@ -17,8 +17,9 @@ export class CliSession {
     return resolveDataDir(this.opts.dataDir);
   }
 
-  open(): BootfleetCore {
-    this.core ??= openCore({ dataDir: this.dataDir, via: 'cli' });
+  /** Opens the inventory once; `serve` opens it as the serve host. */
+  open(via: Via = 'cli'): BootfleetCore {
+    this.core ??= openCore({ dataDir: this.dataDir, via });
     return this.core;
   }
 

@@ -55,7 +55,6 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const handlers = buildHandlers({
     inventory,
     activity,
-    via: opts.via,
     info: () => ({
       product: 'Bootfleet',
       version: VERSION,

@@ -1,4 +1,4 @@
-import type { AppInfo, Via } from '../../shared/contract';
+import type { AppInfo } from '../../shared/contract';
 import type { ActivityRepo } from './activity/activity-repo';
 import type { InventoryService } from './inventory/inventory-service';
 import type { Handlers } from './rpc/router';
@@ -7,14 +7,13 @@ export interface HandlerDeps {
   inventory: InventoryService;
   activity: ActivityRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
-  via: Via;
 }
 
 /** The contract's methods, each a line that calls a core service. */
 export function buildHandlers(d: HandlerDeps): Handlers {
   const inv = d.inventory;
   return {
-    'app.info': () => ({ ...d.info(), via: d.via, counts: inv.counts() }),
+    'app.info': (_a, c) => ({ ...d.info(), via: c.actor.via, counts: inv.counts() }),
     'sites.list': () => inv.listSites(),
     'sites.add': (a, c) => inv.addSite(c.actor, a),
     'sites.rename': (a, c) => inv.renameSite(c.actor, a.site, a.name),

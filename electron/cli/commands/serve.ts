@@ -40,7 +40,7 @@ are refused. To use it from another machine, prefer an SSH tunnel: ssh -L 7420:1
         if (!existsSync(join(staticDir, 'index.html'))) {
           throw new AppError(ErrorCode.NOT_FOUND, `The UI is not built (no ${staticDir}/index.html); run \`npm run build\` first.`);
         }
-        const core = s.open();
+        const core = s.open('serve');
         const tryListen = async (port: number) => startServer({ core, host, port, staticDir });
         let server;
         try {

@@ -1,0 +1,154 @@
+/** Devices: toolbar (search, filters, add / import / export) and the virtualized table. */
+import { useEffect, type ReactElement } from 'react';
+import { EmptyState } from '../components/empty-state';
+import { DeviceIcon, DownloadIcon, PlusIcon, SearchIcon, UploadIcon } from '../components/icons';
+import { plural } from '../lib/format';
+import { hasFilters, useDevices } from '../stores/devices';
+import { useSites } from '../stores/sites';
+import { useUi } from '../stores/ui';
+import { DeviceTable } from './device-table';
+
+/** Select value for "All sites" (the store uses null). */
+const ALL = '\u0000all';
+
+/** The Devices page. */
+export function DevicesPage(): ReactElement {
+  const total = useDevices((s) => s.total);
+  const query = useDevices((s) => s.query);
+  const searchText = useDevices((s) => s.searchText);
+  const tags = useDevices((s) => s.tags);
+  const { setSearchText, setSite, setTags, clearFilters, ensureRange, loadTags, exportAs, invalidate } = useDevices.getState();
+  const sites = useSites((s) => s.sites);
+  const loadSites = useSites((s) => s.load);
+  const openDialog = useUi((s) => s.openDialog);
+
+  useEffect(() => {
+    void loadSites();
+    void loadTags();
+    // Coming back to the page: show the cached rows at once and refresh them.
+    if (Object.keys(useDevices.getState().pages).length > 0) invalidate();
+    ensureRange(0, 60);
+  }, [loadSites, loadTags, invalidate, ensureRange]);
+
+  const filtered = hasFilters(query);
+  const addDevice = (): void => openDialog({ kind: 'device-form', device: null });
+  const importCsv = (): void => openDialog({ kind: 'device-import' });
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>Devices</h1>
+          <p className="page-subtitle" data-testid="devices-count" aria-live="polite">
+            {total === null ? 'Loading…' : plural(total, 'device')}
+          </p>
+        </div>
+        <div className="page-actions">
+          <button type="button" className="button" onClick={() => void exportAs('csv')} data-testid="devices-export-csv" title="Export the devices shown (with the current filter) as CSV">
+            <DownloadIcon /> Export CSV
+          </button>
+          <button type="button" className="button" onClick={() => void exportAs('json')} data-testid="devices-export-json" title="Export the devices shown (with the current filter) as JSON">
+            <DownloadIcon /> Export JSON
+          </button>
+          <button type="button" className="button" onClick={importCsv} data-testid="devices-import">
+            <UploadIcon /> Import CSV
+          </button>
+          <button type="button" className="button button-primary" onClick={addDevice} data-testid="devices-add">
+            <PlusIcon /> Add device
+          </button>
+        </div>
+      </div>
+
+      <div className="toolbar" role="search">
+        <label className="search-box">
+          <SearchIcon />
+          <span className="sr-only">Search devices</span>
+          <input
+            type="search"
+            placeholder="Search name, host, image, notes…"
+            value={searchText}
+            onChange={(e) => setSearchText(e.target.value)}
+            data-testid="devices-search"
+          />
+        </label>
+        <label className="select-label">
+          <span className="sr-only">Site</span>
+          <select
+            value={query.site === null ? ALL : query.site}
+            onChange={(e) => setSite(e.target.value === ALL ? null : e.target.value)}
+            data-testid="devices-site-filter"
+          >
+            <option value={ALL}>All sites</option>
+            <option value="">No site</option>
+            {(sites ?? []).map((s) => (
+              <option key={s.id} value={s.name}>
+                {s.name}
+              </option>
+            ))}
+            {query.site && !(sites ?? []).some((s) => s.name === query.site) ? <option value={query.site}>{query.site}</option> : null}
+          </select>
+        </label>
+        <label className="select-label">
+          <span className="sr-only">Tag</span>
+          <select
+            value={query.tags[0] ?? ''}
+            onChange={(e) => setTags(e.target.value ? [e.target.value] : [])}
+            data-testid="devices-tag-filter"
+          >
+            <option value="">All tags</option>
+            {(tags ?? []).map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name} ({t.count})
+              </option>
+            ))}
+            {query.tags[0] && !(tags ?? []).some((t) => t.name === query.tags[0]) ? <option value={query.tags[0]}>{query.tags[0]}</option> : null}
+          </select>
+        </label>
+        {filtered ? (
+          <button type="button" className="button button-ghost" onClick={clearFilters} data-testid="devices-clear-filters">
+            Clear filters
+          </button>
+        ) : null}
+      </div>
+
+      <div className="page-body">
+        {total === 0 && !filtered ? (
+          <EmptyState
+            icon={<DeviceIcon size={28} />}
+            title="No devices yet"
+            actions={
+              <>
+                <button type="button" className="button button-primary" onClick={addDevice}>
+                  <PlusIcon /> Add a device
+                </button>
+                <button type="button" className="button" onClick={importCsv}>
+                  <UploadIcon /> Import a CSV
+                </button>
+              </>
+            }
+          >
+            <p>Add the machines you manage by name and SSH address, or import many at once from a CSV file.</p>
+          </EmptyState>
+        ) : total === 0 ? (
+          <EmptyState
+            icon={<SearchIcon size={28} />}
+            title="No devices match this filter"
+            actions={
+              <button type="button" className="button" onClick={clearFilters}>
+                Clear filters
+              </button>
+            }
+          >
+            <p>Try another search, site or tag.</p>
+          </EmptyState>
+        ) : (
+          <DeviceTable
+            total={total ?? 0}
+            onEdit={(device) => openDialog({ kind: 'device-form', device })}
+            onDelete={(device) => openDialog({ kind: 'device-delete', device })}
+          />
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,122 @@
+/** Fleet overview: inventory counts, where the data lives, and first steps when empty. */
+import type { ReactElement } from 'react';
+import { EmptyState } from '../components/empty-state';
+import { DeviceIcon, FleetIcon, PlusIcon, SiteIcon, TagIcon, UploadIcon } from '../components/icons';
+import { useFleet } from '../stores/fleet';
+import { useUi } from '../stores/ui';
+
+function Stat({ label, value, icon, onClick, testId }: { label: string; value: number; icon: ReactElement; onClick?: () => void; testId: string }): ReactElement {
+  const body = (
+    <>
+      <span className="stat-icon">{icon}</span>
+      <span className="stat-value" data-testid={`${testId}-value`}>
+        {value.toLocaleString('en-US')}
+      </span>
+      <span className="stat-label">{label}</span>
+    </>
+  );
+  return onClick ? (
+    <button type="button" className="stat" onClick={onClick} data-testid={testId}>
+      {body}
+    </button>
+  ) : (
+    <div className="stat" data-testid={testId}>
+      {body}
+    </div>
+  );
+}
+
+/** The Fleet page. */
+export function FleetPage(): ReactElement {
+  const info = useFleet((s) => s.info);
+  const navigate = useUi((s) => s.navigate);
+  const openDialog = useUi((s) => s.openDialog);
+
+  const addDevice = (): void => {
+    navigate('devices');
+    openDialog({ kind: 'device-form', device: null });
+  };
+  const importCsv = (): void => {
+    navigate('devices');
+    openDialog({ kind: 'device-import' });
+  };
+  const addSite = (): void => {
+    navigate('sites');
+    openDialog({ kind: 'site-form', site: null });
+  };
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>Fleet</h1>
+          <p className="page-subtitle">Your bootc devices at a glance.</p>
+        </div>
+      </div>
+      {!info ? (
+        <div className="loading-line">Loading…</div>
+      ) : (
+        <div className="page-body scroll">
+          <div className="stats">
+            <Stat label="Devices" value={info.counts.devices} icon={<DeviceIcon size={18} />} onClick={() => navigate('devices')} testId="stat-devices" />
+            <Stat label="Sites" value={info.counts.sites} icon={<SiteIcon size={18} />} onClick={() => navigate('sites')} testId="stat-sites" />
+            <Stat label="Tags" value={info.counts.tags} icon={<TagIcon size={18} />} testId="stat-tags" />
+          </div>
+
+          {info.counts.devices === 0 ? (
+            <EmptyState
+              icon={<FleetIcon size={28} />}
+              title="Your fleet is empty"
+              actions={
+                <>
+                  <button type="button" className="button button-primary" onClick={addDevice} data-testid="empty-add-device">
+                    <PlusIcon /> Add a device
+                  </button>
+                  <button type="button" className="button" onClick={importCsv} data-testid="empty-import">
+                    <UploadIcon /> Import a CSV
+                  </button>
+                  <button type="button" className="button" onClick={addSite} data-testid="empty-add-site">
+                    <SiteIcon /> Add a site
+                  </button>
+                </>
+              }
+            >
+              <p>Start by telling Bootfleet about the machines you manage.</p>
+              <ol className="steps">
+                <li>
+                  <strong>Add a device</strong> by its name and SSH address, or
+                </li>
+                <li>
+                  <strong>import a CSV</strong> with many devices at once (columns name, host, port, user, site, tags…), and
+                </li>
+                <li>
+                  group them by location with <strong>sites</strong> (optional).
+                </li>
+              </ol>
+            </EmptyState>
+          ) : null}
+
+          <section className="panel">
+            <h2 className="panel-title">This installation</h2>
+            <dl className="info-list">
+              <dt>Version</dt>
+              <dd data-testid="info-version">{info.version}</dd>
+              <dt>Running as</dt>
+              <dd>{info.via === 'desktop' ? 'Desktop app' : info.via === 'serve' ? 'Browser (bootfleet serve)' : 'Command line'}</dd>
+              <dt>Data directory</dt>
+              <dd>
+                <code data-testid="info-data-dir">{info.dataDir}</code>
+              </dd>
+              <dt>Database</dt>
+              <dd>
+                <code>{info.databasePath}</code> <span className="muted">(schema v{info.schemaVersion})</span>
+              </dd>
+              <dt>Secrets</dt>
+              <dd>{info.secretStore === 'safeStorage' ? 'Encrypted with the OS keychain' : 'Encrypted with a key file (0600) in the data directory'}</dd>
+            </dl>
+          </section>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,24 @@
+/** The pages in the left navigation. Adding a page is one entry here. */
+import type { ComponentType, ReactElement, SVGProps } from 'react';
+import { ActivityIcon, DeviceIcon, FleetIcon, SiteIcon } from './components/icons';
+import { ActivityPage } from './pages/activity-page';
+import { DevicesPage } from './pages/devices-page';
+import { FleetPage } from './pages/fleet-page';
+import { SitesPage } from './pages/sites-page';
+
+/** One navigable page. */
+export interface PageDef {
+  /** Route id: `#/<id>`, and `data-testid="nav-<id>"` on its link. */
+  id: string;
+  label: string;
+  icon: (p: SVGProps<SVGSVGElement> & { size?: number }) => ReactElement;
+  component: ComponentType;
+}
+
+/** All pages, in navigation order. */
+export const pages: PageDef[] = [
+  { id: 'fleet', label: 'Fleet', icon: FleetIcon, component: FleetPage },
+  { id: 'devices', label: 'Devices', icon: DeviceIcon, component: DevicesPage },
+  { id: 'sites', label: 'Sites', icon: SiteIcon, component: SitesPage },
+  { id: 'activity', label: 'Activity', icon: ActivityIcon, component: ActivityPage },
+];

@@ -1,0 +1,141 @@
+/**
+ * UI state that is not inventory data: theme, the current page (kept in the URL hash so
+ * a reload stays put), the open dialog, toasts and the global error bar.
+ */
+import { create } from 'zustand';
+import type { Device, Site } from '../../../shared/contract';
+import { asAppError, errorText, isExpectedError } from '../lib/error-text';
+
+/** The user's theme choice; "system" follows the OS setting. */
+export type ThemePref = 'light' | 'dark' | 'system';
+
+/** Which dialog is open (one at a time). */
+export type DialogState =
+  | { kind: 'device-form'; device: Device | null }
+  | { kind: 'device-delete'; device: Device }
+  | { kind: 'device-import' }
+  | { kind: 'site-form'; site: Site | null }
+  | { kind: 'site-delete'; site: Site }
+  | null;
+
+/** A transient notice in the corner. */
+export interface Toast {
+  id: number;
+  kind: 'success' | 'error' | 'info';
+  message: string;
+}
+
+/** An unexpected error, shown with its code until dismissed. */
+export interface GlobalError {
+  code: string;
+  message: string;
+  context: string | undefined;
+}
+
+const THEME_KEY = 'bootfleet.theme';
+const DEFAULT_ROUTE = 'fleet';
+
+function readTheme(): ThemePref {
+  try {
+    const v = localStorage.getItem(THEME_KEY);
+    if (v === 'light' || v === 'dark' || v === 'system') return v;
+  } catch {
+    // storage unavailable: fall through
+  }
+  return 'system';
+}
+
+/** Sets `data-theme` on <html>; CSS picks the palette (and follows the OS for "system"). */
+export function applyTheme(theme: ThemePref): void {
+  document.documentElement.dataset.theme = theme;
+}
+
+function routeFromHash(): string {
+  const m = /^#\/?([a-z0-9-]+)/i.exec(location.hash);
+  return m?.[1]?.toLowerCase() ?? DEFAULT_ROUTE;
+}
+
+interface UiState {
+  theme: ThemePref;
+  route: string;
+  dialog: DialogState;
+  toasts: Toast[];
+  globalError: GlobalError | null;
+  setTheme(theme: ThemePref): void;
+  /** light → dark → system → light. */
+  cycleTheme(): void;
+  navigate(route: string): void;
+  openDialog(dialog: Exclude<DialogState, null>): void;
+  closeDialog(): void;
+  toast(kind: Toast['kind'], message: string): void;
+  dismissToast(id: number): void;
+  /**
+   * Reports a failure: expected codes become an error toast with a readable sentence,
+   * anything else goes to the global error bar with its code.
+   */
+  reportError(err: unknown, context?: string): void;
+  dismissError(): void;
+}
+
+let toastId = 1;
+
+/** The UI store. */
+export const useUi = create<UiState>((set, get) => ({
+  theme: readTheme(),
+  route: routeFromHash(),
+  dialog: null,
+  toasts: [],
+  globalError: null,
+  setTheme(theme) {
+    try {
+      localStorage.setItem(THEME_KEY, theme);
+    } catch {
+      // not persisted; still applied
+    }
+    applyTheme(theme);
+    set({ theme });
+  },
+  cycleTheme() {
+    const order: ThemePref[] = ['light', 'dark', 'system'];
+    const next = order[(order.indexOf(get().theme) + 1) % order.length] ?? 'system';
+    get().setTheme(next);
+  },
+  navigate(route) {
+    if (location.hash !== `#/${route}`) location.hash = `#/${route}`;
+    set({ route });
+  },
+  openDialog(dialog) {
+    set({ dialog });
+  },
+  closeDialog() {
+    set({ dialog: null });
+  },
+  toast(kind, message) {
+    const id = toastId++;
+    set((s) => ({ toasts: [...s.toasts.slice(-4), { id, kind, message }] }));
+    setTimeout(() => get().dismissToast(id), kind === 'error' ? 8000 : 4000);
+  },
+  dismissToast(id) {
+    set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) }));
+  },
+  reportError(err, context) {
+    const e = asAppError(err);
+    if (isExpectedError(e.code)) {
+      // DISCONNECTED is already shown by the connection banner.
+      if (e.code !== 'DISCONNECTED') get().toast('error', e.message || errorText[e.code] || e.code);
+      return;
+    }
+    console.error('Bootfleet:', context ?? '', e);
+    set({ globalError: { code: e.code, message: e.message, context } });
+  },
+  dismissError() {
+    set({ globalError: null });
+  },
+}));
+
+/** Starts following the URL hash and the OS colour scheme; call once at startup. */
+export function startUi(): void {
+  applyTheme(useUi.getState().theme);
+  window.addEventListener('hashchange', () => useUi.setState({ route: routeFromHash() }));
+  if (!location.hash) history.replaceState(null, '', `#/${DEFAULT_ROUTE}`);
+}
