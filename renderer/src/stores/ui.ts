@@ -45,9 +45,13 @@ function readTheme(): ThemePref {
   return 'system';
 }
 
-/** Sets `data-theme` on <html>; CSS picks the palette (and follows the OS for "system"). */
+const darkQuery = (): MediaQueryList | null => (typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null);
+
+/** Sets `data-theme` on <html> to the palette in effect ("system" resolved from the OS); CSS picks it. */
 export function applyTheme(theme: ThemePref): void {
-  document.documentElement.dataset.theme = theme;
+  const effective = theme === 'system' ? (darkQuery()?.matches ? 'dark' : 'light') : theme;
+  document.documentElement.dataset.theme = effective;
+  document.documentElement.dataset.themePref = theme;
 }
 
 function routeFromHash(): string {
@@ -136,6 +140,7 @@ export const useUi = create<UiState>((set, get) => ({
 /** Starts following the URL hash and the OS colour scheme; call once at startup. */
 export function startUi(): void {
   applyTheme(useUi.getState().theme);
+  darkQuery()?.addEventListener('change', () => applyTheme(useUi.getState().theme));
   window.addEventListener('hashchange', () => useUi.setState({ route: routeFromHash() }));
   if (!location.hash) history.replaceState(null, '', `#/${DEFAULT_ROUTE}`);
 }
