@@ -563,3 +563,15 @@ describe('events', () => {
     expect(appended[5]).toBe((await ok(core, 'activity.list', { limit: 2 })).items[1]!.id);
   });
 });
+
+describe('activity of a site move', () => {
+  it('names the sites, not their ids, in the change details', async () => {
+    const core = openTestCore();
+    await ok(core, 'sites.add', { name: 'north' });
+    await ok(core, 'sites.add', { name: 'south' });
+    await ok(core, 'devices.add', { name: 'mover', host: '192.0.2.9', site: 'north' });
+    await ok(core, 'devices.update', { device: 'mover', patch: { site: 'south' } });
+    const log = await ok(core, 'activity.list', { action: 'device.updated' });
+    expect(log.items[0]!.details).toEqual({ changes: [{ field: 'site', from: 'north', to: 'south' }] });
+  });
+});

@@ -225,7 +225,8 @@ export class InventoryService {
         const other = this.devices.idInSite(next.site_id, next.name);
         if (other && other !== row.id) throw this.nameTaken(next.name, next.site_id);
       }
-      const changes = diff(row, next);
+      const siteName = (id: unknown) => (typeof id === 'string' ? (this.sites.find(id)?.name ?? id) : null);
+      const changes = diff(row, next).map((c) => (c.field === 'site' ? { field: 'site', from: siteName(c.from), to: siteName(c.to) } : c));
       const oldTags = before.tags;
       const tagsChanged = patch.tags !== undefined && !sameTags(oldTags, patch.tags);
       if (!changes.length && !tagsChanged) return row.id;
