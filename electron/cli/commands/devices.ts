@@ -5,7 +5,6 @@ import { formatHostPort, type Device, type DeviceAdd, type DevicePatch, type Imp
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { keyValues, table } from '../output';
 import type { CommandKit } from '../program';
-import type { CliSession } from '../run';
 import { addFilterOptions, collect, intOption } from './options';
 
 /** Options shared by `devices add` and `devices edit`. */
@@ -25,12 +24,11 @@ function addDeviceOptions(cmd: Command, edit: boolean): Command {
     .option('--notes <text>', 'free-form notes');
 }
 
-async function readSecret(session: CliSession, opts: Record<string, unknown>, kit: CommandKit): Promise<string | undefined> {
+async function readSecret(opts: Record<string, unknown>, kit: CommandKit): Promise<string | undefined> {
   if (!opts.passwordStdin && !opts.passphraseStdin) return undefined;
   if (opts.passwordStdin && opts.passphraseStdin) {
     throw new AppError(ErrorCode.VALIDATION_FAILED, 'Use only one of --password-stdin and --passphrase-stdin.');
   }
-  void session;
   const text = (await kit.io.readStdin()).replace(/\r?\n$/, '');
   if (!text) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Standard input was empty; pipe the secret in, e.g. `printf %s "$PW" | bootfleet ...`.');
   return text.split(/\r?\n/)[0];
@@ -90,7 +88,7 @@ export function registerDevices(program: Command, kit: CommandKit): void {
   ).action(
     kit.run(async (s, o, name) => {
       if (!o.host) throw new AppError(ErrorCode.VALIDATION_FAILED, 'devices add needs --host HOST (the address to reach the device over SSH).');
-      const secret = await readSecret(s, o, kit);
+      const secret = await readSecret(o, kit);
       const input: DeviceAdd = {
         name: name!,
         host: o.host as string,
@@ -168,7 +166,7 @@ export function registerDevices(program: Command, kit: CommandKit): void {
     .option('--clear-secret', 'forget the stored password or passphrase')
     .action(
       kit.run(async (s, o, ref) => {
-        const secret = await readSecret(s, o, kit);
+        const secret = await readSecret(o, kit);
         const patch: DevicePatch = {};
         if (o.name !== undefined) patch.name = o.name as string;
         if (o.host !== undefined) patch.host = o.host as string;

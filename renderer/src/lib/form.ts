@@ -1,15 +1,8 @@
 /** Helpers that turn zod issues and server errors into per-field messages. */
-import type { z } from 'zod';
-import { fieldIssues, type AppError } from '../../../shared/contract';
+import type { AppError } from '../../../shared/contract';
 
 /** Field name → first message. */
 export type FieldErrors = Partial<Record<string, string>>;
-
-/** Maps a zod error to the first message of each top-level field. */
-export function zodFieldErrors(error: z.ZodError | undefined): FieldErrors {
-  if (!error) return {};
-  return issuesToFields(fieldIssues(error));
-}
 
 /** Maps `{path, message}` issues to fields; `prefix.` (e.g. "patch.") is dropped. */
 export function issuesToFields(issues: { path: string; message: string }[], alias: Record<string, string> = {}): FieldErrors {
