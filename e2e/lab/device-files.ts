@@ -1,0 +1,192 @@
+import { chmod, chown, copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEVICE_FILE, FAULTS_FILE, LAB_VAR_DIR, REBOOT_REQUEST_FILE, type DeviceConfig, type Faults } from './emulator/types';
+import { run } from './procs';
+
+/** The uid/gid of the device's login user (never a uid of this machine's own users). */
+export const DEVICE_UID = 4242;
+
+/** Everything the lab decided about one device before writing its files. */
+export interface DevicePlan {
+  name: string;
+  dir: string;
+  address: string;
+  port: number;
+  user: string;
+  rootLogin: boolean;
+  password: string | null;
+  config: DeviceConfig;
+}
+
+/** Shared programs every device's shims call. */
+export interface Runtime {
+  /** Where the shared shims live (symlinked from each device's bin by absolute path, since the
+   *  device sees its bin at /usr/local/sbin). */
+  dir: string;
+  node: string;
+  /** The bundled emulator. */
+  bootcJs: string;
+  /** The public key every device accepts. */
+  clientPub: string;
+}
+
+export const etc = (dev: DevicePlan, file: string) => join(dev.dir, 'etc', file);
+export const labVar = (dev: DevicePlan, file = '') => join(dev.dir, 'var', LAB_VAR_DIR.replace(/^\/var\//, ''), file);
+export const deviceBin = (dev: DevicePlan, file = '') => join(dev.dir, 'bin', file);
+
+/** A line of /etc/shadow for a password, hashed with SHA-512 crypt by openssl (what sshd's crypt() reads). */
+async function shadowHash(password: string | null): Promise<string> {
+  if (password === null) return '*';
+  return (await run('openssl', ['passwd', '-6', '-stdin'], { input: password })).trim();
+}
+
+function sudoersText(dev: DevicePlan, askPassword: boolean): string {
+  return [
+    '# The emulated device\'s own sudoers (bound over /etc/sudoers in its mount namespace).',
+    'Defaults env_reset',
+    'Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
+    'Defaults !lecture',
+    'root ALL=(ALL:ALL) ALL',
+    `${dev.user} ALL=(ALL:ALL) ${askPassword ? '' : 'NOPASSWD: '}ALL`,
+    '',
+  ].join('\n');
+}
+
+/** Rewrites the device's sudoers in place (it is bind-mounted, so the inode must stay). */
+export async function writeSudoers(dev: DevicePlan, askPassword: boolean): Promise<void> {
+  await writeFile(etc(dev, 'sudoers'), sudoersText(dev, askPassword));
+  await chmod(etc(dev, 'sudoers'), 0o440);
+}
+
+/** Grants (or, for the authRefused fault, withdraws) the lab key for the login user and root. */
+export async function writeAuthorizedKeys(dev: DevicePlan, clientPub: string, refused: boolean): Promise<void> {
+  const dir = etc(dev, 'authorized_keys');
+  await mkdir(dir, { recursive: true });
+  const text = refused ? '' : clientPub;
+  await writeFile(join(dir, dev.user), text);
+  if (dev.user !== 'root') await writeFile(join(dir, 'root'), dev.rootLogin ? text : '');
+}
+
+/** Puts `bootc` on the device, or takes it away (the bootcMissing fault). */
+export async function setBootcPresent(dev: DevicePlan, runtimeDir: string, present: boolean): Promise<void> {
+  await rm(deviceBin(dev, 'bootc'), { force: true });
+  if (present) await symlink(join(runtimeDir, 'bootc'), deviceBin(dev, 'bootc'));
+}
+
+/** The faults the emulator reads on the device. */
+export async function writeFaults(dev: DevicePlan, faults: Faults): Promise<void> {
+  const tmp = labVar(dev, `${FAULTS_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(faults));
+  await rename(tmp, labVar(dev, FAULTS_FILE));
+}
+
+function sshdConfig(dev: DevicePlan): string {
+  return [
+    `# sshd of emulated device ${dev.name}`,
+    `ListenAddress ${dev.address}:${dev.port}`,
+    `HostKey ${etc(dev, 'ssh_host_ed25519_key')}`,
+    'PidFile none',
+    'UsePAM no',
+    // The lab lives under /tmp (mode 1777), which StrictModes would refuse.
+    'StrictModes no',
+    `PasswordAuthentication ${dev.password === null ? 'no' : 'yes'}`,
+    'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes',
+    `AuthorizedKeysFile ${etc(dev, 'authorized_keys')}/%u`,
+    `PermitRootLogin ${dev.rootLogin ? 'prohibit-password' : 'no'}`,
+    'Subsystem sftp internal-sftp',
+    'SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'AcceptEnv LANG LC_*',
+    'PrintMotd no',
+    'MaxStartups 200:30:400',
+    'MaxSessions 64',
+    'LogLevel INFO',
+    '',
+  ].join('\n');
+}
+
+/** The script that runs as PID 1 of the device's PID + mount namespace, then becomes its sshd. */
+function bootScript(dev: DevicePlan): string {
+  const files = ['passwd', 'group', 'shadow', 'sudoers'];
+  return [
+    'set -e',
+    `mount --bind ${join(dev.dir, 'var')} /var`,
+    'mount -t tmpfs -o size=16m,mode=755 tmpfs /run',
+    'mkdir -p /run/sshd /run/lock',
+    ...files.map((f) => `mount --bind ${etc(dev, f)} /etc/${f}`),
+    `mount --bind ${deviceBin(dev)} /usr/local/sbin`,
+    `exec /usr/sbin/sshd -D -f ${etc(dev, 'sshd_config')} -E ${join(dev.dir, 'sshd.log')}`,
+    '',
+  ].join('\n');
+}
+
+const SHIM_REQUEST = (by: string) =>
+  `printf '{"by":"${by}"}' > ${LAB_VAR_DIR}/${REBOOT_REQUEST_FILE}.tmp && mv ${LAB_VAR_DIR}/${REBOOT_REQUEST_FILE}.tmp ${LAB_VAR_DIR}/${REBOOT_REQUEST_FILE}`;
+
+/** reboot(8) and systemctl(1) on an emulated device: they ask the lab to reboot the device. */
+export function shimScripts(): Record<string, string> {
+  const notRoot = (what: string) =>
+    `if [ "$(id -u)" != 0 ]; then echo "Call to ${what} failed: Interactive authentication required." >&2; exit 1; fi`;
+  return {
+    reboot: ['#!/bin/sh', '# reboot on an emulated device: the lab takes the device offline and boots it again.',
+      notRoot('Reboot'), SHIM_REQUEST('reboot'), 'exit 0', ''].join('\n'),
+    systemctl: ['#!/bin/sh', '# systemctl on an emulated device: reboot and soft-reboot go to the lab; the rest is not emulated.',
+      'case "$1" in',
+      `  reboot) ${notRoot('Reboot')}; ${SHIM_REQUEST('systemctl reboot')}; exit 0 ;;`,
+      `  soft-reboot) ${notRoot('SoftReboot')}; ${SHIM_REQUEST('systemctl soft-reboot')}; exit 0 ;;`,
+      '  is-system-running) echo running; exit 0 ;;',
+      'esac',
+      'echo "System has not been booted with systemd as init system (PID 1). Can\'t operate." >&2',
+      'echo "Failed to connect to bus: Host is down" >&2',
+      'exit 1', ''].join('\n'),
+  };
+}
+
+/** Writes one device's directory: users, sudoers, sshd config, host key, /var, shims. */
+export async function writeDeviceFiles(dev: DevicePlan, runtime: Runtime, faults: Faults): Promise<void> {
+  for (const sub of ['etc', 'bin', 'var/tmp', 'var/log', 'var/cache', 'var/roothome', `var/home/${dev.user}`, 'var/lib/containers']) {
+    await mkdir(join(dev.dir, sub), { recursive: true });
+  }
+  await mkdir(labVar(dev), { recursive: true });
+  await chmod(join(dev.dir, 'var/tmp'), 0o1777);
+  await symlink('../run', join(dev.dir, 'var/run'));
+  await symlink('../run/lock', join(dev.dir, 'var/lock'));
+  if (dev.user !== 'root') await chown(join(dev.dir, 'var/home', dev.user), DEVICE_UID, DEVICE_UID);
+
+  const hash = await shadowHash(dev.password);
+  const userLines = dev.user === 'root' ? [] : [{ name: dev.user, uid: DEVICE_UID, home: `/var/home/${dev.user}` }];
+  await writeFile(etc(dev, 'passwd'), [
+    `root:x:0:0:root:/var/roothome:/bin/sh`,
+    'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin',
+    'sshd:x:101:65534::/run/sshd:/usr/sbin/nologin',
+    ...userLines.map((u) => `${u.name}:x:${u.uid}:${u.uid}:${u.name}:${u.home}:/bin/sh`),
+    '',
+  ].join('\n'));
+  await writeFile(etc(dev, 'group'), ['root:x:0:', 'nogroup:x:65534:', ...userLines.map((u) => `${u.name}:x:${u.uid}:`), 'wheel:x:10:' + (dev.user === 'root' ? '' : dev.user), ''].join('\n'));
+  const rootHash = dev.user === 'root' ? hash : '*';
+  await writeFile(etc(dev, 'shadow'), [
+    `root:${rootHash}:20000:0:99999:7:::`,
+    'nobody:*:20000:0:99999:7:::',
+    'sshd:*:20000:0:99999:7:::',
+    ...userLines.map((u) => `${u.name}:${hash}:20000:0:99999:7:::`),
+    '',
+  ].join('\n'));
+  await chmod(etc(dev, 'shadow'), 0o640);
+  await writeSudoers(dev, faults.sudoPassword === true);
+  await writeAuthorizedKeys(dev, runtime.clientPub, faults.authRefused === true);
+  await writeFile(etc(dev, 'sshd_config'), sshdConfig(dev));
+  await writeFile(join(dev.dir, 'boot.sh'), bootScript(dev));
+
+  for (const name of Object.keys(shimScripts())) await symlink(join(runtime.dir, name), deviceBin(dev, name));
+  await setBootcPresent(dev, runtime.dir, faults.bootcMissing !== true);
+  await writeFile(labVar(dev, DEVICE_FILE), JSON.stringify(dev.config, null, 2));
+  await writeFaults(dev, faults);
+}
+
+/** Host key files: the device's own, and the one it switches to under the hostKeyChanged fault. */
+export async function useHostKey(dev: DevicePlan, changed: boolean): Promise<void> {
+  const source = etc(dev, changed ? 'host-key-changed' : 'host-key-original');
+  await copyFile(source, etc(dev, 'ssh_host_ed25519_key'));
+  await chmod(etc(dev, 'ssh_host_ed25519_key'), 0o600);
+  await copyFile(`${source}.pub`, etc(dev, 'ssh_host_ed25519_key.pub'));
+}

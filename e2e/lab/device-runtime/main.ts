@@ -1,0 +1,132 @@
+import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { runBootc } from '../emulator/bootc';
+import type { EmulatorEnv, ImageInstallConfig } from '../emulator/env';
+import { readDeviceConfig } from '../emulator/state';
+import {
+  LAB_VAR_DIR, LAB_VAR_ENV, REBOOT_REQUEST_FILE, REBOOT_REQUIRED_FILE,
+  type ImageReference, type ImageSource, type ResolvedImage,
+} from '../emulator/types';
+import { resolveFromStore, storeFor } from '../oci/image-reader';
+import { diskOps } from './disk-ops';
+
+/**
+ * The `bootc` program on an emulated device (bundled into one .mjs by the lab). It builds the
+ * emulator's environment from the real process: the device's own /var (its mount namespace), the
+ * lab registry over HTTP, the device's loop disks, and reboots that go through the lab.
+ */
+
+const varDir = process.env[LAB_VAR_ENV] ?? LAB_VAR_DIR;
+
+/** bootc writes /run/reboot-required; the emulator keeps it in its var dir, so mirror it into /run. */
+async function mirrorRebootRequired(): Promise<void> {
+  await copyFile(join(varDir, REBOOT_REQUIRED_FILE), '/run/reboot-required').catch(() => undefined);
+}
+
+/** Walks up from this process to the sshd that serves this connection (the child of PID 1). */
+async function sessionAncestors(): Promise<number[]> {
+  const chain: number[] = [];
+  let pid = process.pid;
+  for (let i = 0; i < 32 && pid > 1; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!ppid) break;
+    chain.push(pid);
+    pid = ppid;
+  }
+  return chain;
+}
+
+/** Reads `[install.filesystem.root] type` from the image's /usr/lib/bootc/install/*.toml. */
+async function installConfig(ref: ImageReference, image: ResolvedImage, images: ReturnType<typeof storeFor>): Promise<ImageInstallConfig | null> {
+  let found: ImageInstallConfig | null = null;
+  for (const layer of image.layers) {
+    const tar = gunzipSync(await images.blob(layer.digest));
+    for (let pos = 0; pos + 512 <= tar.length;) {
+      const header = tar.subarray(pos, pos + 512);
+      if (header.every((b) => b === 0)) break;
+      const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '').replace(/^\.?\//, '');
+      const size = parseInt(header.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
+      if (/^usr\/lib\/bootc\/install\/[^/]+\.toml$/.test(name)) {
+        const text = tar.subarray(pos + 512, pos + 512 + size).toString('utf8');
+        const section = /\[install\.filesystem\.root\]([^[]*)/.exec(text)?.[1] ?? '';
+        const type = /^\s*type\s*=\s*"(xfs|ext4|btrfs)"/m.exec(section)?.[1];
+        if (type) found = { rootFsType: type as 'xfs' | 'ext4' | 'btrfs' };
+      }
+      pos += 512 + Math.ceil(size / 512) * 512;
+    }
+  }
+  void ref;
+  return found;
+}
+
+async function main(): Promise<number> {
+  const config = await readDeviceConfig(varDir);
+  const clientOpts = { insecure: (registry: string) => config.insecureRegistries.includes(registry) };
+  const images: ImageSource = {
+    resolve: (ref, architecture) => resolveFromStore(storeFor(ref, clientOpts), architecture),
+    async fetchLayers(ref, layers, onBytes) {
+      const store = storeFor(ref, clientOpts);
+      const total = layers.reduce((n, l) => n + l.size, 0);
+      let done = 0;
+      for (const layer of layers) {
+        await store.blob(layer.digest);
+        done += layer.size;
+        onBytes?.(done, total);
+      }
+    },
+  };
+  const env: EmulatorEnv = {
+    uid: process.getuid?.() ?? 0,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    out: (s) => { process.stdout.write(s); },
+    err: (s) => { process.stderr.write(s); },
+    now: () => new Date(),
+    varDir,
+    images,
+    async requestReboot({ soft }) {
+      await mirrorRebootRequired();
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      const tmp = join(varDir, `${REBOOT_REQUEST_FILE}.tmp`);
+      await writeFile(tmp, JSON.stringify({ by: soft ? 'bootc (soft-reboot)' : 'bootc' }));
+      await rename(tmp, join(varDir, REBOOT_REQUEST_FILE));
+      // Like bootc after `systemctl reboot`: park until the reboot kills us.
+      return new Promise<never>(() => { setInterval(() => undefined, 1 << 30); });
+    },
+    async dropConnection() {
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      // Kill the per-connection sshd (the topmost ancestor below the device's sshd, PID 1):
+      // the client sees the connection close with no exit status.
+      const chain = await sessionAncestors();
+      for (const pid of chain.reverse()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          break;
+        } catch {
+          // not ours to kill (a root-owned monitor when we are not root): try the next one down
+        }
+      }
+      return new Promise<never>(() => { setInterval(() => undefined, 1 << 30); });
+    },
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    disks: diskOps(varDir),
+    readFile: (path) => readFile(path, 'utf8'),
+    installConfig: (ref, image) => installConfig(ref, image, storeFor(ref, clientOpts)),
+  };
+  const code = await runBootc(process.argv.slice(2), env);
+  await mirrorRebootRequired();
+  return code;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  async (err: unknown) => {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    await rm(join(varDir, 'state.json.tmp'), { force: true }).catch(() => undefined);
+    process.exitCode = 1;
+  },
+);
