@@ -6,7 +6,7 @@ export default defineConfig({
     include: ['electron/**/*.test.ts', 'shared/**/*.test.ts', 'e2e/lab/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });

@@ -128,6 +128,12 @@ export function shimScripts(): Record<string, string> {
   const notRoot = (what: string) =>
     `if [ "$(id -u)" != 0 ]; then echo "Call to ${what} failed: Interactive authentication required." >&2; exit 1; fi`;
   return {
+    lsblk: ['#!/bin/sh', '# lsblk on an emulated device: only the disks the lab gave this device.',
+      'for a in "$@"; do case "$a" in /dev/*) exec /usr/bin/lsblk "$@" ;; esac; done',
+      `disks=$(tr -d '[]"' < ${LAB_VAR_DIR}/disks.json 2>/dev/null | tr ',' ' ')`,
+      'if [ -n "$disks" ]; then exec /usr/bin/lsblk "$@" $disks; fi',
+      'for a in "$@"; do case "$a" in -J|--json|-*J*) echo \'{\n   "blockdevices": [\n   ]\n}\'; exit 0 ;; esac; done',
+      'exit 0', ''].join('\n'),
     reboot: ['#!/bin/sh', '# reboot on an emulated device: the lab takes the device offline and boots it again.',
       notRoot('Reboot'), SHIM_REQUEST('reboot'), 'exit 0', ''].join('\n'),
     systemctl: ['#!/bin/sh', '# systemctl on an emulated device: reboot and soft-reboot go to the lab; the rest is not emulated.',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'bootfleet-lab-')));
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) throw new Error(`${dir} is not empty; give the lab a new or empty directory`);
+  // Device users (not root) read their authorized_keys and run the shims from here.
+  await chmod(dir, 0o755);
   await bundleRuntime(dir);
   const ownerPid = options.ownerPid === undefined ? process.pid : options.ownerPid;
   await writeFile(join(dir, OPTIONS_FILE), JSON.stringify({ ...options, dir, ownerPid }, null, 2));

@@ -14,6 +14,7 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
       if (code === 0) resolve(out);
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${err.trim() || out.trim()}`));
     });
+    child.stdin?.on('error', () => undefined); // a command that does not read stdin may exit first
     child.stdin?.end(opts.input ?? '');
   });
 }

@@ -38,13 +38,15 @@ function exec(cmd: string, args: string[], input?: string): Promise<RunResult> {
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, out, err }));
+    child.stdin.on('error', () => undefined); // a tool that does not read stdin may exit first
     child.stdin.end(input ?? '');
   });
 }
 
 async function must(cmd: string, args: string[], input?: string): Promise<string> {
   const r = await exec(cmd, args, input);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.err || r.out).trim()}`);
+  // The tool's first line says what went wrong (mkfs.xfs follows it with its whole usage text).
+  if (r.code !== 0) throw new Error(`${cmd}: ${(r.err || r.out).trim().split('\n')[0]}`);
   return r.out;
 }
 

@@ -97,18 +97,17 @@ async function main(): Promise<number> {
     },
     async dropConnection() {
       await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-      // Kill the per-connection sshd (the topmost ancestor below the device's sshd, PID 1):
-      // the client sees the connection close with no exit status.
-      const chain = await sessionAncestors();
-      for (const pid of chain.reverse()) {
+      // Kill every process between us and the device's sshd (PID 1): sudo, the shell, and both
+      // sshd processes of this connection, which all hold its socket. The client sees the
+      // connection close with no exit status.
+      for (const pid of (await sessionAncestors()).filter((p) => p !== process.pid).reverse()) {
         try {
           process.kill(pid, 'SIGKILL');
-          break;
         } catch {
-          // not ours to kill (a root-owned monitor when we are not root): try the next one down
+          // not ours to kill (a root-owned monitor when we are not root)
         }
       }
-      return new Promise<never>(() => { setInterval(() => undefined, 1 << 30); });
+      process.exit(255);
     },
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     disks: diskOps(varDir),

@@ -319,7 +319,7 @@ describe('privileges and non-bootc hosts', () => {
   });
 
   it('lets anyone read status on a non-bootc host, and refuses mutations there', async () => {
-    const fixture = await readFile('/work/shared/reference/bootc-fixtures/spec-v1-null.json', 'utf8');
+    const fixture = await readFile(join(__dirname, 'fixtures', 'bootc', 'spec-v1-null.json'), 'utf8');
     const d = await device('1.1.6', { bootcDeployed: false });
     expect(await d.run(['status', '--json'], { uid: 1000 })).toMatchObject({ code: 0, stdout: fixture });
     expect((await d.run(['status'], { uid: 1000, stdoutIsTTY: true })).stdout).toBe('System is not deployed via bootc.\n');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -8,7 +9,8 @@ import { bootNext, createState, type CreateStateOptions } from './state';
 import type { DeploymentState, DeviceState, ImageReference, ResolvedImage } from './types';
 import { featuresFor, type BootcFeatures } from './versions';
 
-const REF = '/work/shared/reference/bootc-fixtures';
+/** bootc's own fixtures, vendored (see fixtures/README.md). */
+const REF = join(__dirname, 'fixtures', 'bootc');
 const SPREAD = ['0.1.14', '0.1.15', '1.1.2', '1.1.6', '1.1.7', '1.3.0', '1.5.0', '1.7.0', '1.12.0', '1.14.0', '1.16.9'];
 const OS: ImageReference = { image: 'quay.io/example/os:latest', transport: 'registry' };
 const A = fakeImage('a', { timestamp: '2025-08-15T03:55:10Z' });
