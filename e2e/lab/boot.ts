@@ -4,7 +4,7 @@ import type { DevicePlan } from './device-files';
 import { labVar } from './device-files';
 import { INSTALLED_FILE, type InstalledRecord } from './device-runtime/disk-ops';
 import { bootNext, createState, readState, withStateLock, writeState } from './emulator/state';
-import { REBOOT_REQUIRED_FILE, STATE_LOCK_FILE } from './emulator/types';
+import { REBOOT_REQUIRED_FILE, STATE_LOCK_FILE, type ResolvedImage } from './emulator/types';
 import { LAB_REPOSITORY } from './images';
 import { registryStore, resolveFromStore } from './oci/image-reader';
 
@@ -13,6 +13,8 @@ import { registryStore, resolveFromStore } from './oci/image-reader';
  * registry for the device's architecture, so digests are real), an optional rollback, or a host
  * not deployed with bootc at all.
  */
+const resolved = new Map<string, Promise<ResolvedImage>>();
+
 export async function initialDeviceState(plan: DevicePlan, registryHost: string | null, tag: string | null, rollbackTag: string | null): Promise<void> {
   const varDir = labVar(plan);
   if (tag === null || registryHost === null) {
@@ -21,8 +23,10 @@ export async function initialDeviceState(plan: DevicePlan, registryHost: string 
   }
   const resolveTag = async (t: string) => {
     const image = `${registryHost}/${LAB_REPOSITORY}:${t}`;
-    const store = registryStore(image, { insecure: () => true });
-    return { image: { image, transport: 'registry' }, resolved: await resolveFromStore(store, plan.config.architecture) };
+    const key = `${image} ${plan.config.architecture}`;
+    // Many devices boot the same image: ask the registry once per image and architecture.
+    if (!resolved.has(key)) resolved.set(key, resolveFromStore(registryStore(image, { insecure: () => true }), plan.config.architecture));
+    return { image: { image, transport: 'registry' }, resolved: await (resolved.get(key) as Promise<ResolvedImage>) };
   };
   const booted = await resolveTag(tag);
   const rollback = rollbackTag ? await resolveTag(rollbackTag) : null;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import {
   type DevicePlan, type Runtime,
 } from './device-files';
 import { bootDevice } from './boot';
+import { generateKey } from './keys';
 import { signalPid, waitForPort } from './procs';
 
 export type DevicePower = 'running' | 'offline' | 'stopped';
@@ -59,13 +60,20 @@ export class DeviceRunner {
     this.watchRebootRequests();
   }
 
-  /** Cuts the power: every process of the device dies at once. */
+  /**
+   * Cuts the power: every process of the device dies at once. The namespace's init (sshd) is
+   * killed directly and waited for, so its listening socket is gone before anything restarts.
+   */
   async kill(): Promise<void> {
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null && child.pid) {
+      const inits = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => ''))
+        .split(/\s+/).filter(Boolean).map(Number);
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      for (const pid of inits) signalPid(pid, 'SIGKILL');
       signalPid(child.pid, 'SIGKILL');
       await exited;
+      for (const pid of inits) await waitGone(pid);
     }
     this.child = null;
     if (this.power === 'running') this.power = 'offline';
@@ -160,6 +168,8 @@ export class DeviceRunner {
     if (!!before.sudoPassword !== !!next.sudoPassword) await writeSudoers(this.plan, !!next.sudoPassword);
     if (!!before.bootcMissing !== !!next.bootcMissing) await setBootcPresent(this.plan, this.runtime.dir, !next.bootcMissing);
     if (!!before.hostKeyChanged !== !!next.hostKeyChanged) {
+      const replacement = etc(this.plan, 'host-key-changed');
+      if (next.hostKeyChanged && !existsSync(replacement)) await generateKey(replacement, `${this.plan.name} replacement host key`);
       await useHostKey(this.plan, !!next.hostKeyChanged);
       if (this.child) {
         await this.kill();
@@ -188,11 +198,20 @@ export class DeviceRunner {
   }
 }
 
-/** Host key files for a new device (its own key, and the one the hostKeyChanged fault swaps in). */
+/** Resolves when a process has exited (gone, or a zombie that no longer holds anything). */
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (!stat || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${pid} did not exit`);
+}
+
+/** The device's own host key (the one the hostKeyChanged fault swaps in is made when first needed). */
 export async function prepareHostKeys(plan: DevicePlan, generate: (path: string, comment: string) => Promise<void>): Promise<void> {
   await mkdir(join(plan.dir, 'etc'), { recursive: true });
   await generate(etc(plan, 'host-key-original'), `${plan.name} host key`);
-  await generate(etc(plan, 'host-key-changed'), `${plan.name} replacement host key`);
   await useHostKey(plan, false);
 }
 
