@@ -95,6 +95,7 @@ beforeAll(async () => {
       { name: 'plain-host', image: null },
       { name: 'faulty', bootcVersion: '1.12.0' },
       { name: 'updater', bootcVersion: '1.16.9', rollbackImage: '1.0' },
+      { name: 'live', password: 'field tech 1' },
     ],
   });
   // Pin every host key the lab reports, as an operator would after checking fingerprints.
@@ -131,6 +132,29 @@ suite('devices over real SSH', () => {
     const root = await ssh(dev('ancient-root'), 'id -un');
     expect(root.out).toBe('root\n');
     expect(dev('ancient-root').sudo).toBe(false);
+  });
+
+  it('accepts a password where the device has one (live media)', async () => {
+    const d = dev('live');
+    const askpass = join(work, 'askpass.sh');
+    await writeFile(askpass, "#!/bin/sh\necho 'field tech 1'\n", { mode: 0o700 });
+    const login = await new Promise<Ran>((resolve) => {
+      const child = spawn('ssh', ['-o', 'BatchMode=no', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password',
+        '-o', 'LogLevel=ERROR', '-o', `UserKnownHostsFile=${knownHosts}`, `${d.user}@${d.host}`, 'id -un'], {
+        env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (x: Buffer) => { out += x.toString(); });
+      child.stderr.on('data', (x: Buffer) => { err += x.toString(); });
+      child.on('close', (code, signal) => resolve({ code, signal, out, err, ms: 0 }));
+    });
+    expect(login.err).toBe('');
+    expect(login.out).toBe('core\n');
+    // The other devices take keys only.
+    const none = await sh('ssh', ['-o', 'BatchMode=yes', '-o', 'PubkeyAuthentication=no', '-o', `UserKnownHostsFile=${knownHosts}`, `core@${dev('current').host}`, 'true']);
+    expect(none.err).toContain('Permission denied (publickey)');
   });
 
   it('answers bootc status as each release would, valid against bootc\'s schema', async () => {
