@@ -294,6 +294,10 @@ suite('faults, seen through plain ssh', () => {
   const d = () => dev('faulty');
   const clear = () => lab.clearFaults('faulty');
 
+  it('refuses a fault it does not know, naming the ones it does', async () => {
+    await expect(lab.setFaults('faulty', { unreachble: 'refused' } as never)).rejects.toThrow(/unknown fault unreachble; known: unreachable/);
+  });
+
   it('unreachable: refused, or silent until the client times out', async () => {
     await lab.setFaults('faulty', { unreachable: 'refused' });
     const refused = await ssh(d(), 'true');

@@ -15,6 +15,12 @@ import { signalPid, waitForPort } from './procs';
 
 export type DevicePower = 'running' | 'offline' | 'stopped';
 
+/** Every fault a device understands (see Faults in emulator/types.ts). */
+export const FAULT_KEYS: readonly (keyof Faults)[] = [
+  'unreachable', 'authRefused', 'hostKeyChanged', 'bootcMissing', 'rebootHangs', 'bootFails', 'sudoPassword',
+  'failUpgrade', 'statusOutput', 'slowMs', 'dropMidCommand',
+];
+
 /**
  * Runs one emulated device: its sshd as PID 1 of a private PID + mount namespace (so killing it
  * ends every session on the device at once, as a power cut would), its reboots and its faults.
@@ -156,6 +162,8 @@ export class DeviceRunner {
 
   /** Applies a change of faults; null clears one. Network and key faults take effect at once. */
   async setFaults(patch: Faults): Promise<void> {
+    const unknown = Object.keys(patch).filter((k) => !FAULT_KEYS.includes(k as keyof Faults));
+    if (unknown.length) throw new Error(`unknown fault ${unknown.join(', ')}; known: ${FAULT_KEYS.join(', ')}`);
     const before = this.faults;
     const next: Faults = { ...before };
     for (const [key, value] of Object.entries(patch) as [keyof Faults, unknown][]) {
