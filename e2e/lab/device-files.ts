@@ -110,11 +110,13 @@ function bootScript(dev: DevicePlan): string {
   const files = ['passwd', 'group', 'shadow', 'sudoers'];
   return [
     'set -e',
-    `mount --bind ${join(dev.dir, 'var')} /var`,
-    'mount -t tmpfs -o size=16m,mode=755 tmpfs /run',
+    // -n: mount(8) records nothing in /run/mount, which is still the host's until /run is replaced.
+    'mount -n -t tmpfs -o size=16m,mode=755 tmpfs /run',
     'mkdir -p /run/sshd /run/lock',
-    ...files.map((f) => `mount --bind ${etc(dev, f)} /etc/${f}`),
-    `mount --bind ${deviceBin(dev)} /usr/local/sbin`,
+    'mount -n -t proc proc /proc',
+    `mount -n --bind ${join(dev.dir, 'var')} /var`,
+    ...files.map((f) => `mount -n --bind ${etc(dev, f)} /etc/${f}`),
+    `mount -n --bind ${deviceBin(dev)} /usr/local/sbin`,
     `exec /usr/sbin/sshd -D -f ${etc(dev, 'sshd_config')} -E ${join(dev.dir, 'sshd.log')}`,
     '',
   ].join('\n');

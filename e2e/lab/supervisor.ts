@@ -53,7 +53,8 @@ export class DeviceRunner {
     if (this.faults.unreachable) return this.goUnreachable(this.faults.unreachable);
     const out = await open(join(this.plan.dir, 'namespace.log'), 'a');
     const child = spawn('unshare', [
-      '--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--kill-child=SIGKILL',
+      // No --mount-proc: boot.sh mounts /proc after its own /run, so nothing lands in the host's /run.
+      '--mount', '--pid', '--fork', '--propagation', 'private', '--kill-child=SIGKILL',
       'sh', join(this.plan.dir, 'boot.sh'),
     ], { stdio: ['ignore', out.fd, out.fd] });
     await out.close();
