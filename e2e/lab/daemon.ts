@@ -236,7 +236,10 @@ function watchOwner(pid: number): void {
     } catch {
       clearInterval(timer);
       log(`owner ${pid} is gone`);
-      void teardown().then(() => process.exit(0));
+      // Nobody is left to call stop: clean up everything, the directory too (unless asked to keep it).
+      void teardown()
+        .then(() => (process.env.BOOTFLEET_LAB_KEEP ? undefined : rm(dir, { recursive: true, force: true })))
+        .then(() => process.exit(0));
     }
   }, 1000);
 }

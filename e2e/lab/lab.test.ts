@@ -407,4 +407,18 @@ suite('teardown', () => {
     const loops = await sh('losetup', ['--list', '--noheadings', '--output', 'NAME']);
     expect(loops.out.split('\n')).not.toContain(device?.disks[0]);
   }, 60_000);
+
+  it('cleans up by itself when the process that started it exits without stopping it', async () => {
+    const script = join(work, 'orphan.ts');
+    await writeFile(script, `import { startLab } from ${JSON.stringify(join(__dirname, 'index'))};\n`
+      + 'startLab({ devices: 1, noImages: true }).then((lab) => { console.log(lab.dir); process.exit(0); });\n');
+    const child = await sh(process.execPath, ['--import', 'tsx', script]);
+    expect(child.err).toBe('');
+    const dir = child.out.trim();
+    expect(dir).toMatch(/bootfleet-lab-/);
+    const deadline = Date.now() + 15_000;
+    while (existsSync(dir) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(dir)).toBe(false);
+    expect((await sh('ps', ['-eo', 'args'])).out).not.toContain(dir);
+  }, 60_000);
 });
