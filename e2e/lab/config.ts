@@ -21,6 +21,8 @@ export interface LabDeviceSpec {
   image?: string | null;
   /** An older tag that is the device's rollback deployment. Default: none. */
   rollbackImage?: string | null;
+  /** The device has podman (for `podman run IMAGE bootc install to-disk`). Default false. */
+  podman?: boolean;
   /** Target disks for `bootc install to-disk`, sizes in MiB. Default none. */
   disks?: { sizeMiB: number }[];
   /** Faults set from the start. */

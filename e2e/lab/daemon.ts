@@ -76,8 +76,10 @@ async function boot(options: LabOptions): Promise<LabManifest> {
     bootcJs: join(runtimeDir, 'bootc.mjs'),
     clientPub: await readFile(`${keyPath}.pub`, 'utf8'),
   };
-  await writeFile(join(runtimeDir, 'bootc'), `#!/bin/sh\nexec ${runtime.node} --no-warnings ${runtime.bootcJs} "$@"\n`);
-  await chmod(join(runtimeDir, 'bootc'), 0o755);
+  for (const program of ['bootc', 'podman']) {
+    await writeFile(join(runtimeDir, program), `#!/bin/sh\nexec ${runtime.node} --no-warnings ${join(runtimeDir, `${program}.mjs`)} "$@"\n`);
+    await chmod(join(runtimeDir, program), 0o755);
+  }
   for (const [name, text] of Object.entries(shimScripts())) {
     await writeFile(join(runtimeDir, name), text);
     await chmod(join(runtimeDir, name), 0o755);
@@ -108,6 +110,7 @@ async function boot(options: LabOptions): Promise<LabManifest> {
         user: rootLogin ? 'root' : (spec.user ?? 'core'),
         rootLogin,
         password: spec.password ?? null,
+        podman: spec.podman === true,
         config: {
           name,
           bootcVersion: spec.bootcVersion ?? versions[i % versions.length] ?? DEFAULT_VERSION,

@@ -15,6 +15,8 @@ export interface DevicePlan {
   user: string;
   rootLogin: boolean;
   password: string | null;
+  /** Whether the device has the podman shim. */
+  podman: boolean;
   config: DeviceConfig;
 }
 
@@ -187,6 +189,7 @@ export async function writeDeviceFiles(dev: DevicePlan, runtime: Runtime, faults
 
   for (const name of Object.keys(shimScripts())) await symlink(join(runtime.dir, name), deviceBin(dev, name));
   await setBootcPresent(dev, runtime.dir, faults.bootcMissing !== true);
+  if (dev.podman) await symlink(join(runtime.dir, 'podman'), deviceBin(dev, 'podman'));
   await writeFile(labVar(dev, DEVICE_FILE), JSON.stringify(dev.config, null, 2));
   await writeFaults(dev, faults);
 }

@@ -57,7 +57,8 @@ function controlCall<T>(dir: string, method: string, path: string, payload?: unk
 /** Bundles the daemon and the device-side bootc into `<dir>/runtime` (esbuild, one file each). */
 async function bundleRuntime(dir: string): Promise<void> {
   await build({
-    entryPoints: { daemon: join(__dirname, 'daemon.ts'), 'bootc': join(__dirname, 'device-runtime', 'main.ts') },
+    entryPoints: { daemon: join(__dirname, 'daemon.ts'), 'bootc': join(__dirname, 'device-runtime', 'main.ts'),
+      podman: join(__dirname, 'device-runtime', 'podman.ts') },
     outdir: join(dir, 'runtime'),
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -95,7 +95,7 @@ beforeAll(async () => {
       { name: 'plain-host', image: null },
       { name: 'faulty', bootcVersion: '1.12.0' },
       { name: 'updater', bootcVersion: '1.16.9', rollbackImage: '1.0' },
-      { name: 'live', password: 'field tech 1' },
+      { name: 'live', password: 'field tech 1', podman: true, disks: [{ sizeMiB: 256 }] },
     ],
   });
   // Pin every host key the lab reports, as an operator would after checking fingerprints.
@@ -281,12 +281,33 @@ suite('install to-disk on a loop device', () => {
     expect(wiped.err).toBe('');
     expect(wiped.code).toBe(0);
 
-    await ssh(d, 'sudo -n reboot');
-    await waitPower(lab, d.name, 'running');
+    // reboot returns at once, as systemd's does; the session drops when the device goes down.
+    expect((await ssh(d, 'sudo -n reboot; sleep 5; echo still-here')).out).not.toContain('still-here');
     await waitSsh(d);
     const after = await status(d);
     expect(after.status.booted?.image?.imageDigest).toBe(digest('1.1'));
     expect(after.status.rollback).toBeNull();
+  });
+});
+
+suite('install the documented way, with podman run', () => {
+  it('checks the podman flags as bootc does, installs the container image, and boots it', async () => {
+    const d = dev('live');
+    const [disk] = d.disks;
+    if (!disk) throw new Error('no disk');
+    const image = `${lab.registry?.host}/bootfleet/os:2.0`;
+    expect((await ssh(d, 'podman --version')).out).toMatch(/^podman version \d/);
+    const unprivileged = await ssh(d, `sudo -n podman run --rm --pid=host -v /dev:/dev ${image} bootc install to-disk ${disk}`);
+    expect(unprivileged.code).toBe(1);
+    expect(unprivileged.err).toContain('The container must be executed with full privileges (e.g. --privileged flag)');
+    const run = await ssh(d, `sudo -n podman run --rm --privileged --pid=host --ipc=host -v /dev:/dev -v /var/lib/containers:/var/lib/containers --security-opt label=type:unconfined_t ${image} bootc install to-disk --wipe ${disk}`);
+    expect(run.err).toBe('');
+    expect(run.out.split('\n')[0]).toBe(`Installing image: docker://${image}`);
+    expect(run.out).toContain('Installation complete!');
+    // reboot returns at once, as systemd's does; the session drops when the device goes down.
+    expect((await ssh(d, 'sudo -n reboot; sleep 5; echo still-here')).out).not.toContain('still-here');
+    await waitSsh(d);
+    expect((await status(d)).status.booted?.image?.imageDigest).toBe(digest('2.0'));
   });
 });
 

@@ -5,7 +5,7 @@ import { runBootc } from '../emulator/bootc';
 import type { EmulatorEnv, ImageInstallConfig } from '../emulator/env';
 import { readDeviceConfig } from '../emulator/state';
 import {
-  LAB_VAR_DIR, LAB_VAR_ENV, REBOOT_REQUEST_FILE, REBOOT_REQUIRED_FILE,
+  CONTAINER_ENV, LAB_VAR_DIR, LAB_VAR_ENV, REBOOT_REQUEST_FILE, REBOOT_REQUIRED_FILE,
   type ImageReference, type ImageSource, type ResolvedImage,
 } from '../emulator/types';
 import { resolveFromStore, storeFor } from '../oci/image-reader';
@@ -113,6 +113,8 @@ async function main(): Promise<number> {
     disks: diskOps(varDir),
     readFile: (path) => readFile(path, 'utf8'),
     installConfig: (ref, image) => installConfig(ref, image, storeFor(ref, clientOpts)),
+    // Set by the device's podman shim for `podman run IMAGE bootc ...`.
+    container: process.env[CONTAINER_ENV] ? (JSON.parse(process.env[CONTAINER_ENV]) as EmulatorEnv['container']) : null,
   };
   const code = await runBootc(process.argv.slice(2), env);
   await mirrorRebootRequired();

@@ -149,3 +149,6 @@ export interface DeviceState {
   /** /sysroot on a read-only medium (status.readOnly, bootc ≥ 1.16.7). */
   readOnly: boolean;
 }
+
+/** Set by the lab's podman shim for `podman run IMAGE bootc …`: a JSON ContainerContext (env.ts). */
+export const CONTAINER_ENV = 'BOOTFLEET_LAB_CONTAINER';
