@@ -6,9 +6,10 @@ import type { EmulatorEnv, ImageInstallConfig } from '../emulator/env';
 import { readDeviceConfig } from '../emulator/state';
 import {
   CONTAINER_ENV, LAB_VAR_DIR, LAB_VAR_ENV, REBOOT_REQUEST_FILE, REBOOT_REQUIRED_FILE,
-  type ImageReference, type ImageSource, type ResolvedImage,
+  type ImageSource, type ResolvedImage,
 } from '../emulator/types';
-import { resolveFromStore, storeFor } from '../oci/image-reader';
+import { resolveFromStore, storeFor, type ImageStore } from '../oci/image-reader';
+import { tarFiles } from '../oci/tar';
 import { diskOps } from './disk-ops';
 
 /**
@@ -38,26 +39,17 @@ async function sessionAncestors(): Promise<number[]> {
   return chain;
 }
 
-/** Reads `[install.filesystem.root] type` from the image's /usr/lib/bootc/install/*.toml. */
-async function installConfig(ref: ImageReference, image: ResolvedImage, images: ReturnType<typeof storeFor>): Promise<ImageInstallConfig | null> {
+/** Reads `[install.filesystem.root] type` from the image's /usr/lib/bootc/install/*.toml (later layers win). */
+async function installConfig(image: ResolvedImage, store: ImageStore): Promise<ImageInstallConfig | null> {
   let found: ImageInstallConfig | null = null;
   for (const layer of image.layers) {
-    const tar = gunzipSync(await images.blob(layer.digest));
-    for (let pos = 0; pos + 512 <= tar.length;) {
-      const header = tar.subarray(pos, pos + 512);
-      if (header.every((b) => b === 0)) break;
-      const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '').replace(/^\.?\//, '');
-      const size = parseInt(header.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
-      if (/^usr\/lib\/bootc\/install\/[^/]+\.toml$/.test(name)) {
-        const text = tar.subarray(pos + 512, pos + 512 + size).toString('utf8');
-        const section = /\[install\.filesystem\.root\]([^[]*)/.exec(text)?.[1] ?? '';
-        const type = /^\s*type\s*=\s*"(xfs|ext4|btrfs)"/m.exec(section)?.[1];
-        if (type) found = { rootFsType: type as 'xfs' | 'ext4' | 'btrfs' };
-      }
-      pos += 512 + Math.ceil(size / 512) * 512;
+    for (const [name, bytes] of tarFiles(gunzipSync(await store.blob(layer.digest)))) {
+      if (!/^usr\/lib\/bootc\/install\/[^/]+\.toml$/.test(name)) continue;
+      const section = /\[install\.filesystem\.root\]([^[]*)/.exec(bytes.toString('utf8'))?.[1] ?? '';
+      const type = /^\s*type\s*=\s*"(xfs|ext4|btrfs)"/m.exec(section)?.[1];
+      if (type) found = { rootFsType: type as 'xfs' | 'ext4' | 'btrfs' };
     }
   }
-  void ref;
   return found;
 }
 
@@ -112,7 +104,7 @@ async function main(): Promise<number> {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     disks: diskOps(varDir),
     readFile: (path) => readFile(path, 'utf8'),
-    installConfig: (ref, image) => installConfig(ref, image, storeFor(ref, clientOpts)),
+    installConfig: (ref, image) => installConfig(image, storeFor(ref, clientOpts)),
     // Set by the device's podman shim for `podman run IMAGE bootc ...`.
     container: process.env[CONTAINER_ENV] ? (JSON.parse(process.env[CONTAINER_ENV]) as EmulatorEnv['container']) : null,
   };

@@ -70,6 +70,29 @@ export async function listTar(path: string): Promise<Map<string, TarEntry>> {
   }
 }
 
+/** The regular files of a tar archive held in memory (an uncompressed image layer), by path. */
+export function tarFiles(tar: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  let nextName: string | undefined;
+  for (let pos = 0; pos + 512 <= tar.length;) {
+    const header = tar.subarray(pos, pos + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = octal(header, 124, 12);
+    const type = String.fromCharCode(header[156] ?? 0x30);
+    const prefix = field(header, 257, 6).startsWith('ustar') ? field(header, 345, 155) : '';
+    const body = tar.subarray(pos + 512, pos + 512 + size);
+    if (type === 'x' || type === 'L') {
+      nextName = type === 'x' ? paxPath(body) : field(body, 0, size);
+    } else {
+      const name = nextName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+      nextName = undefined;
+      if (type === '0' || type === '\0') files.set(name.replace(/^\.?\//, ''), body);
+    }
+    pos += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
 /** Reads one entry's bytes. */
 export async function readTarEntry(path: string, entry: TarEntry): Promise<Buffer> {
   const fh = await open(path, 'r');
