@@ -29,6 +29,8 @@ export const ErrorCode = {
   UNKNOWN_METHOD: 'UNKNOWN_METHOD',
   UNAUTHORIZED: 'UNAUTHORIZED',
   DISCONNECTED: 'DISCONNECTED',
+  /** `bootc status` printed something that is not a status document (details.at: where it broke). */
+  BOOTC_OUTPUT_INVALID: 'BOOTC_OUTPUT_INVALID',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
