@@ -120,7 +120,7 @@ async function boot(options: LabOptions): Promise<LabManifest> {
       },
     };
   });
-  await mapLimit(plans, 8, ({ plan }) => prepareHostKeys(plan, generateKey));
+  await mapLimit(plans, 8, ({ plan }) => prepareHostKeys(plan));
   log(`keys ready in ${Date.now() - t0} ms`);
   const images = await registryReady;
   log(`registry and images ready in ${Date.now() - t0} ms`);

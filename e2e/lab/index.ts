@@ -11,7 +11,7 @@ import {
   type LabManifest, type LabOptions,
 } from './config';
 import type { Faults } from './emulator/types';
-import { STATE_FILE } from './emulator/types';
+import { LAB_VAR_DIR, STATE_FILE } from './emulator/types';
 import type { DevicePower } from './supervisor';
 import { detachDisks } from './disks';
 import { signalPid } from './procs';
@@ -87,7 +87,7 @@ export async function attachLab(dir: string): Promise<Lab> {
     deviceState: async (device) => {
       const found = manifest.devices.find((d) => d.name === device);
       if (!found) throw new Error(`no device named ${device} in this lab`);
-      return JSON.parse(await readFile(join(found.dir, 'var', 'lib', 'bootfleet-lab', STATE_FILE), 'utf8'));
+      return JSON.parse(await readFile(join(found.dir, LAB_VAR_DIR, STATE_FILE), 'utf8'));
     },
     stop: () => stopLab(dir),
   };

@@ -16,10 +16,10 @@ const schemaPath = join(__dirname, 'emulator', 'fixtures', 'bootc', 'schema', 'h
 
 interface Ran { code: number | null; signal: string | null; out: string; err: string; ms: number }
 
-function sh(cmd: string, args: string[], input = ''): Promise<Ran> {
+function sh(cmd: string, args: string[], input = '', env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -138,18 +138,9 @@ suite('devices over real SSH', () => {
     const d = dev('live');
     const askpass = join(work, 'askpass.sh');
     await writeFile(askpass, "#!/bin/sh\necho 'field tech 1'\n", { mode: 0o700 });
-    const login = await new Promise<Ran>((resolve) => {
-      const child = spawn('ssh', ['-o', 'BatchMode=no', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password',
-        '-o', 'LogLevel=ERROR', '-o', `UserKnownHostsFile=${knownHosts}`, `${d.user}@${d.host}`, 'id -un'], {
-        env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (x: Buffer) => { out += x.toString(); });
-      child.stderr.on('data', (x: Buffer) => { err += x.toString(); });
-      child.on('close', (code, signal) => resolve({ code, signal, out, err, ms: 0 }));
-    });
+    const login = await sh('ssh', ['-o', 'BatchMode=no', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password',
+      '-o', 'LogLevel=ERROR', '-o', `UserKnownHostsFile=${knownHosts}`, `${d.user}@${d.host}`, 'id -un'],
+    '', { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' });
     expect(login.err).toBe('');
     expect(login.out).toBe('core\n');
     // The other devices take keys only.

@@ -218,9 +218,9 @@ async function waitGone(pid: number): Promise<void> {
 }
 
 /** The device's own host key (the one the hostKeyChanged fault swaps in is made when first needed). */
-export async function prepareHostKeys(plan: DevicePlan, generate: (path: string, comment: string) => Promise<void>): Promise<void> {
+export async function prepareHostKeys(plan: DevicePlan): Promise<void> {
   await mkdir(join(plan.dir, 'etc'), { recursive: true });
-  await generate(etc(plan, 'host-key-original'), `${plan.name} host key`);
+  await generateKey(etc(plan, 'host-key-original'), `${plan.name} host key`);
   await useHostKey(plan, false);
 }
 

@@ -32,6 +32,19 @@ function paxPath(body: Buffer): string | undefined {
   return undefined;
 }
 
+interface TarHeader { name: string; size: number; type: string }
+
+/** One 512-byte header: its path (ustar prefix joined), size and type flag. */
+function readHeader(block: Buffer): TarHeader {
+  const prefix = field(block, 257, 6).startsWith('ustar') ? field(block, 345, 155) : '';
+  const name = field(block, 0, 100);
+  return {
+    name: prefix ? `${prefix}/${name}` : name,
+    size: octal(block, 124, 12),
+    type: String.fromCharCode(block[156] ?? 0x30),
+  };
+}
+
 /**
  * Lists the regular files of a POSIX (ustar/pax/GNU) tar file without reading their contents, so an
  * oci-archive can be read blob by blob. Paths are normalized without a leading `./`.
@@ -47,11 +60,8 @@ export async function listTar(path: string): Promise<Map<string, TarEntry>> {
     while (pos + 512 <= total) {
       await fh.read(header, 0, 512, pos);
       if (header.every((b) => b === 0)) break;
-      const size = octal(header, 124, 12);
-      const type = String.fromCharCode(header[156] ?? 0x30);
-      const magic = field(header, 257, 6);
-      const prefix = magic.startsWith('ustar') ? field(header, 345, 155) : '';
-      let name = prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100);
+      const { name: headerName, size, type } = readHeader(header);
+      let name = headerName;
       const dataStart = pos + 512;
       if (type === 'x' || type === 'L') {
         const body = Buffer.alloc(size);
@@ -77,14 +87,12 @@ export function tarFiles(tar: Buffer): Map<string, Buffer> {
   for (let pos = 0; pos + 512 <= tar.length;) {
     const header = tar.subarray(pos, pos + 512);
     if (header.every((b) => b === 0)) break;
-    const size = octal(header, 124, 12);
-    const type = String.fromCharCode(header[156] ?? 0x30);
-    const prefix = field(header, 257, 6).startsWith('ustar') ? field(header, 345, 155) : '';
+    const { name: headerName, size, type } = readHeader(header);
     const body = tar.subarray(pos + 512, pos + 512 + size);
     if (type === 'x' || type === 'L') {
       nextName = type === 'x' ? paxPath(body) : field(body, 0, size);
     } else {
-      const name = nextName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+      const name = nextName ?? headerName;
       nextName = undefined;
       if (type === '0' || type === '\0') files.set(name.replace(/^\.?\//, ''), body);
     }
