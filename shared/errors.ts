@@ -31,6 +31,27 @@ export const ErrorCode = {
   DISCONNECTED: 'DISCONNECTED',
   /** `bootc status` printed something that is not a status document (details.at: where it broke). */
   BOOTC_OUTPUT_INVALID: 'BOOTC_OUTPUT_INVALID',
+  /** No route, connection refused, or no answer within the connect timeout. */
+  SSH_UNREACHABLE: 'SSH_UNREACHABLE',
+  /** The device refused every credential offered. */
+  SSH_AUTH_FAILED: 'SSH_AUTH_FAILED',
+  /** The device (or a jump host) presented a key other than the pinned one (details: old, new). */
+  SSH_HOST_KEY_CHANGED: 'SSH_HOST_KEY_CHANGED',
+  /** The private key file is missing, unreadable, or its passphrase is missing or wrong. */
+  SSH_KEY_UNUSABLE: 'SSH_KEY_UNUSABLE',
+  /** The connection dropped, or a command did not finish within its timeout. */
+  SSH_DISCONNECTED: 'SSH_DISCONNECTED',
+  SSH_TIMEOUT: 'SSH_TIMEOUT',
+  /** `sudo -n` wanted a password: give the user NOPASSWD sudo or log in as root. */
+  SUDO_PASSWORD_REQUIRED: 'SUDO_PASSWORD_REQUIRED',
+  /** The host answered but has no `bootc`, or bootc reports no booted deployment. */
+  NOT_BOOTC_HOST: 'NOT_BOOTC_HOST',
+  /** A remote command failed (details: exitCode, stderr). */
+  REMOTE_COMMAND_FAILED: 'REMOTE_COMMAND_FAILED',
+  /** A command printed more than Bootfleet accepts from it. */
+  OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
+  /** The user cancelled the operation. */
+  CANCELED: 'CANCELED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

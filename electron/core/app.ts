@@ -5,12 +5,16 @@ import { ActivityRepo, type Actor } from './activity/activity-repo';
 import { systemClock, type Clock } from './clock';
 import { openDatabase, type Db } from './db/open';
 import { EventBus } from './events';
+import { FleetService } from './fleet/fleet-service';
+import { StatusRepo } from './fleet/status-repo';
 import { buildHandlers } from './handlers';
 import { InventoryService } from './inventory/inventory-service';
 import { DATABASE_FILE, SECRET_KEY_FILE } from './paths';
 import { createRouter, type CallContext } from './rpc/router';
 import { keyFileCipher, type SecretCipher } from './secrets/cipher';
 import { SecretsRepo } from './secrets/secrets-repo';
+import { HostKeysRepo } from './ssh/host-keys';
+import { SshPool } from './ssh/pool';
 import { VERSION } from './version';
 
 export interface AppOptions {
@@ -21,6 +25,10 @@ export interface AppOptions {
   clock?: Clock;
   /** Where unexpected errors are written (default: stderr). */
   log?: (msg: string) => void;
+  /** SSH: connections open at once (default 32), connect and command timeouts. */
+  ssh?: { concurrency?: number; connectTimeoutMs?: number; commandTimeoutMs?: number; agentSocket?: string | undefined; defaultUser?: string };
+  /** After this long without a good contact a device's state is shown as stale (default 24 h). */
+  staleAfterMs?: number;
 }
 
 /** Everything a host needs: the services, the contract dispatcher, the event bus. */
@@ -32,6 +40,9 @@ export interface BootfleetCore {
   inventory: InventoryService;
   activity: ActivityRepo;
   secrets: SecretsRepo;
+  fleet: FleetService;
+  hostKeys: HostKeysRepo;
+  pool: SshPool;
   /** Serve one contract call as the given actor. */
   call(method: string, input: unknown, ctx?: CallContext): Promise<Result<unknown>>;
   /** The default actor for this process: the OS user, through this host. */
@@ -51,10 +62,25 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const bus = new EventBus();
   const activity = new ActivityRepo(db, clock);
   const secrets = new SecretsRepo(db, cipher, clock);
-  const inventory = new InventoryService(db, activity, secrets, bus, clock);
+  const inventory = new InventoryService(db, activity, secrets, bus, clock, opts.staleAfterMs);
+  const hostKeys = new HostKeysRepo(db, activity, clock);
+  const pool = new SshPool(hostKeys, {
+    ...(opts.ssh?.concurrency ? { concurrency: opts.ssh.concurrency } : {}),
+    ...(opts.ssh?.connectTimeoutMs ? { connectTimeoutMs: opts.ssh.connectTimeoutMs } : {}),
+  });
+  const fleet = new FleetService(
+    { inventory, secrets, hostKeys, pool, activity, bus, clock, status: new StatusRepo(db) },
+    {
+      ...(opts.ssh?.commandTimeoutMs ? { commandTimeoutMs: opts.ssh.commandTimeoutMs } : {}),
+      ...(opts.ssh && 'agentSocket' in opts.ssh ? { agentSocket: opts.ssh.agentSocket } : {}),
+      ...(opts.ssh?.defaultUser ? { defaultUser: opts.ssh.defaultUser } : {}),
+    },
+  );
   const handlers = buildHandlers({
     inventory,
     activity,
+    fleet,
+    hostKeys,
     info: () => ({
       product: 'Bootfleet',
       version: VERSION,
@@ -78,6 +104,9 @@ export function openCore(opts: AppOptions): BootfleetCore {
     inventory,
     activity,
     secrets,
+    fleet,
+    hostKeys,
+    pool,
     actor,
     call: (method, input, ctx = { actor }) => dispatch(method, input, ctx),
     watchExternalChanges(intervalMs = 1000) {
@@ -104,6 +133,8 @@ export function openCore(opts: AppOptions): BootfleetCore {
       };
     },
     close() {
+      fleet.cancelAll();
+      pool.close();
       for (const t of timers) clearInterval(t);
       timers.clear();
       if (db.open) db.close();

@@ -1,22 +1,33 @@
-import type { AppInfo } from '../../shared/contract';
+import type { AppInfo, Device, HostKey } from '../../shared/contract';
+import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
+import type { FleetService } from './fleet/fleet-service';
+import { deviceTarget, type HostKeyRecord, type HostKeysRepo } from './ssh/host-keys';
 import type { InventoryService } from './inventory/inventory-service';
 import type { Handlers } from './rpc/router';
 
 export interface HandlerDeps {
   inventory: InventoryService;
   activity: ActivityRepo;
+  fleet: FleetService;
+  hostKeys: HostKeysRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
 }
 
 /** The contract's methods, each a line that calls a core service. */
 export function buildHandlers(d: HandlerDeps): Handlers {
   const inv = d.inventory;
+  const label = (dev: Device): string => (dev.siteName ? `${dev.siteName}/${dev.name}` : dev.name);
+  const view = (r: HostKeyRecord, names: Map<string, Device>): HostKey => {
+    const dev = r.deviceId ? names.get(r.deviceId) : undefined;
+    return { ...r, label: dev ? label(dev) : r.target.replace(/^jump:/, 'jump host ') };
+  };
   return {
     'app.info': (_a, c) => ({ ...d.info(), via: c.actor.via, counts: inv.counts() }),
     'sites.list': () => inv.listSites(),
     'sites.add': (a, c) => inv.addSite(c.actor, a),
     'sites.rename': (a, c) => inv.renameSite(c.actor, a.site, a.name),
+    'sites.update': (a, c) => inv.updateSite(c.actor, a.site, a),
     'sites.remove': (a, c) => inv.removeSite(c.actor, a.site),
     'devices.list': (a) => inv.listDevices(a),
     'devices.get': (a) => inv.resolveDevice(a.device),
@@ -27,5 +38,29 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'devices.export': (a) => inv.exportDevices(a, a.format),
     'tags.list': () => inv.listTags(),
     'activity.list': (a) => d.activity.list(a),
+    'fleet.device': (a) => d.fleet.device(a.device, a.historyLimit),
+    'fleet.snapshot': (a) => {
+      const s = d.fleet.status.snapshot(a.id);
+      if (!s) throw new AppError(ErrorCode.NOT_FOUND, `No status snapshot ${a.id}.`);
+      return s;
+    },
+    'fleet.refresh': (a, c) => d.fleet.startRefresh(c.actor, a),
+    'fleet.job': (a) => d.fleet.job(a.jobId),
+    'fleet.cancel': (a) => d.fleet.cancel(a.jobId),
+    'hostkeys.list': () => {
+      const keys = d.hostKeys.list();
+      const devs = inv.devices.getMany(keys.flatMap((k) => (k.deviceId ? [k.deviceId] : [])));
+      const names = new Map(devs.map((x) => [x.id, x]));
+      return keys.map((k) => view(k, names));
+    },
+    'hostkeys.accept': (a, c) => {
+      const dev = inv.resolveDevice(a.device);
+      const rec = d.hostKeys.accept(c.actor, deviceTarget(dev.id), label(dev), a.fingerprint);
+      return view(rec, new Map([[dev.id, dev]]));
+    },
+    'hostkeys.forget': (a, c) => {
+      const dev = inv.resolveDevice(a.device);
+      return { forgotten: d.hostKeys.forget(c.actor, deviceTarget(dev.id), label(dev)) !== null };
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { reachSchema, statusSummarySchema } from './status';
 import {
   authMethodSchema,
   hostSchema,
@@ -8,6 +9,7 @@ import {
   nameSchema,
   notesSchema,
   portSchema,
+  proxyJumpSchema,
   sshUserSchema,
   tagSchema,
   tagsSchema,
@@ -29,6 +31,10 @@ export const deviceSchema = z.object({
   tags: z.array(z.string()),
   notes: z.string(),
   desiredImage: z.string().nullable(),
+  /** Jump hosts set on the device itself (null: the site's, if any). */
+  proxyJump: z.string().nullable(),
+  /** The latest known bootc state (reach `never` before the first contact). */
+  status: statusSummarySchema,
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -57,6 +63,7 @@ export const deviceFieldsSchema = z.object({
   sudo: z.boolean().default(false),
   notes: notesSchema.default(''),
   desiredImage: imageRefSchema.nullish(),
+  proxyJump: proxyJumpSchema.nullish(),
 });
 
 function checkAuth(
@@ -96,7 +103,7 @@ export const devicePatchSchema = deviceFieldsSchema
   .superRefine(checkAuth);
 export type DevicePatch = z.input<typeof devicePatchSchema>;
 
-export const deviceSortSchema = z.enum(['name', 'site', 'host', 'updatedAt', 'createdAt']);
+export const deviceSortSchema = z.enum(['name', 'site', 'host', 'updatedAt', 'createdAt', 'reach', 'lastSeen', 'bootedVersion', 'bootedImage']);
 export type DeviceSort = z.infer<typeof deviceSortSchema>;
 
 /** Which devices: text search over name, host, image and notes, by site and by tags (all must match). */
@@ -105,6 +112,12 @@ export const deviceFilterSchema = z.object({
   /** A site name or id; the empty string selects devices with no site. */
   site: z.string().trim().optional(),
   tags: z.array(tagSchema).max(16).optional(),
+  /** By the last contact's outcome; `stale` selects devices whose shown state is old. */
+  reach: z.array(z.union([reachSchema, z.literal('stale')])).max(6).optional(),
+  /** Only devices with a staged deployment / a rollback / an update a check saw. */
+  staged: z.boolean().optional(),
+  rollback: z.boolean().optional(),
+  updateAvailable: z.boolean().optional(),
 });
 export type DeviceFilter = z.infer<typeof deviceFilterSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refreshProgressSchema } from './fleet';
 
 /** Events pushed from the core to every connected client. */
 export const events = {
@@ -9,6 +10,10 @@ export const events = {
   }),
   /** New entries were appended to the activity log. */
   'activity.appended': z.object({ lastId: z.number().int() }),
+  /** A refresh job moved on (about 4 times a second while running, and once when it ends). */
+  'fleet.progress': refreshProgressSchema,
+  /** Devices whose stored status changed: refetch their rows. */
+  'fleet.statusChanged': z.object({ ids: z.array(z.string()) }),
 };
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -126,6 +126,28 @@ export const imageRefSchema = z
     return at < 0 || /^[0-9a-f]{64}$/.test(v.slice(at + 8));
   }, 'a sha256 digest must be 64 lower-case hex characters');
 
+/** One jump host hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`; IPv6 in brackets. */
+const HOP_RE = /^(ssh:\/\/)?([A-Za-z0-9._-]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:([0-9]{1,5}))?$/;
+
+/**
+ * A jump host chain in OpenSSH's ProxyJump syntax, first hop first: `admin@bastion,10.0.0.1:2222`.
+ * Empty or `none` means no jump host.
+ */
+export const proxyJumpSchema = z
+  .string()
+  .trim()
+  .max(1024, 'must be at most 1024 characters')
+  .transform((v) => (v === '' || v.toLowerCase() === 'none' ? null : v))
+  .refine(
+    (v) =>
+      v === null ||
+      v.split(',').every((hop) => {
+        const m = HOP_RE.exec(hop.trim());
+        return !!m && (m[5] === undefined || (Number(m[5]) >= 1 && Number(m[5]) <= 65535));
+      }),
+    'must be jump hosts as [user@]host[:port], separated by commas',
+  );
+
 export const notesSchema = z.string().max(4000, 'must be at most 4000 characters');
 
 /** Where Bootfleet is being served from; recorded with every activity entry. */

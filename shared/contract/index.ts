@@ -3,6 +3,7 @@ import type { AppErrorShape } from '../errors';
 import { activityMethods } from './activity';
 import { appMethods } from './app';
 import { deviceMethods } from './devices';
+import { fleetMethods } from './fleet';
 import type { EventName, EventPayload } from './events';
 import { siteMethods } from './sites';
 
@@ -11,6 +12,8 @@ export * from './app';
 export * from './devices';
 export * from './events';
 export * from './fields';
+export * from './fleet';
+export * from './status';
 export * from './sites';
 export * from './wire';
 export * from '../errors';
@@ -21,6 +24,7 @@ export const methods = {
   ...siteMethods,
   ...deviceMethods,
   ...activityMethods,
+  ...fleetMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

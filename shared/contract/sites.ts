@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { method } from './define';
-import { nameSchema, notesSchema } from './fields';
+import { nameSchema, notesSchema, proxyJumpSchema } from './fields';
 
 export const siteSchema = z.object({
   id: z.string(),
   name: z.string(),
   notes: z.string(),
   deviceCount: z.number().int(),
+  /** Jump hosts for the site's devices that set none themselves. */
+  proxyJump: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -15,7 +17,7 @@ export type Site = z.infer<typeof siteSchema>;
 /** A site named by its id or its name (case-insensitive). */
 export const siteRefSchema = z.string().trim().min(1, 'is required');
 
-export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional() });
+export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish() });
 export type SiteAdd = z.input<typeof siteAddSchema>;
 
 export const siteMethods = {
@@ -29,6 +31,11 @@ export const siteMethods = {
     input: z.object({ site: siteRefSchema, name: nameSchema }),
     output: siteSchema,
     summary: 'Rename a site; its devices follow.',
+  }),
+  'sites.update': method({
+    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish() }),
+    output: siteSchema,
+    summary: "Change a site's notes or jump hosts.",
   }),
   'sites.remove': method({
     input: z.object({ site: siteRefSchema }),

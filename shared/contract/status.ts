@@ -6,7 +6,7 @@ import { z } from 'zod';
  * so the UI and CLI never branch on the device's bootc version.
  */
 
-export const imageRefSchema = z.object({
+export const bootcImageRefSchema = z.object({
   /** Name without transport, e.g. `quay.io/org/os:latest` or `/var/mnt/update:1.1` for oci. */
   image: z.string(),
   /** registry, oci, oci-archive, containers-storage, ... */
@@ -14,11 +14,11 @@ export const imageRefSchema = z.object({
   /** `containerPolicy`, `insecure`, `ostreeRemote:<name>`, or null (no policy: bootc's default). */
   signature: z.string().nullable(),
 });
-export type ImageRef = z.infer<typeof imageRefSchema>;
+export type ImageRef = z.infer<typeof bootcImageRefSchema>;
 
 /** An image as one deployment holds it. `digest` is the per-platform manifest digest bootc reports. */
 export const deployedImageSchema = z.object({
-  ref: imageRefSchema,
+  ref: bootcImageRefSchema,
   digest: z.string(),
   version: z.string().nullable(),
   timestamp: z.string().nullable(),
@@ -50,7 +50,7 @@ export const bootcStatusSchema = z.object({
   /** status.booted is not null: the host is booted through bootc/ostree. */
   bootcHost: z.boolean(),
   /** The image `bootc upgrade` will pull (spec.image). */
-  specImage: imageRefSchema.nullable(),
+  specImage: bootcImageRefSchema.nullable(),
   bootOrder: z.enum(['default', 'rollback']),
   staged: deploymentSchema.nullable(),
   booted: deploymentSchema.nullable(),
@@ -65,3 +65,31 @@ export const bootcStatusSchema = z.object({
   updateAvailable: z.boolean(),
 });
 export type BootcStatus = z.infer<typeof bootcStatusSchema>;
+
+/**
+ * How the last contact went: online (bootc answered), offline (no connection), error
+ * (connected, but auth, host key, sudo or bootc's output failed), not-bootc, or never contacted.
+ */
+export const reachSchema = z.enum(['online', 'offline', 'error', 'not-bootc', 'never']);
+export type Reach = z.infer<typeof reachSchema>;
+
+const slotSummary = z.object({ digest: z.string(), version: z.string().nullable() }).nullable();
+
+/** The latest known state of a device, as the fleet table shows it. */
+export const statusSummarySchema = z.object({
+  reach: reachSchema,
+  /** The shown state is old: the last contact failed, or the last good one is older than the stale threshold. */
+  stale: z.boolean(),
+  lastAttemptAt: z.string().nullable(),
+  /** The last time bootc answered. */
+  lastSeenAt: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** The booted image reference as bootc shows it (transport prefix for non-registry ones). */
+  bootedImage: z.string().nullable(),
+  booted: slotSummary,
+  staged: slotSummary,
+  rollback: slotSummary,
+  /** A newer image a check saw (cachedUpdate), when it differs from the booted one. */
+  update: slotSummary,
+});
+export type StatusSummary = z.infer<typeof statusSummarySchema>;

@@ -88,6 +88,80 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'fleet status: host keys, jump hosts, status snapshots, latest state per device',
+    up(db) {
+      db.exec(`
+        -- OpenSSH ProxyJump syntax ([user@]host[:port],...): per device, else the site's.
+        ALTER TABLE devices ADD COLUMN proxy_jump TEXT;
+        ALTER TABLE sites ADD COLUMN proxy_jump TEXT;
+
+        -- Pinned host keys. target is 'device:<id>' or 'jump:<host>:<port>'. offered_* holds a
+        -- different key the host presented and that was refused, until accepted or forgotten.
+        CREATE TABLE host_keys (
+          target TEXT PRIMARY KEY,
+          device_id TEXT REFERENCES devices(id) ON DELETE CASCADE,
+          key_type TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          source TEXT NOT NULL CHECK (source IN ('first-use', 'known_hosts', 'accepted')),
+          pinned_at TEXT NOT NULL,
+          offered_type TEXT,
+          offered_fingerprint TEXT,
+          offered_at TEXT
+        ) STRICT;
+        CREATE INDEX host_keys_device ON host_keys (device_id);
+
+        -- One row per contact attempt: what bootc said (parsed and raw) or why it failed.
+        CREATE TABLE status_snapshots (
+          id INTEGER PRIMARY KEY,
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          at TEXT NOT NULL,
+          outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'not-bootc', 'error')),
+          error_code TEXT,
+          error_message TEXT,
+          booted_image TEXT,
+          booted_digest TEXT,
+          booted_version TEXT,
+          staged_digest TEXT,
+          rollback_digest TEXT,
+          -- The parsed status (shared/contract/status.ts) as JSON, and bootc's own output, deflated.
+          status TEXT,
+          raw BLOB,
+          command TEXT,
+          duration_ms INTEGER
+        ) STRICT;
+        CREATE INDEX status_snapshots_device ON status_snapshots (device_id, id);
+
+        -- The latest known state of each device, one row, so the fleet view reads 100,000
+        -- devices without scanning history. Written with each snapshot.
+        CREATE TABLE device_status (
+          device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+          reach TEXT NOT NULL CHECK (reach IN ('online', 'offline', 'error', 'not-bootc')),
+          last_attempt_at TEXT NOT NULL,
+          last_seen_at TEXT,
+          error_code TEXT,
+          error_message TEXT,
+          snapshot_id INTEGER,
+          booted_image TEXT,
+          booted_digest TEXT,
+          booted_version TEXT,
+          staged_digest TEXT,
+          staged_version TEXT,
+          rollback_digest TEXT,
+          rollback_version TEXT,
+          update_digest TEXT,
+          update_version TEXT,
+          bootc_api TEXT,
+          facts TEXT,
+          facts_at TEXT
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX device_status_reach ON device_status (reach);
+        CREATE INDEX device_status_seen ON device_status (last_seen_at);
+        CREATE INDEX device_status_version ON device_status (booted_version);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

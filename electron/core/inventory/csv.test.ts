@@ -122,6 +122,8 @@ describe('devicesToCsv', () => {
       tags: ['a', 'b'],
       notes: 'one, "two"\nthree',
       desiredImage: null,
+      proxyJump: null,
+      status: { reach: 'never', stale: false, lastAttemptAt: null, lastSeenAt: null, error: null, bootedImage: null, booted: null, staged: null, rollback: null, update: null },
       createdAt: 't',
       updatedAt: 't',
     };

@@ -3,6 +3,7 @@ import type { AuthMethod } from '../../../shared/contract';
 import { escapeLike } from '../activity/activity-repo';
 import type { Db } from '../db/open';
 import { StatementCache } from '../db/statements';
+import { STALE_SQL, STATUS_COLUMNS, toSummary, type StatusColumns } from '../fleet/status-repo';
 
 /** A device row as stored. */
 export interface DeviceRow {
@@ -18,17 +19,25 @@ export interface DeviceRow {
   sudo: number;
   notes: string;
   desired_image: string | null;
+  proxy_jump: string | null;
   created_at: string;
   updated_at: string;
 }
 
-type JoinedRow = DeviceRow & { site_name: string | null; tag_list: string | null };
+/** A device row with what connecting to it needs from its site. */
+export type ContactRow = DeviceRow & { site_name: string | null; site_proxy_jump: string | null };
+
+type JoinedRow = DeviceRow & StatusColumns & { site_name: string | null; tag_list: string | null };
 
 const TAG_SEP = '\u001f';
 
 const TAGS_OF = `(SELECT group_concat(name, char(31)) FROM (SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id
      WHERE dt.device_id = d.id ORDER BY t.name)) AS tag_list`;
-const SELECT = `SELECT d.*, s.name AS site_name, ${TAGS_OF} FROM devices d LEFT JOIN sites s ON s.id = d.site_id`;
+const FROM = 'FROM devices d LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN device_status ds ON ds.device_id = d.id';
+const SELECT = `SELECT d.*, s.name AS site_name, ${STATUS_COLUMNS}, ${TAGS_OF} ${FROM}`;
+
+/** Reach in the order a user scanning for trouble wants: problems first. */
+const REACH_RANK = "CASE ifnull(ds.reach, 'never') WHEN 'error' THEN 0 WHEN 'offline' THEN 1 WHEN 'not-bootc' THEN 2 WHEN 'never' THEN 3 ELSE 4 END";
 
 /** Sort keys, each backed by an index so a page is read in order rather than sorted. */
 const ORDER: Record<DeviceSort, (dir: string) => string> = {
@@ -37,12 +46,23 @@ const ORDER: Record<DeviceSort, (dir: string) => string> = {
   host: (dir) => `d.host ${dir}, d.id ${dir}`,
   updatedAt: (dir) => `d.updated_at ${dir}, d.id ${dir}`,
   createdAt: (dir) => `d.created_at ${dir}, d.id ${dir}`,
+  reach: (dir) => `${REACH_RANK} ${dir}, d.name ${dir}, d.id ${dir}`,
+  lastSeen: (dir) => `ds.last_seen_at ${dir} NULLS LAST, d.name ${dir}, d.id ${dir}`,
+  bootedVersion: (dir) => `ds.booted_version ${dir} NULLS LAST, d.name ${dir}, d.id ${dir}`,
+  bootedImage: (dir) => `ds.booted_image ${dir} NULLS LAST, d.name ${dir}, d.id ${dir}`,
 };
+
+/** Sorts that read device_status (the others never need the join to pick a page). */
+const STATUS_SORTS = new Set<DeviceSort>(['reach', 'lastSeen', 'bootedVersion', 'bootedImage']);
 
 /** SQL for devices and their tags. All queries are paged and indexed. */
 export class DevicesRepo {
   private readonly sql: StatementCache;
-  constructor(private readonly db: Db) {
+  /** `staleBefore()`: the ISO time before which a last good contact counts as stale. */
+  constructor(
+    private readonly db: Db,
+    private readonly staleBefore: () => string,
+  ) {
     this.sql = new StatementCache(db);
   }
 
@@ -68,7 +88,32 @@ export class DevicesRepo {
       );
       params.push(like, like, like, like);
     }
+    if (filter.reach?.length) {
+      const ors: string[] = [];
+      for (const r of filter.reach) {
+        if (r === 'never') ors.push('ds.reach IS NULL');
+        else if (r === 'stale') {
+          ors.push(STALE_SQL);
+          params.push(this.staleBefore());
+        } else {
+          ors.push('ds.reach = ?');
+          params.push(r);
+        }
+      }
+      clauses.push(`(${ors.join(' OR ')})`);
+    }
+    const has = (flag: boolean | undefined, col: string): void => {
+      if (flag !== undefined) clauses.push(`ds.${col} IS ${flag ? 'NOT NULL' : 'NULL'}`);
+    };
+    has(filter.staged, 'staged_digest');
+    has(filter.rollback, 'rollback_digest');
+    has(filter.updateAvailable, 'update_digest');
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  /** Whether a filter reads device_status. */
+  private needsStatus(filter: DeviceFilter): boolean {
+    return !!filter.reach?.length || filter.staged !== undefined || filter.rollback !== undefined || filter.updateAvailable !== undefined;
   }
 
   page(
@@ -79,11 +124,13 @@ export class DevicesRepo {
     limit: number,
   ): { total: number; items: Device[] } {
     const w = this.where(filter);
-    const total = (this.sql.get(`SELECT count(*) AS n FROM devices d ${w.sql}`).get(...w.params) as { n: number }).n;
+    const join = this.needsStatus(filter) || STATUS_SORTS.has(sort) ? 'LEFT JOIN device_status ds ON ds.device_id = d.id' : '';
+    const countJoin = this.needsStatus(filter) ? 'LEFT JOIN device_status ds ON ds.device_id = d.id' : '';
+    const total = (this.sql.get(`SELECT count(*) AS n FROM devices d ${countJoin} ${w.sql}`).get(...w.params) as { n: number }).n;
     // Two steps: find the page's ids on the narrow, indexed columns, then read those rows
     // in full, so the tag lists are built for 100 rows rather than for every match.
-    const ids = sort === 'site' ? this.pageIdsBySite(w, dir, offset, limit) : (this.sql
-      .get(`SELECT d.id FROM devices d ${w.sql} ORDER BY ${ORDER[sort](dir === 'desc' ? 'DESC' : 'ASC')} LIMIT ? OFFSET ?`)
+    const ids = sort === 'site' ? this.pageIdsBySite(w, dir, offset, limit, countJoin) : (this.sql
+      .get(`SELECT d.id FROM devices d ${join} ${w.sql} ORDER BY ${ORDER[sort](dir === 'desc' ? 'DESC' : 'ASC')} LIMIT ? OFFSET ?`)
       .pluck()
       .all(...w.params, limit, offset) as string[]);
     return { total, items: this.getMany(ids) };
@@ -94,15 +141,15 @@ export class DevicesRepo {
    * through the (site_id, name) index (a CROSS JOIN keeps sites as the outer loop), then
    * the devices with no site.
    */
-  private pageIdsBySite(w: { sql: string; params: unknown[] }, dir: 'asc' | 'desc', offset: number, limit: number): string[] {
+  private pageIdsBySite(w: { sql: string; params: unknown[] }, dir: 'asc' | 'desc', offset: number, limit: number, join: string): string[] {
     const d = dir === 'desc' ? 'DESC' : 'ASC';
     const and = (extra: string) => (w.sql ? `${w.sql} AND ${extra}` : `WHERE ${extra}`);
-    const sited = (this.sql.get(`SELECT count(*) FROM devices d ${and('d.site_id IS NOT NULL')}`).pluck().get(...w.params) as number);
+    const sited = (this.sql.get(`SELECT count(*) FROM devices d ${join} ${and('d.site_id IS NOT NULL')}`).pluck().get(...w.params) as number);
     const ids: string[] = [];
     if (offset < sited) {
       ids.push(
         ...(this.sql
-          .get(`SELECT d.id FROM sites s CROSS JOIN devices d ON d.site_id = s.id ${w.sql} ORDER BY s.name ${d}, d.name ${d} LIMIT ? OFFSET ?`)
+          .get(`SELECT d.id FROM sites s CROSS JOIN devices d ON d.site_id = s.id ${join} ${w.sql} ORDER BY s.name ${d}, d.name ${d} LIMIT ? OFFSET ?`)
           .pluck()
           .all(...w.params, limit, offset) as string[]),
       );
@@ -110,7 +157,7 @@ export class DevicesRepo {
     if (ids.length < limit) {
       ids.push(
         ...(this.sql
-          .get(`SELECT d.id FROM devices d ${and('d.site_id IS NULL')} ORDER BY d.name ${d}, d.id ${d} LIMIT ? OFFSET ?`)
+          .get(`SELECT d.id FROM devices d ${join} ${and('d.site_id IS NULL')} ORDER BY d.name ${d}, d.id ${d} LIMIT ? OFFSET ?`)
           .pluck()
           .all(...w.params, limit - ids.length, Math.max(0, offset - sited)) as string[]),
       );
@@ -123,9 +170,10 @@ export class DevicesRepo {
     if (!ids.length) return [];
     const rows = this.sql.get(`${SELECT} WHERE d.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as JoinedRow[];
     const byId = new Map(rows.map((r) => [r.id, r]));
+    const staleBefore = this.staleBefore();
     return ids.flatMap((id) => {
       const r = byId.get(id);
-      return r ? [toDevice(r)] : [];
+      return r ? [toDevice(r, staleBefore)] : [];
     });
   }
 
@@ -139,13 +187,28 @@ export class DevicesRepo {
       if (list) list.push(r.name);
       else tags.set(r.id, [r.name]);
     }
-    const stmt = this.db.prepare(`SELECT d.*, s.name AS site_name, NULL AS tag_list FROM devices d LEFT JOIN sites s ON s.id = d.site_id ${w.sql} ORDER BY ${ORDER.site('ASC')}`);
-    for (const row of stmt.iterate(...w.params) as Iterable<JoinedRow>) yield { ...toDevice(row), tags: tags.get(row.id) ?? [] };
+    const stmt = this.db.prepare(`SELECT d.*, s.name AS site_name, ${STATUS_COLUMNS}, NULL AS tag_list ${FROM} ${w.sql} ORDER BY ${ORDER.site('ASC')}`);
+    const staleBefore = this.staleBefore();
+    for (const row of stmt.iterate(...w.params) as Iterable<JoinedRow>) yield { ...toDevice(row, staleBefore), tags: tags.get(row.id) ?? [] };
+  }
+
+  /** What connecting needs, for the given ids or every device matching a filter, in site/name order. */
+  contactRows(sel: { ids: string[] } | { filter: DeviceFilter & { siteId?: string | null } }): ContactRow[] {
+    const cols = 'SELECT d.*, s.name AS site_name, s.proxy_jump AS site_proxy_jump';
+    if ('ids' in sel) {
+      return this.sql
+        .get(`${cols} FROM devices d LEFT JOIN sites s ON s.id = d.site_id WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY s.name, d.name`)
+        .all(JSON.stringify(sel.ids)) as ContactRow[];
+    }
+    const w = this.where(sel.filter);
+    return this.db
+      .prepare(`${cols} ${FROM} ${w.sql} ORDER BY s.name, d.name`)
+      .all(...w.params) as ContactRow[];
   }
 
   get(id: string): Device | undefined {
     const row = this.sql.get(`${SELECT} WHERE d.id = ?`).get(id) as JoinedRow | undefined;
-    return row && toDevice(row);
+    return row && toDevice(row, this.staleBefore());
   }
 
   row(id: string): DeviceRow | undefined {
@@ -168,8 +231,8 @@ export class DevicesRepo {
   insert(row: DeviceRow): void {
     this.sql
       .get(
-        `INSERT INTO devices (id, name, site_id, host, port, ssh_user, auth, key_path, secret_id, sudo, notes, desired_image, created_at, updated_at)
-         VALUES (@id, @name, @site_id, @host, @port, @ssh_user, @auth, @key_path, @secret_id, @sudo, @notes, @desired_image, @created_at, @updated_at)`,
+        `INSERT INTO devices (id, name, site_id, host, port, ssh_user, auth, key_path, secret_id, sudo, notes, desired_image, proxy_jump, created_at, updated_at)
+         VALUES (@id, @name, @site_id, @host, @port, @ssh_user, @auth, @key_path, @secret_id, @sudo, @notes, @desired_image, @proxy_jump, @created_at, @updated_at)`,
       )
       .run(row);
   }
@@ -178,7 +241,7 @@ export class DevicesRepo {
     this.sql
       .get(
         `UPDATE devices SET name = @name, site_id = @site_id, host = @host, port = @port, ssh_user = @ssh_user, auth = @auth,
-           key_path = @key_path, secret_id = @secret_id, sudo = @sudo, notes = @notes, desired_image = @desired_image, updated_at = @updated_at
+           key_path = @key_path, secret_id = @secret_id, sudo = @sudo, notes = @notes, desired_image = @desired_image, proxy_jump = @proxy_jump, updated_at = @updated_at
          WHERE id = @id`,
       )
       .run(row);
@@ -234,7 +297,7 @@ export class DevicesRepo {
   }
 }
 
-function toDevice(r: JoinedRow): Device {
+function toDevice(r: JoinedRow, staleBefore: string): Device {
   return {
     id: r.id,
     name: r.name,
@@ -250,6 +313,8 @@ function toDevice(r: JoinedRow): Device {
     tags: r.tag_list ? r.tag_list.split(TAG_SEP) : [],
     notes: r.notes,
     desiredImage: r.desired_image,
+    proxyJump: r.proxy_jump,
+    status: toSummary(r, staleBefore),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

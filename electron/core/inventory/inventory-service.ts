@@ -44,9 +44,11 @@ export class InventoryService {
     private readonly secrets: SecretsRepo,
     private readonly bus: EventBus,
     private readonly clock: Clock,
+    /** After this long without a good contact, a device's shown state is marked stale. */
+    staleAfterMs = 24 * 3600 * 1000,
   ) {
     this.sites = new SitesRepo(db);
-    this.devices = new DevicesRepo(db);
+    this.devices = new DevicesRepo(db, () => new Date(Date.parse(this.clock.now()) - staleAfterMs).toISOString());
   }
 
   // ---- sites ---------------------------------------------------------------------------
@@ -65,14 +67,14 @@ export class InventoryService {
     return s;
   }
 
-  addSite(actor: Actor, input: { name: string; notes?: string | undefined }): Site {
+  addSite(actor: Actor, input: { name: string; notes?: string | undefined; proxyJump?: string | null | undefined }): Site {
     const id = this.tx(() => {
       if (this.sites.byName(input.name)) {
         throw new AppError(ErrorCode.NAME_TAKEN, `A site named "${input.name}" already exists.`, { issues: [{ path: 'name', message: 'is already taken' }] });
       }
       const now = this.clock.now();
       const id = newId();
-      this.sites.insert({ id, name: input.name, notes: input.notes ?? '', created_at: now, updated_at: now });
+      this.sites.insert({ id, name: input.name, notes: input.notes ?? '', proxy_jump: input.proxyJump ?? null, created_at: now, updated_at: now });
       this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: input.name, summary: `Added site ${input.name}` });
       return id;
     });
@@ -96,6 +98,33 @@ export class InventoryService {
         entityName: name,
         summary: `Renamed site ${site.name} to ${name}`,
         details: { from: site.name, to: name },
+      });
+      return site.id;
+    });
+    this.changed('all', [id]);
+    return this.sites.get(id);
+  }
+
+  /** Changes a site's notes or jump hosts (null clears them). */
+  updateSite(actor: Actor, ref: string, patch: { notes?: string | undefined; proxyJump?: string | null | undefined }): Site {
+    const id = this.tx(() => {
+      const site = this.requireSite(ref);
+      const row = this.sites.find(site.id)!;
+      const notes = patch.notes ?? row.notes;
+      const proxyJump = patch.proxyJump === undefined ? row.proxy_jump : patch.proxyJump;
+      const changes = [
+        ...(notes !== row.notes ? [{ field: 'notes', from: row.notes, to: notes }] : []),
+        ...(proxyJump !== row.proxy_jump ? [{ field: 'proxyJump', from: row.proxy_jump, to: proxyJump }] : []),
+      ];
+      if (!changes.length) return site.id;
+      this.sites.update(site.id, notes, proxyJump, this.clock.now());
+      this.activity.append(actor, {
+        action: 'site.updated',
+        entityType: 'site',
+        entityId: site.id,
+        entityName: site.name,
+        summary: `Changed ${changes.map((c) => c.field).join(', ')} of site ${site.name}`,
+        details: { changes },
       });
       return site.id;
     });
@@ -179,6 +208,7 @@ export class InventoryService {
       sudo: input.sudo ? 1 : 0,
       notes: input.notes,
       desired_image: input.desiredImage ?? null,
+      proxy_jump: input.proxyJump ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -210,6 +240,7 @@ export class InventoryService {
       if (patch.sudo !== undefined) next.sudo = patch.sudo ? 1 : 0;
       if (patch.notes !== undefined) next.notes = patch.notes;
       if (patch.desiredImage !== undefined) next.desired_image = patch.desiredImage;
+      if (patch.proxyJump !== undefined) next.proxy_jump = patch.proxyJump;
       if (patch.auth !== undefined) next.auth = patch.auth;
       else if (patch.keyPath && row.auth === 'agent') next.auth = 'key';
       else if (patch.secret !== undefined && row.auth === 'agent') next.auth = next.key_path ? 'key' : 'password';
@@ -375,7 +406,7 @@ export class InventoryService {
       const now = this.clock.now();
       for (const [key, name] of newSites) {
         const id = newId();
-        this.sites.insert({ id, name, notes: '', created_at: now, updated_at: now });
+        this.sites.insert({ id, name, notes: '', proxy_jump: null, created_at: now, updated_at: now });
         siteIds.set(key, { id, name });
         this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: name, summary: `Added site ${name} (CSV import)` });
       }
@@ -437,11 +468,11 @@ function sameTags(a: string[], b: string[]): boolean {
   return norm(a) === norm(b);
 }
 
-const AUDITED: (keyof DeviceRow)[] = ['name', 'site_id', 'host', 'port', 'ssh_user', 'auth', 'key_path', 'secret_id', 'sudo', 'notes', 'desired_image'];
+const AUDITED: (keyof DeviceRow)[] = ['name', 'site_id', 'host', 'port', 'ssh_user', 'auth', 'key_path', 'secret_id', 'sudo', 'notes', 'desired_image', 'proxy_jump'];
 
 /** Field-level changes between two rows; secrets are named but never shown. */
 function diff(a: DeviceRow, b: DeviceRow): { field: string; from?: unknown; to?: unknown }[] {
   return AUDITED.filter((k) => a[k] !== b[k]).map((k) =>
-    k === 'secret_id' ? { field: 'secret' } : { field: k === 'ssh_user' ? 'user' : k === 'site_id' ? 'site' : k, from: a[k], to: b[k] },
+    k === 'secret_id' ? { field: 'secret' } : { field: k === 'ssh_user' ? 'user' : k === 'site_id' ? 'site' : k === 'proxy_jump' ? 'proxyJump' : k, from: a[k], to: b[k] },
   );
 }

@@ -6,6 +6,7 @@ export interface SiteRow {
   id: string;
   name: string;
   notes: string;
+  proxy_jump: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -44,7 +45,11 @@ export class SitesRepo {
   }
 
   insert(row: SiteRow): void {
-    this.db.get('INSERT INTO sites (id, name, notes, created_at, updated_at) VALUES (@id, @name, @notes, @created_at, @updated_at)').run(row);
+    this.db.get('INSERT INTO sites (id, name, notes, proxy_jump, created_at, updated_at) VALUES (@id, @name, @notes, @proxy_jump, @created_at, @updated_at)').run(row);
+  }
+
+  update(id: string, notes: string, proxyJump: string | null, at: string): void {
+    this.db.get('UPDATE sites SET notes = ?, proxy_jump = ?, updated_at = ? WHERE id = ?').run(notes, proxyJump, at, id);
   }
 
   rename(id: string, name: string, at: string): void {
@@ -65,5 +70,5 @@ export class SitesRepo {
 }
 
 function toSite(r: SiteRow & { device_count: number }): Site {
-  return { id: r.id, name: r.name, notes: r.notes, deviceCount: r.device_count, createdAt: r.created_at, updatedAt: r.updated_at };
+  return { id: r.id, name: r.name, notes: r.notes, proxyJump: r.proxy_jump, deviceCount: r.device_count, createdAt: r.created_at, updatedAt: r.updated_at };
 }
