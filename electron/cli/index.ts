@@ -12,6 +12,7 @@ void runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   readStdin,
+  stderrIsTty: process.stderr.isTTY === true,
 }).then((code) => {
   process.exitCode = code;
 });

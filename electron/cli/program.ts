@@ -6,6 +6,7 @@ import { registerDevices } from './commands/devices';
 import { registerInfo } from './commands/info';
 import { registerServe } from './commands/serve';
 import { registerSites } from './commands/sites';
+import { registerHostKeys, registerStatus } from './commands/status';
 import { CliSession, type GlobalOptions } from './run';
 
 /** What a command writes; tests and the runner pass their own streams. */
@@ -13,6 +14,8 @@ export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   readStdin: () => Promise<string>;
+  /** stderr is a terminal: commands may draw progress there. */
+  stderrIsTty?: boolean;
 }
 
 export type Action = (session: CliSession, opts: Record<string, unknown>, ...args: string[]) => Promise<void>;
@@ -23,6 +26,8 @@ export interface CommandKit {
   run(action: Action): (...args: unknown[]) => Promise<void>;
   /** Print a value: JSON when --json, else the text from `human`. */
   print(opts: Record<string, unknown>, value: unknown, human: () => string): void;
+  /** Ends with this exit status (after printing) without an error line, e.g. when some devices failed. */
+  exitWith(code: number): void;
 }
 
 /** Builds the `bootfleet` command tree. */
@@ -65,10 +70,13 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
     print(opts, value, human) {
       io.stdout(opts.json ? JSON.stringify(value, null, 2) + '\n' : human());
     },
+    exitWith: (code) => onExit(code),
   };
 
   registerDevices(program, kit);
   registerSites(program, kit);
+  registerStatus(program, kit);
+  registerHostKeys(program, kit);
   registerActivity(program, kit);
   registerInfo(program, kit);
   registerServe(program, kit);

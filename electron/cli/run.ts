@@ -11,6 +11,8 @@ export interface GlobalOptions {
 /** Opens the inventory for one CLI command and serves its calls through the contract. */
 export class CliSession {
   private core?: BootfleetCore;
+  /** SSH settings for this run (set by a command before its first call). */
+  ssh: { concurrency?: number } = {};
   constructor(private readonly opts: GlobalOptions) {}
 
   get dataDir(): string {
@@ -19,7 +21,7 @@ export class CliSession {
 
   /** Opens the inventory once; `serve` opens it as the serve host. */
   open(via: Via = 'cli'): BootfleetCore {
-    this.core ??= openCore({ dataDir: this.dataDir, via });
+    this.core ??= openCore({ dataDir: this.dataDir, via, ssh: this.ssh });
     return this.core;
   }
 

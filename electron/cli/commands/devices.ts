@@ -21,6 +21,7 @@ function addDeviceOptions(cmd: Command, edit: boolean): Command {
     .option('--tag <tag>', edit ? 'replace the tags with these (repeatable)' : 'a tag for selecting groups of devices (repeatable)', collect)
     .option('--sudo', 'bootc commands need `sudo -n` on this device')
     .option('--image <ref>', 'the desired bootc image reference for this device')
+    .option('--proxy-jump <hops>', 'jump hosts, first hop first, as ssh -J takes them: [user@]host[:port],... ("none" clears)')
     .option('--notes <text>', 'free-form notes');
 }
 
@@ -56,6 +57,8 @@ function showDevice(d: Device): string {
     ['sudo', d.sudo ? 'yes (sudo -n)' : 'no'],
     ['tags', d.tags.join(', ') || '(none)'],
     ['desired image', d.desiredImage ?? '(none at device level)'],
+    ['jump hosts', d.proxyJump ?? '(none at device level)'],
+    ['state', `${d.status.reach}${d.status.stale ? ' (stale)' : ''}${d.status.error ? `: ${d.status.error.message}` : ''}`],
     ['notes', d.notes || ''],
     ['id', d.id],
     ['created', d.createdAt],
@@ -101,6 +104,7 @@ export function registerDevices(program: Command, kit: CommandKit): void {
         tags: (o.tag as string[] | undefined) ?? [],
         sudo: !!o.sudo,
         desiredImage: o.image as string | undefined,
+        proxyJump: o.proxyJump as string | undefined,
         notes: (o.notes as string | undefined) ?? '',
       };
       const d = await s.call('devices.add', input);
@@ -183,6 +187,7 @@ export function registerDevices(program: Command, kit: CommandKit): void {
         if (o.sudo !== undefined) patch.sudo = !!o.sudo;
         if (o.image !== undefined) patch.desiredImage = o.image as string;
         if (o.clearImage) patch.desiredImage = null;
+        if (o.proxyJump !== undefined) patch.proxyJump = o.proxyJump as string;
         if (o.notes !== undefined) patch.notes = o.notes as string;
         const add = (o.addTag as string[] | undefined) ?? [];
         const remove = ((o.removeTag as string[] | undefined) ?? []).map((t) => t.toLowerCase());

@@ -8,10 +8,11 @@ export function registerSites(program: Command, kit: CommandKit): void {
     .command('add')
     .argument('<name>', 'site name')
     .option('--notes <text>', 'free-form notes')
+    .option('--proxy-jump <hops>', "jump hosts for the site's devices: [user@]host[:port],...")
     .description('create a site')
     .action(
       kit.run(async (s, o, name) => {
-        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined });
+        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined });
         kit.print(o, site, () => `Added site ${site.name}.\n`);
       }),
     );
@@ -23,7 +24,7 @@ export function registerSites(program: Command, kit: CommandKit): void {
       kit.run(async (s, o) => {
         const list = await s.call('sites.list', {});
         kit.print(o, list, () =>
-          list.length ? table(['NAME', 'DEVICES', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.notes])) : 'No sites yet. Add one with `bootfleet sites add NAME`.\n',
+          list.length ? table(['NAME', 'DEVICES', 'JUMP HOSTS', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.proxyJump ?? '-', x.notes])) :  'No sites yet. Add one with `bootfleet sites add NAME`.\n',
         );
       }),
     );
@@ -36,6 +37,19 @@ export function registerSites(program: Command, kit: CommandKit): void {
       kit.run(async (s, o, site, name) => {
         const r = await s.call('sites.rename', { site: site!, name: name! });
         kit.print(o, r, () => `Renamed site ${site} to ${r.name}.\n`);
+      }),
+    );
+  sites
+    .command('edit')
+    .argument('<site>', 'site name')
+    .option('--notes <text>', 'free-form notes')
+    .option('--proxy-jump <hops>', "jump hosts for the site's devices that set none themselves (\"none\" clears)")
+    .description("change a site's notes or jump hosts")
+    .action(
+      kit.run(async (s, o, site) => {
+        const r = await s.call('sites.update', { site: site!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined });
+        kit.print(o, r, () => `Updated site ${r.name}${r.proxyJump ? ` (jump hosts: ${r.proxyJump})` : ''}.
+`);
       }),
     );
   sites

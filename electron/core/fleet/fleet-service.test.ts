@@ -252,7 +252,8 @@ suite('fleet status over SSH against the lab', () => {
     const events: RefreshProgress[] = [];
     const off = core.bus.subscribe((e, p) => e === 'fleet.progress' && events.push(p as RefreshProgress));
     const { jobId } = await ok(core, 'fleet.refresh', { devices: ['faulty', 'current'] });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Cancel once the quick device is in and the slow one is still running.
+    for (let i = 0; i < 200 && !events.some((e) => e.jobId === jobId && e.done === 1); i++) await new Promise((r) => setTimeout(r, 50));
     expect((await ok(core, 'fleet.cancel', { jobId })).jobId).toBe(jobId);
     for (let i = 0; i < 50 && events.at(-1)?.state !== 'canceled'; i++) await new Promise((r) => setTimeout(r, 100));
     off();

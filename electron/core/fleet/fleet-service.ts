@@ -228,11 +228,13 @@ export class FleetService {
         const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL, e instanceof Error ? e.message : String(e));
         if (err.code === ErrorCode.CANCELED && signal.aborted) return;
         const details = (err.details ?? {}) as { raw?: unknown; command?: unknown };
+        // Messages name the device for when they stand alone; stored and grouped, the row already does.
+        const message = err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
         pending.push({
           deviceId: row.id,
           at: this.deps.clock.now(),
           code: err.code,
-          message: err.message,
+          message,
           raw: typeof details.raw === 'string' ? details.raw : null,
           command: typeof details.command === 'string' ? details.command : null,
           durationMs: Date.now() - t0,
@@ -241,7 +243,7 @@ export class FleetService {
         const label = GROUP_LABELS.find(([c]) => c === err.code)?.[1] ?? 'Other errors';
         const g = groups.get(label) ?? { code: err.code, label, count: 0, devices: [] };
         g.count++;
-        g.devices.push({ id: row.id, name: row.name, siteName: row.site_name, message: err.message });
+        g.devices.push({ id: row.id, name: row.name, siteName: row.site_name, message });
         groups.set(label, g);
       }
       changedIds.push(row.id);

@@ -198,11 +198,11 @@ export class StatusRepo {
     const clear = reach === 'not-bootc';
     this.sql
       .get(
-        `INSERT INTO device_status (device_id, reach, last_attempt_at, error_code, error_message) VALUES (@id, @reach, @at, @code, @msg)
+        `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, error_code, error_message) VALUES (@id, @reach, @at, @seen, @code, @msg)
          ON CONFLICT (device_id) DO UPDATE SET reach = @reach, last_attempt_at = @at, error_code = @code, error_message = @msg
          ${clear ? ', last_seen_at = @at, snapshot_id = NULL, booted_image = NULL, booted_digest = NULL, booted_version = NULL, staged_digest = NULL, staged_version = NULL, rollback_digest = NULL, rollback_version = NULL, update_digest = NULL, update_version = NULL' : ''}`,
       )
-      .run({ id: c.deviceId, reach, at: c.at, code: c.code, msg: c.message });
+      .run({ id: c.deviceId, reach, at: c.at, seen: clear ? c.at : null, code: c.code, msg: c.message });
   }
 
   /** The latest good status and the facts of one device. */
