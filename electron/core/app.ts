@@ -14,6 +14,7 @@ import { createRouter, type CallContext } from './rpc/router';
 import { keyFileCipher, type SecretCipher } from './secrets/cipher';
 import { SecretsRepo } from './secrets/secrets-repo';
 import { HostKeysRepo } from './ssh/host-keys';
+import { OpenSshImport } from './ssh/openssh-import';
 import { SshPool } from './ssh/pool';
 import { VERSION } from './version';
 
@@ -81,6 +82,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     activity,
     fleet,
     hostKeys,
+    sshImport: new OpenSshImport(db, inventory, hostKeys, activity, bus),
     info: () => ({
       product: 'Bootfleet',
       version: VERSION,

@@ -2,6 +2,7 @@ import type { AppInfo, Device, HostKey } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
 import type { FleetService } from './fleet/fleet-service';
+import type { OpenSshImport } from './ssh/openssh-import';
 import { deviceTarget, type HostKeyRecord, type HostKeysRepo } from './ssh/host-keys';
 import type { InventoryService } from './inventory/inventory-service';
 import type { Handlers } from './rpc/router';
@@ -11,6 +12,7 @@ export interface HandlerDeps {
   activity: ActivityRepo;
   fleet: FleetService;
   hostKeys: HostKeysRepo;
+  sshImport: OpenSshImport;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
 }
 
@@ -58,6 +60,8 @@ export function buildHandlers(d: HandlerDeps): Handlers {
       const rec = d.hostKeys.accept(c.actor, deviceTarget(dev.id), label(dev), a.fingerprint);
       return view(rec, new Map([[dev.id, dev]]));
     },
+    'ssh.importConfig': (a, c) => d.sshImport.config(c.actor, a),
+    'hostkeys.import': (a, c) => d.sshImport.knownHosts(c.actor, a),
     'hostkeys.forget': (a, c) => {
       const dev = inv.resolveDevice(a.device);
       return { forgotten: d.hostKeys.forget(c.actor, deviceTarget(dev.id), label(dev)) !== null };

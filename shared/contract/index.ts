@@ -6,6 +6,7 @@ import { deviceMethods } from './devices';
 import { fleetMethods } from './fleet';
 import type { EventName, EventPayload } from './events';
 import { siteMethods } from './sites';
+import { sshImportMethods } from './ssh-import';
 
 export * from './activity';
 export * from './app';
@@ -15,6 +16,7 @@ export * from './fields';
 export * from './fleet';
 export * from './status';
 export * from './sites';
+export * from './ssh-import';
 export * from './wire';
 export * from '../errors';
 
@@ -25,6 +27,7 @@ export const methods = {
   ...deviceMethods,
   ...activityMethods,
   ...fleetMethods,
+  ...sshImportMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -218,6 +218,26 @@ export function registerDevices(program: Command, kit: CommandKit): void {
     );
 
   devices
+    .command('import-ssh-config')
+    .argument('[file]', 'an ssh config file (default ~/.ssh/config)')
+    .option('--site <site>', 'the site new devices go to (must exist)')
+    .option('--dry-run', 'show what would be added or updated; write nothing')
+    .description('add devices from ssh config Host entries (HostName, User, Port, IdentityFile, ProxyJump); same-named devices are updated')
+    .action(
+      kit.run(async (s, o, file) => {
+        const r = await s.call('ssh.importConfig', { ...(file ? { path: file } : {}), site: o.site as string | undefined, dryRun: !!o.dryRun });
+        kit.print(o, r, () => {
+          const verb = r.dryRun ? 'Would add' : 'Added';
+          const lines = [`${verb} ${r.added}, ${r.dryRun ? 'would update' : 'updated'} ${r.updated}, unchanged ${r.unchanged}, skipped ${r.skipped} (from ${r.source}).`];
+          for (const h of r.hosts) {
+            if (h.action === 'skip') lines.push(`  skipped ${h.alias}: ${h.reason}`);
+            for (const w of h.warnings) lines.push(`  note ${h.alias}: ${w}`);
+          }
+          return lines.join('\n') + '\n';
+        });
+      }),
+    );
+  devices
     .command('import')
     .argument('<file>', 'a CSV file ("-" reads standard input)')
     .option('--dry-run', 'check every row and report, without writing anything')

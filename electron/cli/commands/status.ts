@@ -226,6 +226,26 @@ export function registerHostKeys(program: Command, kit: CommandKit): void {
         );
       }),
     );
+  hk.command('import')
+    .argument('[file]', 'a known_hosts file (default ~/.ssh/known_hosts; hashed entries are read too)')
+    .option('--site <site>', 'only devices of this site')
+    .option('--dry-run', 'show what would be pinned; write nothing')
+    .description('pin host keys from known_hosts for devices that have none pinned yet')
+    .action(
+      kit.run(async (s, o, file) => {
+        const r = await s.call('hostkeys.import', { ...(file ? { path: file } : {}), site: o.site as string | undefined, dryRun: !!o.dryRun });
+        kit.print(o, r, () => {
+          const lines = [
+            `${r.dryRun ? 'Would pin' : 'Pinned'} ${r.pinned.length} host key${r.pinned.length === 1 ? '' : 's'} from ${r.source}; ${r.alreadyPinned} already pinned, ${r.notListed} device${r.notListed === 1 ? '' : 's'} not listed.`,
+            ...r.pinned.map((p) => `  ${p.device}: ${p.keyType} ${p.fingerprint}`),
+            ...r.conflicts.map((c) => `  DIFFERS ${c.device}: pinned ${c.pinned}, file has ${c.inFile} (left as pinned; check the device)`),
+            ...r.revoked.map((x) => `  REVOKED ${x.device}: ${x.fingerprint} is @revoked in the file`),
+            ...r.errors.map((e) => `  line ${e.line}: ${e.message}`),
+          ];
+          return lines.join('\n') + '\n';
+        });
+      }),
+    );
   hk.command('accept')
     .argument('<name>', 'device NAME or SITE/NAME')
     .option('--fingerprint <SHA256:...>', 'accept only if the changed key has this fingerprint (check it on the device console first)')

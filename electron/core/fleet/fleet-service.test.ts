@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../../e2e/lab';
 import type { MethodInput, RefreshProgress } from '../../../shared/contract';
@@ -219,6 +220,19 @@ suite('fleet status over SSH against the lab', () => {
     expect(await ok(core, 'hostkeys.forget', { device: 'faulty' })).toEqual({ forgotten: true });
     expect((await refresh(['faulty'])).ok).toBe(1);
     expect((await ok(core, 'fleet.device', { device: 'faulty' })).hostKey).toMatchObject({ fingerprint: pinned, source: 'first-use' });
+  });
+
+  it('connects with a key pinned from known_hosts and refuses a host whose key differs from the file', async () => {
+    const pub = async (d: LabDevice) => (await readFile(join(d.dir, 'etc', 'host-key-original.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
+    await add(dev('arm'), { name: 'from-file' });
+    await add(dev('live'), { name: 'wrong-in-file' });
+    // The file vouches for arm's key at both addresses: right for one, wrong for the other.
+    const r = await ok(core, 'hostkeys.import', { content: `${dev('arm').host} ${await pub(dev('arm'))}\n${dev('live').host} ${await pub(dev('arm'))}\n` });
+    expect(r.pinned.map((p) => p.device).sort()).toEqual(['from-file', 'wrong-in-file']);
+    const p = await refresh(['from-file', 'wrong-in-file']);
+    expect(p).toMatchObject({ ok: 1, failed: 1 });
+    expect(p.groups[0]).toMatchObject({ code: ErrorCode.SSH_HOST_KEY_CHANGED, devices: [{ name: 'wrong-in-file' }] });
+    expect((await ok(core, 'fleet.device', { device: 'from-file' })).hostKey).toMatchObject({ source: 'known_hosts', fingerprint: dev('arm').hostKeyFingerprint });
   });
 
   it('reaches a device through a jump host chain, pinning the jump host too', async () => {

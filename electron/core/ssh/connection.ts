@@ -31,6 +31,16 @@ export interface SshTarget {
 export interface HostKeyPolicy {
   /** Returns null to accept the key, or the error to refuse it with. */
   verify(hop: SshHop, key: PresentedHostKey): AppError | null;
+  /**
+   * The key type pinned for the hop, if any: the handshake then asks for that type only (as
+   * OpenSSH does from known_hosts), so a host with several keys is not taken for a changed one.
+   */
+  pinnedKeyType?(hop: SshHop): string | null;
+}
+
+/** Host key algorithms that yield a key of this type. */
+function hostKeyAlgorithms(keyType: string): string[] {
+  return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
 }
 
 export interface PresentedHostKey {
@@ -228,6 +238,7 @@ function connectHop(hop: SshHop, policy: HostKeyPolicy, opts: ConnectOptions, so
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let config: ConnectConfig;
+    const pinnedType = policy.pinnedKeyType?.(hop) ?? null;
     try {
       config = {
         host: hop.host,
@@ -237,6 +248,7 @@ function connectHop(hop: SshHop, policy: HostKeyPolicy, opts: ConnectOptions, so
         keepaliveInterval: opts.keepaliveMs,
         keepaliveCountMax: 3,
         ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
+        ...(pinnedType ? { algorithms: { serverHostKey: hostKeyAlgorithms(pinnedType) as never } } : {}),
         ...authConfig(hop),
         hostVerifier: (key: Buffer) => {
           refused = policy.verify(hop, { keyType: keyTypeOf(key), fingerprint: keyFingerprint(key) });
@@ -288,6 +300,13 @@ function translate(hop: SshHop, e: Error & { level?: string; code?: string }, op
   }
   if (e.level === 'client-timeout') {
     return new AppError(ErrorCode.SSH_UNREACHABLE, `${hop.label}: ${where} did not answer within ${secs(opts.connectTimeoutMs)}.`, { reason: 'timeout' });
+  }
+  if (/no matching host key/i.test(e.message)) {
+    return new AppError(
+      ErrorCode.SSH_HOST_KEY_CHANGED,
+      `${hop.label}: ${where} no longer offers a host key of the pinned type. If the device was reinstalled, forget its key and refresh.`,
+      { target: hop.pinId, host: hop.host, port: hop.port },
+    );
   }
   const code = e.code ?? '';
   const reasons: Record<string, string> = {

@@ -74,6 +74,10 @@ export class HostKeysRepo implements HostKeyPolicy {
     return (this.sql.get('SELECT * FROM host_keys ORDER BY target').all() as Row[]).map(toRecord);
   }
 
+  pinnedKeyType(hop: SshHop): string | null {
+    return this.get(hop.pinId)?.keyType ?? null;
+  }
+
   /** Called in the SSH handshake: pin on first use, accept the pinned key, refuse any other. */
   verify(hop: SshHop, key: PresentedHostKey): AppError | null {
     const pinned = this.get(hop.pinId);
