@@ -8,6 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCore, type BootfleetCore } from '../electron/core/app';
+import { parseBootcStatus } from '../electron/core/bootc/status-parser';
+import type { ContactFailed, ContactOk } from '../electron/core/fleet/status-repo';
+
+/** A bootc status document as a device prints it, with the booted digest and version varied per device. */
+function statusJson(i: number): string {
+  const hex = (n: number) => n.toString(16).padStart(64, '0');
+  const img = (d: number, v: string) => ({ image: { image: 'quay.io/acme/os:stable', transport: 'registry' }, version: v, timestamp: '2026-09-01T04:12:33Z', imageDigest: `sha256:${hex(d)}`, architecture: 'amd64' });
+  const entry = (d: number, v: string) => ({ image: img(d, v), cachedUpdate: null, incompatible: false, pinned: false, softRebootCapable: false, downloadOnly: false, ostree: { stateroot: 'default', checksum: hex(d).slice(0, 64), deploySerial: 0 } });
+  return JSON.stringify({
+    apiVersion: 'org.containers.bootc/v1',
+    kind: 'BootcHost',
+    metadata: { name: 'host' },
+    spec: { image: { image: 'quay.io/acme/os:stable', transport: 'registry' }, bootOrder: 'default' },
+    status: { staged: i % 10 === 0 ? entry(3, '1.2') : null, booted: entry(i % 7 === 0 ? 1 : 2, i % 7 === 0 ? '1.0' : '1.1'), rollback: entry(1, '1.0'), rollbackQueued: false, type: 'bootcHost' },
+  });
+}
 
 const argIndex = process.argv.indexOf('--devices');
 const N = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 100_000;
@@ -75,6 +91,27 @@ async function main(): Promise<void> {
     rows.push(['sites.list', await time(10, () => call(core, 'sites.list', {}))]);
     const exp = await time(3, () => call(core, 'devices.export', { format: 'csv' }));
 
+    // Fleet status: one snapshot per device (parsed and raw, as a refresh stores them), 5% unreachable.
+    const ids = core.db.prepare('SELECT id FROM devices ORDER BY name').pluck().all() as string[];
+    s = performance.now();
+    const contacts: (ContactOk | ContactFailed)[] = ids.map((id, i) => {
+      const at = new Date(Date.now() - (i % 50) * 3600_000).toISOString();
+      if (i % 20 === 0) return { deviceId: id, at, code: 'SSH_UNREACHABLE', message: 'did not answer within 10 s', raw: null, command: null, durationMs: 10_000 };
+      const raw = statusJson(i);
+      return { deviceId: id, at, status: parseBootcStatus(raw), raw, command: 'sudo -n -- bootc status --format=json --format-version=1', durationMs: 90, facts: null };
+    });
+    for (let i = 0; i < contacts.length; i += 500) core.fleet.status.recordMany(contacts.slice(i, i + 500));
+    const statusMs = performance.now() - s;
+    const fleetRows: [string, { median: number; p95: number }][] = [];
+    fleetRows.push(['fleet: first page sorted by state', await time(30, page({ sort: 'reach' }))]);
+    fleetRows.push(['fleet: deep page sorted by last seen', await time(30, page({ sort: 'lastSeen', dir: 'desc', offset: Math.floor(N / 2) }))]);
+    fleetRows.push(['fleet: sorted by booted version', await time(30, page({ sort: 'bootedVersion' }))]);
+    fleetRows.push(['fleet: filter offline', await time(30, page({ reach: ['offline'] }))]);
+    fleetRows.push(['fleet: filter stale', await time(30, page({ reach: ['stale'] }))]);
+    fleetRows.push(['fleet: filter staged + site', await time(30, page({ staged: true, site: 'site-07' }))]);
+    fleetRows.push(['fleet: state counts (6 totals)', await time(10, () => Promise.all(['online', 'offline', 'error', 'not-bootc', 'never', 'stale'].map((r) => call(core, 'devices.list', { reach: [r], limit: 1 }))))]);
+    fleetRows.push(['fleet.device (status, history)', await time(30, () => call(core, 'fleet.device', { device: 'site-07/dev-000007' }))]);
+
     console.log('operation                                 median ms    p95 ms');
     const fmt = (name: string, m: { median: number; p95: number }) =>
       console.log(`${name.padEnd(40)} ${m.median.toFixed(2).padStart(9)} ${m.p95.toFixed(2).padStart(9)}`);
@@ -82,6 +119,8 @@ async function main(): Promise<void> {
     fmt(`CSV import (${N} rows written)`, { median: importMs, p95: importMs });
     for (const [name, m] of rows) fmt(name, m);
     fmt(`CSV export (${N} rows)`, exp);
+    fmt(`status snapshots stored (${N}, parse + write)`, { median: statusMs, p95: statusMs });
+    for (const [name, m] of fleetRows) fmt(name, m);
     console.log(`\nImport rate: ${Math.round(N / (importMs / 1000)).toLocaleString('en')} devices/s. Database: ${core.databasePath}`);
   } finally {
     core.close();
