@@ -400,7 +400,7 @@ describe('bootfleet devices import-ssh-config and hostkeys import', () => {
     writeFileSync(join(dir, 'config'), 'Host gw\n  HostName 198.51.100.7\n  User admin\n  Port 2200\n  ProxyCommand nc %h %p\n');
     const dry = await cli(['devices', 'import-ssh-config', join(dir, 'config'), '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toMatch(/^Would add 1, would update 0, unchanged 0, skipped 0 \(from .*config\)\.\n  note gw: .*ProxyCommand/);
+    expect(dry.stdout).toMatch(/^Would add 1, would update 0, unchanged 0, skipped 0 \(from .*config\)\.\n {2}note gw: .*ProxyCommand/);
     expect((await cli(['devices', 'list'])).stdout).toContain('No devices');
     expect((await cli(['devices', 'import-ssh-config', join(dir, 'config')])).stdout).toMatch(/^Added 1,/);
     expect((await cli(['devices', 'show', 'gw'])).stdout).toMatch(/host:\s+198\.51\.100\.7/);
@@ -409,7 +409,7 @@ describe('bootfleet devices import-ssh-config and hostkeys import', () => {
     writeFileSync(join(dir, 'known_hosts'), `[198.51.100.7]:2200 ${pub}\n`);
     const r = await cli(['hostkeys', 'import', join(dir, 'known_hosts')]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Pinned 1 host key from .*known_hosts; 0 already pinned, 0 devices not listed\.\n  gw: ssh-ed25519 SHA256:\S+\n$/);
+    expect(r.stdout).toMatch(/^Pinned 1 host key from .*known_hosts; 0 already pinned, 0 devices not listed\.\n {2}gw: ssh-ed25519 SHA256:\S+\n$/);
     expect((await cli(['hostkeys', 'list'])).stdout).toMatch(/gw\s+ssh-ed25519\s+SHA256:\S+\s+known_hosts/);
   });
 });

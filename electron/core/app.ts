@@ -83,6 +83,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     fleet,
     hostKeys,
     sshImport: new OpenSshImport(db, inventory, hostKeys, activity, bus),
+    bus,
     info: () => ({
       product: 'Bootfleet',
       version: VERSION,

@@ -1,6 +1,7 @@
 import type { AppInfo, Device, HostKey } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
+import type { EventBus } from './events';
 import type { FleetService } from './fleet/fleet-service';
 import type { OpenSshImport } from './ssh/openssh-import';
 import { deviceTarget, type HostKeyRecord, type HostKeysRepo } from './ssh/host-keys';
@@ -13,6 +14,7 @@ export interface HandlerDeps {
   fleet: FleetService;
   hostKeys: HostKeysRepo;
   sshImport: OpenSshImport;
+  bus: EventBus;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
 }
 
@@ -23,6 +25,11 @@ export function buildHandlers(d: HandlerDeps): Handlers {
   const view = (r: HostKeyRecord, names: Map<string, Device>): HostKey => {
     const dev = r.deviceId ? names.get(r.deviceId) : undefined;
     return { ...r, label: dev ? label(dev) : r.target.replace(/^jump:/, 'jump host ') };
+  };
+  /** Host key changes show on the device's page and in the activity log of every client. */
+  const changed = (id: string): void => {
+    d.bus.emit('fleet.statusChanged', { ids: [id] });
+    d.bus.emit('activity.appended', { lastId: d.activity.lastId() });
   };
   return {
     'app.info': (_a, c) => ({ ...d.info(), via: c.actor.via, counts: inv.counts() }),
@@ -48,6 +55,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'fleet.refresh': (a, c) => d.fleet.startRefresh(c.actor, a),
     'fleet.job': (a) => d.fleet.job(a.jobId),
+    'fleet.jobs': () => d.fleet.jobList(),
     'fleet.cancel': (a) => d.fleet.cancel(a.jobId),
     'hostkeys.list': () => {
       const keys = d.hostKeys.list();
@@ -58,13 +66,16 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'hostkeys.accept': (a, c) => {
       const dev = inv.resolveDevice(a.device);
       const rec = d.hostKeys.accept(c.actor, deviceTarget(dev.id), label(dev), a.fingerprint);
+      changed(dev.id);
       return view(rec, new Map([[dev.id, dev]]));
     },
     'ssh.importConfig': (a, c) => d.sshImport.config(c.actor, a),
     'hostkeys.import': (a, c) => d.sshImport.knownHosts(c.actor, a),
     'hostkeys.forget': (a, c) => {
       const dev = inv.resolveDevice(a.device);
-      return { forgotten: d.hostKeys.forget(c.actor, deviceTarget(dev.id), label(dev)) !== null };
+      const forgotten = d.hostKeys.forget(c.actor, deviceTarget(dev.id), label(dev)) !== null;
+      changed(dev.id);
+      return { forgotten };
     },
   };
 }

@@ -47,7 +47,8 @@ export function App(): ReactElement {
   const route = useUi((s) => s.route);
   const navigate = useUi((s) => s.navigate);
   const loadInfo = useFleet((s) => s.load);
-  const current = pages.find((p) => p.id === route) ?? pages[0];
+  const current = pages.find((p) => p.id === route.page) ?? pages[0];
+  const detailId = current?.detail ? route.id : null;
 
   useEffect(() => {
     void loadInfo();
@@ -55,9 +56,10 @@ export function App(): ReactElement {
 
   useEffect(() => {
     document.title = current ? `${current.label} · Bootfleet` : 'Bootfleet';
-  }, [current]);
+  }, [current, detailId]);
 
   const Page = current?.component;
+  const Detail = current?.detail;
   return (
     <div className="shell">
       <header className="app-header">
@@ -96,7 +98,7 @@ export function App(): ReactElement {
       <main className="main" id="main">
         <ConnectionBanner />
         <GlobalErrorBar />
-        <ErrorBoundary key={current?.id}>{Page ? <Page /> : null}</ErrorBoundary>
+        <ErrorBoundary key={`${current?.id}/${detailId ?? ''}`}>{Detail && detailId ? <Detail id={detailId} /> : Page ? <Page /> : null}</ErrorBoundary>
       </main>
       <DialogHost />
       <Toasts />

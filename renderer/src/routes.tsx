@@ -2,6 +2,7 @@
 import type { ComponentType, ReactElement, SVGProps } from 'react';
 import { ActivityIcon, DeviceIcon, FleetIcon, SiteIcon } from './components/icons';
 import { ActivityPage } from './pages/activity-page';
+import { DevicePage } from './pages/device-page';
 import { DevicesPage } from './pages/devices-page';
 import { FleetPage } from './pages/fleet-page';
 import { SitesPage } from './pages/sites-page';
@@ -13,12 +14,14 @@ export interface PageDef {
   label: string;
   icon: (p: SVGProps<SVGSVGElement> & { size?: number }) => ReactElement;
   component: ComponentType;
+  /** The view of one item, `#/<id>/<item id>` (e.g. a device). */
+  detail?: ComponentType<{ id: string }>;
 }
 
 /** All pages, in navigation order. */
 export const pages: PageDef[] = [
   { id: 'fleet', label: 'Fleet', icon: FleetIcon, component: FleetPage },
-  { id: 'devices', label: 'Devices', icon: DeviceIcon, component: DevicesPage },
+  { id: 'devices', label: 'Devices', icon: DeviceIcon, component: DevicesPage, detail: DevicePage },
   { id: 'sites', label: 'Sites', icon: SiteIcon, component: SitesPage },
   { id: 'activity', label: 'Activity', icon: ActivityIcon, component: ActivityPage },
 ];

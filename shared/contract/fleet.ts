@@ -134,6 +134,11 @@ export const fleetMethods = {
     output: refreshProgressSchema,
     summary: 'Where a refresh job stands.',
   }),
+  'fleet.jobs': method({
+    input: z.object({}).default({}),
+    output: z.array(refreshProgressSchema),
+    summary: 'Refresh jobs of this process: running ones, and those that ended in the last 10 minutes (newest first).',
+  }),
   'fleet.cancel': method({
     input: z.object({ jobId: z.string() }),
     output: refreshProgressSchema,

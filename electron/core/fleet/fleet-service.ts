@@ -149,6 +149,10 @@ export class FleetService {
     return snapshot(job.progress);
   }
 
+  jobList(): RefreshProgress[] {
+    return [...this.jobs.values()].map((j) => snapshot(j.progress)).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
   cancel(jobId: string): RefreshProgress {
     const job = this.jobs.get(jobId);
     if (!job) throw new AppError(ErrorCode.NOT_FOUND, `No refresh job ${jobId}.`);

@@ -30,9 +30,10 @@ export interface StatusColumns {
 
 /**
  * SQL for "stale": the shown state is old because the last contact failed after an earlier
- * success, or the last success is older than `?` (an ISO time). Takes one parameter.
+ * success, or the last success is older than `?` (an ISO time). Takes one parameter. Must agree
+ * with `toSummary`.
  */
-export const STALE_SQL = `(ds.last_seen_at IS NOT NULL AND (ds.reach <> 'online' OR ds.last_seen_at < ?))`;
+export const STALE_SQL = `(ds.last_seen_at IS NOT NULL AND ds.reach <> 'not-bootc' AND (ds.reach <> 'online' OR ds.last_seen_at < ?))`;
 
 /** The fleet-table summary of a joined row; `staleBefore` is now minus the stale threshold. */
 export function toSummary(r: StatusColumns, staleBefore: string): StatusSummary {
@@ -42,7 +43,8 @@ export function toSummary(r: StatusColumns, staleBefore: string): StatusSummary 
   const slot = (digest: string | null, version: string | null) => (digest ? { digest, version } : null);
   return {
     reach: r.ds_reach,
-    stale: r.ds_last_seen_at !== null && (r.ds_reach !== 'online' || r.ds_last_seen_at < staleBefore),
+    // A host that answered "not bootc" has no image state to go stale.
+    stale: r.ds_last_seen_at !== null && r.ds_reach !== 'not-bootc' && (r.ds_reach !== 'online' || r.ds_last_seen_at < staleBefore),
     lastAttemptAt: r.ds_last_attempt_at,
     lastSeenAt: r.ds_last_seen_at,
     error: r.ds_error_code ? { code: r.ds_error_code, message: r.ds_error_message ?? '' } : null,

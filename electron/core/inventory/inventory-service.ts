@@ -437,7 +437,14 @@ export class InventoryService {
   // ---- helpers -------------------------------------------------------------------------
 
   private resolveFilter(f: DeviceFilter): DeviceFilter & { siteId?: string | null } {
-    const out: DeviceFilter & { siteId?: string | null } = { search: f.search || undefined, tags: f.tags };
+    const out: DeviceFilter & { siteId?: string | null } = {
+      search: f.search || undefined,
+      tags: f.tags,
+      reach: f.reach,
+      staged: f.staged,
+      rollback: f.rollback,
+      updateAvailable: f.updateAvailable,
+    };
     if (f.site !== undefined) out.siteId = f.site === '' ? null : this.requireSite(f.site).id;
     return out;
   }

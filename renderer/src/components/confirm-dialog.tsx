@@ -13,10 +13,25 @@ export interface ConfirmDialogProps {
   onClose(): void;
   /** Test id of the error line. */
   errorTestId?: string;
+  /** The confirm button's text while it works. Default "Deleting…". */
+  busyLabel?: string;
+  /** Test id of the confirm button. Default `confirm-delete`. */
+  confirmTestId?: string;
+  width?: 'narrow' | 'normal';
 }
 
 /** Confirm a destructive action (`data-testid="confirm-delete"` on the button). */
-export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onClose, errorTestId = 'confirm-error' }: ConfirmDialogProps): ReactElement {
+export function ConfirmDialog({
+  title,
+  message,
+  confirmLabel,
+  onConfirm,
+  onClose,
+  errorTestId = 'confirm-error',
+  busyLabel = 'Deleting…',
+  confirmTestId = 'confirm-delete',
+  width = 'narrow',
+}: ConfirmDialogProps): ReactElement {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const confirm = async (): Promise<void> => {
@@ -35,19 +50,19 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onClose
       title={title}
       onClose={onClose}
       busy={busy}
-      width="narrow"
+      width={width}
       footer={
         <>
           <button type="button" className="button" onClick={onClose} disabled={busy} data-autofocus>
             Cancel
           </button>
-          <button type="button" className="button button-danger" data-testid="confirm-delete" onClick={() => void confirm()} disabled={busy}>
-            {busy ? 'Deleting…' : confirmLabel}
+          <button type="button" className="button button-danger" data-testid={confirmTestId} onClick={() => void confirm()} disabled={busy}>
+            {busy ? busyLabel : confirmLabel}
           </button>
         </>
       }
     >
-      <p className="confirm-message">{message}</p>
+      <div className="confirm-message">{message}</div>
       {error ? (
         <div className="form-error" role="alert" data-testid={errorTestId}>
           <AlertIcon />

@@ -194,3 +194,51 @@ export function TagIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+export function RefreshIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M20 11a8 8 0 0 0-14.6-4.5L4 8" />
+      <path d="M4 3.5V8h4.5" />
+      <path d="M4 13a8 8 0 0 0 14.6 4.5L20 16" />
+      <path d="M20 20.5V16h-4.5" />
+    </Svg>
+  );
+}
+export function CopyIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <rect x="9" y="9" width="11" height="11" rx="2" />
+      <path d="M5 15H4.5A1.5 1.5 0 0 1 3 13.5v-9A1.5 1.5 0 0 1 4.5 3h9A1.5 1.5 0 0 1 15 4.5V5" />
+    </Svg>
+  );
+}
+export function ClockIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <circle cx="12" cy="12" r="9" />
+      <path d="M12 7v5l3 2" />
+    </Svg>
+  );
+}
+export function KeyIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <circle cx="8" cy="15" r="4" />
+      <path d="m10.8 12.2 8.7-8.7M16 7l3 3M14 9l2 2" />
+    </Svg>
+  );
+}
+export function ChevronLeftIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="m15 18-6-6 6-6" />
+    </Svg>
+  );
+}
+export function ChevronRightIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="m9 18 6-6-6-6" />
+    </Svg>
+  );
+}

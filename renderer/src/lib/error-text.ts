@@ -16,7 +16,24 @@ export const errorText: Record<string, string> = {
   [ErrorCode.UNAUTHORIZED]: 'This session is not authorized. Open the link printed by `bootfleet serve` again.',
   [ErrorCode.VALIDATION_FAILED]: 'Some values are not valid. Check the highlighted fields.',
   [ErrorCode.SECRET_UNAVAILABLE]: 'Stored secrets cannot be decrypted on this machine. Enter the password again.',
+  [ErrorCode.SSH_UNREACHABLE]: 'No SSH connection: check that the device is on, its address and port, and the network (or jump hosts) in between.',
+  [ErrorCode.SSH_TIMEOUT]: 'The device did not answer in time. It may be overloaded, or the network slow.',
+  [ErrorCode.SSH_DISCONNECTED]: 'The connection dropped before bootc finished. Refresh again; if it keeps happening, check the device.',
+  [ErrorCode.SSH_AUTH_FAILED]: 'The device refused the login. Check the user and the key file or password in the device’s settings.',
+  [ErrorCode.SSH_KEY_UNUSABLE]: 'The key file is missing or unreadable, or its passphrase is missing or wrong. Edit the device to fix it.',
+  [ErrorCode.SSH_HOST_KEY_CHANGED]: 'The device presented a different host key, so Bootfleet refused to connect. Open the device to compare and accept the new key.',
+  [ErrorCode.SUDO_PASSWORD_REQUIRED]: 'sudo asked for a password. Give the user passwordless sudo for bootc, or log in as root.',
+  [ErrorCode.NOT_BOOTC_HOST]: 'The device answered, but it does not run bootc (or bootc reports no booted deployment).',
+  [ErrorCode.BOOTC_OUTPUT_INVALID]: 'bootc printed something Bootfleet cannot read. Open the device’s history to see what it printed.',
+  [ErrorCode.OUTPUT_TOO_LARGE]: 'bootc printed more than Bootfleet accepts.',
+  [ErrorCode.REMOTE_COMMAND_FAILED]: 'bootc failed on the device. Open the device’s history to see what it printed.',
+  [ErrorCode.CANCELED]: 'Cancelled.',
 };
+
+/** The sentence that says what to do about an error code, or null for codes without one. */
+export function errorHint(code: string): string | null {
+  return errorText[code] ?? null;
+}
 
 /** True for codes the UI knows how to explain. */
 export function isExpectedError(code: string): boolean {

@@ -34,3 +34,69 @@ export function splitTags(text: string): string[] {
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
 }
+
+/** The hex of a `sha256:…` digest without its algorithm. */
+function digestHex(digest: string): string {
+  const at = digest.indexOf(':');
+  return at >= 0 ? digest.slice(at + 1) : digest;
+}
+
+/** The first 12 hex characters of an image digest, as `docker images` shows them. */
+export function shortDigest(digest: string): string {
+  return digestHex(digest).slice(0, 12);
+}
+
+/** "42 s", "5 min", "3 h", "2 d": a duration in seconds, rounded to its largest unit. */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86_400)} d`;
+}
+
+/** "just now", "5 min ago", "3 h ago": how long ago `iso` was, seen from `now` (ms). */
+export function formatRelative(iso: string, now: number): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const secs = (now - t) / 1000;
+  if (secs < 10) return 'just now';
+  return `${formatAge(secs)} ago`;
+}
+
+/** An uptime or ETA: "45 s", "3 min 20 s", "2 h 5 min", "4 d 3 h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  if (d > 0) return h ? `${d} d ${h} h` : `${d} d`;
+  if (h > 0) return m ? `${h} h ${m} min` : `${h} h`;
+  if (m > 0) return r ? `${m} min ${r} s` : `${m} min`;
+  return `${r} s`;
+}
+
+/** Bytes in binary units: "512 MiB", "1.8 TiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 || v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, '')} ${units[i]}`;
+}
+
+/**
+ * An image reference without its registry host, for narrow cells: `quay.io/org/os:42` → `org/os:42`.
+ * References with a transport prefix (`oci:/var/…`, `containers-storage:…`) are left whole.
+ */
+export function imageShortName(ref: string): string {
+  if (/^(oci|oci-archive|containers-storage|dir|docker-archive|docker-daemon|ostree-[a-z-]+):/.test(ref)) return ref;
+  const slash = ref.indexOf('/');
+  if (slash < 0) return ref;
+  const first = ref.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? ref.slice(slash + 1) : ref;
+}

@@ -4,6 +4,7 @@ import { EmptyState } from '../components/empty-state';
 import { ActivityIcon, SearchIcon } from '../components/icons';
 import { formatTime } from '../lib/format';
 import { activityKinds, useActivity, type ActivityKind } from '../stores/activity';
+import { routeHref } from '../stores/ui';
 
 /** The Activity page. */
 export function ActivityPage(): ReactElement {
@@ -70,7 +71,15 @@ export function ActivityPage(): ReactElement {
                     <td className="nowrap">
                       <span className="action-chip">{a.action}</span>
                     </td>
-                    <td className="nowrap">{a.entityName ?? <span className="muted">{a.entityType}</span>}</td>
+                    <td className="nowrap">
+                      {a.entityType === 'device' && a.entityId && a.entityName && a.action !== 'device.removed' ? (
+                        <a href={routeHref('devices', a.entityId)} title={`Open ${a.entityName}`}>
+                          {a.entityName}
+                        </a>
+                      ) : (
+                        (a.entityName ?? <span className="muted">{a.entityType}</span>)
+                      )}
+                    </td>
                     <td className="summary-cell" title={a.summary}>
                       {a.summary}
                     </td>

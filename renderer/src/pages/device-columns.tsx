@@ -1,14 +1,18 @@
-/** The columns of the devices table. Later features add status columns here. */
+/** The columns of the devices table: inventory fields and each device's last known bootc status. */
 import type { ReactNode } from 'react';
 import type { Device, DeviceSort } from '../../../shared/contract';
-import { formatAddress } from '../lib/format';
+import { badgesTitle, RelativeTime, ShortDigest, StaleMarker, StatePill, StatusBadges } from '../components/status';
+import { formatAddress, imageShortName } from '../lib/format';
+import { routeHref } from '../stores/ui';
 
 /** One devices-table column. */
 export interface DeviceColumn {
   id: string;
   header: string;
-  /** CSS grid track, e.g. `minmax(140px, 1.2fr)`. */
-  width: string;
+  /** Narrowest width in px; the table scrolls sideways below the sum of these. */
+  min: number;
+  /** Share of the spare width (CSS `fr`); none: fixed at `min`. */
+  grow?: number;
   /** Server-side sort key when the column is sortable. */
   sort?: DeviceSort;
   render(device: Device): ReactNode;
@@ -17,28 +21,94 @@ export interface DeviceColumn {
   className?: string;
 }
 
-/** The devices-table columns in display order. */
+const none = <span className="muted">—</span>;
+
+/** The devices-table columns in display order: what runs where first, then the inventory fields. */
 export const deviceColumns: DeviceColumn[] = [
   {
     id: 'name',
     header: 'Name',
-    width: 'minmax(140px, 1.3fr)',
+    min: 120,
+    grow: 1.2,
     sort: 'name',
-    render: (d) => <span className="cell-strong">{d.name}</span>,
+    // A real link (open in a new window works); the row handles clicks and Enter itself.
+    render: (d) => (
+      <a className="cell-strong row-link" href={routeHref('devices', d.id)} tabIndex={-1} data-testid="device-link">
+        {d.name}
+      </a>
+    ),
     title: (d) => d.name,
+  },
+  {
+    id: 'state',
+    header: 'State',
+    min: 140,
+    sort: 'reach',
+    render: (d) => (
+      <span className="state-cell">
+        <StatePill summary={d.status} />
+        <StaleMarker summary={d.status} />
+      </span>
+    ),
+  },
+  {
+    id: 'bootedImage',
+    header: 'Booted image',
+    min: 170,
+    grow: 1.4,
+    sort: 'bootedImage',
+    // Without the registry host, and cut at the start: the repository and tag tell images apart.
+    render: (d) => (d.status.bootedImage ? (
+        <span className="mono ellipsis-start">
+          <span>{imageShortName(d.status.bootedImage)}</span>
+        </span>
+      ) : none),
+    title: (d) => d.status.bootedImage ?? '',
+  },
+  {
+    id: 'digest',
+    header: 'Digest',
+    min: 132,
+    render: (d) => (d.status.booted ? <ShortDigest digest={d.status.booted.digest} /> : none),
+  },
+  {
+    id: 'version',
+    header: 'Version',
+    min: 112,
+    grow: 0.6,
+    sort: 'bootedVersion',
+    render: (d) => (d.status.booted?.version ? <span className="mono">{d.status.booted.version}</span> : none),
+    title: (d) => d.status.booted?.version ?? '',
+  },
+  {
+    id: 'deployments',
+    header: 'Deployments',
+    min: 200,
+    grow: 1.2,
+    render: (d) => <StatusBadges summary={d.status} />,
+    title: (d) => badgesTitle(d.status),
+  },
+  {
+    id: 'lastSeen',
+    header: 'Last seen',
+    min: 96,
+    sort: 'lastSeen',
+    render: (d) => <RelativeTime iso={d.status.lastSeenAt} empty="never" />,
   },
   {
     id: 'site',
     header: 'Site',
-    width: 'minmax(90px, 0.8fr)',
+    min: 80,
+    grow: 0.7,
     sort: 'site',
-    render: (d) => (d.siteName ? d.siteName : <span className="muted">—</span>),
+    render: (d) => (d.siteName ? d.siteName : none),
     title: (d) => d.siteName ?? 'No site',
   },
   {
     id: 'host',
     header: 'Host',
-    width: 'minmax(150px, 1.3fr)',
+    min: 140,
+    grow: 1,
     sort: 'host',
     render: (d) => <span className="mono">{formatAddress(d)}</span>,
     title: (d) => formatAddress(d),
@@ -46,7 +116,8 @@ export const deviceColumns: DeviceColumn[] = [
   {
     id: 'tags',
     header: 'Tags',
-    width: 'minmax(120px, 1.2fr)',
+    min: 100,
+    grow: 0.9,
     render: (d) =>
       d.tags.length ? (
         <span className="chips">
@@ -57,15 +128,16 @@ export const deviceColumns: DeviceColumn[] = [
           ))}
         </span>
       ) : (
-        <span className="muted">—</span>
+        none
       ),
     title: (d) => d.tags.join(', '),
   },
   {
     id: 'desiredImage',
     header: 'Desired image',
-    width: 'minmax(160px, 1.6fr)',
-    render: (d) => (d.desiredImage ? <span className="mono">{d.desiredImage}</span> : <span className="muted">—</span>),
+    min: 140,
+    grow: 1.1,
+    render: (d) => (d.desiredImage ? <span className="mono">{d.desiredImage}</span> : none),
     title: (d) => d.desiredImage ?? '',
   },
 ];

@@ -33,6 +33,7 @@ interface Values {
   sudo: boolean;
   tags: string;
   desiredImage: string;
+  proxyJump: string;
   notes: string;
 }
 
@@ -51,6 +52,7 @@ const labels: Record<FieldKey, string> = {
   sudo: 'Sudo',
   tags: 'Tags',
   desiredImage: 'Desired image',
+  proxyJump: 'Jump hosts',
   notes: 'Notes',
 };
 
@@ -70,6 +72,7 @@ function initialValues(d: Device | null): Values {
     sudo: d?.sudo ?? false,
     tags: (d?.tags ?? []).join(', '),
     desiredImage: d?.desiredImage ?? '',
+    proxyJump: d?.proxyJump ?? '',
     notes: d?.notes ?? '',
   };
 }
@@ -89,6 +92,7 @@ function candidate(v: Values, device: Device | null): Record<string, unknown> {
     sudo: v.sudo,
     notes: v.notes,
     desiredImage: v.desiredImage.trim() ? v.desiredImage : null,
+    proxyJump: v.proxyJump.trim() ? v.proxyJump : null,
   };
   if (device) {
     // Switching to ssh-agent makes a stored password or passphrase useless: drop it.
@@ -195,6 +199,7 @@ export function DeviceDialog({ device, onClose }: DeviceDialogProps): ReactEleme
   const secretLabel = values.auth === 'password' ? 'Password' : 'Key passphrase';
   const siteOptions = sites ?? [];
   const siteMissing = values.site && !siteOptions.some((s) => s.name === values.site);
+  const siteProxyJump = siteOptions.find((s) => s.name === values.site)?.proxyJump ?? null;
 
   return (
     <Dialog
@@ -376,6 +381,30 @@ export function DeviceDialog({ device, onClose }: DeviceDialogProps): ReactEleme
             <span className="muted"> (the user is not root; passwordless sudo is set up)</span>
           </label>
         </div>
+        <Field
+          name="proxyJump"
+          label="Jump hosts (ProxyJump)"
+          error={errorFor('proxyJump')}
+          className="span-4"
+          hint={
+            siteProxyJump
+              ? `Empty: through the site’s jump hosts (${siteProxyJump}). First hop first, separated by commas.`
+              : 'Bastions to go through, first hop first: [user@]host[:port], separated by commas. Empty: connect directly (or through the site’s).'
+          }
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={values.proxyJump}
+              onChange={(e) => set('proxyJump', e.target.value)}
+              onBlur={blur('proxyJump')}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="admin@bastion.example.net,10.0.0.1:2222"
+            />
+          )}
+        </Field>
         <Field name="tags" label="Tags" error={errorFor('tags')} className="span-4" hint="Separate with commas or spaces, e.g. edge, kiosk, line-3">
           {(p) => (
             <input

@@ -3,7 +3,7 @@
  * are asked of the store, which fetches missing pages.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, type KeyboardEvent, type ReactElement } from 'react';
+import { useEffect, useRef, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { Device } from '../../../shared/contract';
 import { EditIcon, SortIcon, TrashIcon } from '../components/icons';
 import { deviceAt, useDevices } from '../stores/devices';
@@ -11,16 +11,21 @@ import { deviceColumns } from './device-columns';
 
 const ROW_HEIGHT = 32;
 const HEADER_HEIGHT = 34;
-const ACTIONS_WIDTH = '72px';
+const ACTIONS_WIDTH = 64;
+/** Grid tracks of the columns, and the width below which the table scrolls sideways. */
+const GRID = `${deviceColumns.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ')} ${ACTIONS_WIDTH}px`;
+const MIN_WIDTH = deviceColumns.reduce((sum, c) => sum + c.min, ACTIONS_WIDTH);
 
 export interface DeviceTableProps {
   total: number;
+  /** Row click or Enter: the device page. */
+  onOpen(device: Device): void;
   onEdit(device: Device): void;
   onDelete(device: Device): void;
 }
 
 /** The table (`data-testid="devices-table"`), one `device-row` per loaded visible row. */
-export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): ReactElement {
+export function DeviceTable({ total, onOpen, onEdit, onDelete }: DeviceTableProps): ReactElement {
   const pages = useDevices((s) => s.pages);
   const query = useDevices((s) => s.query);
   const queryKey = useDevices((s) => s.queryKey);
@@ -50,13 +55,11 @@ export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): Reac
     scrollRef.current?.scrollTo({ top: 0 });
   }, [queryKey]);
 
-  const grid = `${deviceColumns.map((c) => c.width).join(' ')} ${ACTIONS_WIDTH}`;
-
   const onRowKey = (e: KeyboardEvent<HTMLDivElement>, index: number, device: Device | undefined): void => {
     if (e.target !== e.currentTarget) return;
     if (e.key === 'Enter' && device) {
       e.preventDefault();
-      onEdit(device);
+      onOpen(device);
     } else if (e.key === 'Delete' && device) {
       e.preventDefault();
       onDelete(device);
@@ -70,11 +73,22 @@ export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): Reac
     }
   };
 
+  const onRowClick = (e: MouseEvent<HTMLDivElement>, device: Device): void => {
+    // A modified click on the name link opens a new window; buttons act on their own.
+    if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+    const target = e.target as HTMLElement;
+    if (target.closest('button')) return;
+    if (target.closest('a')) e.preventDefault();
+    // Selecting text in a row is not a click on it.
+    else if (window.getSelection()?.toString()) return;
+    onOpen(device);
+  };
+
   return (
     <div className="table devices-table" role="table" aria-rowcount={total + 1} aria-label="Devices" data-testid="devices-table" ref={scrollRef}>
-      <div className="table-inner" style={{ height: virtualizer.getTotalSize() }}>
+      <div className="table-inner" style={{ height: virtualizer.getTotalSize(), minWidth: MIN_WIDTH }}>
         <div className="table-head" role="rowgroup">
-        <div className="table-row head" role="row" style={{ gridTemplateColumns: grid, height: HEADER_HEIGHT }}>
+        <div className="table-row head" role="row" style={{ gridTemplateColumns: GRID, height: HEADER_HEIGHT }}>
           {deviceColumns.map((c) => {
             const active = c.sort && query.sort === c.sort;
             return (
@@ -96,7 +110,7 @@ export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): Reac
               </div>
             );
           })}
-          <div role="columnheader" className="th">
+          <div role="columnheader" className="th th-actions">
             <span className="sr-only">Actions</span>
           </div>
         </div>
@@ -104,7 +118,7 @@ export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): Reac
         <div role="rowgroup">
           {items.map((vi) => {
             const device = deviceAt(pages, vi.index);
-            const style = { transform: `translateY(${vi.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: grid };
+            const style = { transform: `translateY(${vi.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: GRID };
             if (!device) {
               return (
                 <div key={`p${vi.index}`} className="table-row placeholder" role="row" aria-rowindex={vi.index + 2} style={style} data-index={vi.index} data-testid="device-row-loading">
@@ -113,7 +127,7 @@ export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): Reac
                       <span className="skeleton" />
                     </div>
                   ))}
-                  <div role="cell" className="td" />
+                  <div role="cell" className="td td-actions" />
                 </div>
               );
             }
@@ -128,7 +142,7 @@ export function DeviceTable({ total, onEdit, onDelete }: DeviceTableProps): Reac
                 data-testid="device-row"
                 data-name={device.name}
                 style={style}
-                onDoubleClick={() => onEdit(device)}
+                onClick={(e) => onRowClick(e, device)}
                 onKeyDown={(e) => onRowKey(e, vi.index, device)}
               >
                 {deviceColumns.map((c) => (

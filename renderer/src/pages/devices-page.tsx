@@ -3,10 +3,28 @@ import { useEffect, type ReactElement } from 'react';
 import { EmptyState } from '../components/empty-state';
 import { DeviceIcon, DownloadIcon, PlusIcon, SearchIcon, UploadIcon } from '../components/icons';
 import { plural } from '../lib/format';
-import { hasFilters, useDevices } from '../stores/devices';
+import { filterInput, hasFilters, useDevices, type StateFilter } from '../stores/devices';
 import { useSites } from '../stores/sites';
 import { useUi } from '../stores/ui';
 import { DeviceTable } from './device-table';
+import { FleetRefreshButton, FleetRefreshPanel } from './fleet-refresh';
+
+/** The state filter's choices. */
+const stateOptions: { value: StateFilter; label: string }[] = [
+  { value: 'online', label: 'Online' },
+  { value: 'offline', label: 'Offline' },
+  { value: 'error', label: 'Error' },
+  { value: 'not-bootc', label: 'Not bootc' },
+  { value: 'never', label: 'Never contacted' },
+  { value: 'stale', label: 'Stale' },
+];
+
+/** The on/off status filters. */
+const toggles = [
+  { key: 'staged', label: 'Staged', title: 'Only devices with an update staged for the next boot' },
+  { key: 'rollback', label: 'Rollback', title: 'Only devices with a rollback deployment' },
+  { key: 'updateAvailable', label: 'Update available', title: 'Only devices where a check saw a newer image' },
+] as const;
 
 /** Select value for "All sites" (the store uses null). */
 const ALL = '\u0000all';
@@ -17,10 +35,11 @@ export function DevicesPage(): ReactElement {
   const query = useDevices((s) => s.query);
   const searchText = useDevices((s) => s.searchText);
   const tags = useDevices((s) => s.tags);
-  const { setSearchText, setSite, setTags, clearFilters, ensureRange, loadTags, exportAs, invalidate } = useDevices.getState();
+  const { setSearchText, setSite, setTags, setStatusFilter, clearFilters, ensureRange, loadTags, exportAs, invalidate } = useDevices.getState();
   const sites = useSites((s) => s.sites);
   const loadSites = useSites((s) => s.load);
   const openDialog = useUi((s) => s.openDialog);
+  const navigate = useUi((s) => s.navigate);
 
   useEffect(() => {
     void loadSites();
@@ -44,6 +63,7 @@ export function DevicesPage(): ReactElement {
           </p>
         </div>
         <div className="page-actions">
+          <FleetRefreshButton filter={filtered ? filterInput(query) : null} count={total} />
           <button type="button" className="button" onClick={() => void exportAs('csv')} data-testid="devices-export-csv" title="Export the devices shown (with the current filter) as CSV">
             <DownloadIcon /> Export CSV
           </button>
@@ -104,12 +124,49 @@ export function DevicesPage(): ReactElement {
             {query.tags[0] && !(tags ?? []).some((t) => t.name === query.tags[0]) ? <option value={query.tags[0]}>{query.tags[0]}</option> : null}
           </select>
         </label>
+        <label className="select-label">
+          <span className="sr-only">State</span>
+          <select
+            value={query.states.length === 1 ? query.states[0] : query.states.length ? 'several' : ''}
+            onChange={(e) => setStatusFilter({ states: e.target.value ? [e.target.value as StateFilter] : [] })}
+            data-testid="devices-state-filter"
+          >
+            <option value="">All states</option>
+            {stateOptions.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+            {query.states.length > 1 ? (
+              <option value="several" disabled>
+                {query.states.join(', ')}
+              </option>
+            ) : null}
+          </select>
+        </label>
+        <div className="toggle-group" role="group" aria-label="Deployments">
+          {toggles.map((t) => (
+            <button
+              key={t.key}
+              type="button"
+              className={`toggle${query[t.key] ? ' on' : ''}`}
+              aria-pressed={query[t.key]}
+              title={t.title}
+              onClick={() => setStatusFilter({ [t.key]: !query[t.key] })}
+              data-testid={`devices-filter-${t.key}`}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
         {filtered ? (
           <button type="button" className="button button-ghost" onClick={clearFilters} data-testid="devices-clear-filters">
             Clear filters
           </button>
         ) : null}
       </div>
+
+      <FleetRefreshPanel />
 
       <div className="page-body">
         {total === 0 && !filtered ? (
@@ -139,11 +196,12 @@ export function DevicesPage(): ReactElement {
               </button>
             }
           >
-            <p>Try another search, site or tag.</p>
+            <p>Try another search, site, tag or state.</p>
           </EmptyState>
         ) : (
           <DeviceTable
             total={total ?? 0}
+            onOpen={(device) => navigate('devices', device.id)}
             onEdit={(device) => openDialog({ kind: 'device-form', device })}
             onDelete={(device) => openDialog({ kind: 'device-delete', device })}
           />

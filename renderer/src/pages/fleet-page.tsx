@@ -1,9 +1,32 @@
-/** Fleet overview: inventory counts, where the data lives, and first steps when empty. */
-import type { ReactElement } from 'react';
+/** Fleet overview: inventory counts, devices by state, Refresh all, where the data lives, and first steps when empty. */
+import { useEffect, type ReactElement } from 'react';
 import { EmptyState } from '../components/empty-state';
 import { DeviceIcon, FleetIcon, PlusIcon, SiteIcon, TagIcon, UploadIcon } from '../components/icons';
-import { useFleet } from '../stores/fleet';
+import { useDevices } from '../stores/devices';
+import { stateCounts, useFleet, type StateCount } from '../stores/fleet';
 import { useUi } from '../stores/ui';
+import { FleetRefreshButton, FleetRefreshPanel } from './fleet-refresh';
+
+/** One count by state; a click lists those devices. */
+function StateTile({ count, value, onClick }: { count: StateCount; value: number | null; onClick(): void }): ReactElement {
+  return (
+    <button
+      type="button"
+      className={`state-tile tile-${count.id}${value ? '' : ' tile-zero'}`}
+      onClick={onClick}
+      title={`Show the devices: ${count.label.toLowerCase()}`}
+      data-testid={`count-${count.id}`}
+    >
+      <span className="tile-value" data-testid={`count-${count.id}-value`}>
+        {value === null ? '…' : value.toLocaleString('en-US')}
+      </span>
+      <span className="tile-label">
+        <span className="tile-dot" aria-hidden="true" />
+        {count.label}
+      </span>
+    </button>
+  );
+}
 
 function Stat({ label, value, icon, onClick, testId }: { label: string; value: number; icon: ReactElement; onClick?: () => void; testId: string }): ReactElement {
   const body = (
@@ -29,8 +52,18 @@ function Stat({ label, value, icon, onClick, testId }: { label: string; value: n
 /** The Fleet page. */
 export function FleetPage(): ReactElement {
   const info = useFleet((s) => s.info);
+  const counts = useFleet((s) => s.counts);
+  const watchCounts = useFleet((s) => s.watchCounts);
   const navigate = useUi((s) => s.navigate);
   const openDialog = useUi((s) => s.openDialog);
+  const showStatus = useDevices((s) => s.showStatus);
+
+  useEffect(() => watchCounts(), [watchCounts]);
+
+  const showDevices = (count: StateCount): void => {
+    showStatus(count.filter);
+    navigate('devices');
+  };
 
   const addDevice = (): void => {
     navigate('devices');
@@ -52,7 +85,13 @@ export function FleetPage(): ReactElement {
           <h1>Fleet</h1>
           <p className="page-subtitle">Your bootc devices at a glance.</p>
         </div>
+        {info && info.counts.devices > 0 ? (
+          <div className="page-actions">
+            <FleetRefreshButton filter={null} count={info.counts.devices} />
+          </div>
+        ) : null}
       </div>
+      <FleetRefreshPanel />
       {!info ? (
         <div className="loading-line">Loading…</div>
       ) : (
@@ -62,6 +101,23 @@ export function FleetPage(): ReactElement {
             <Stat label="Sites" value={info.counts.sites} icon={<SiteIcon size={18} />} onClick={() => navigate('sites')} testId="stat-sites" />
             <Stat label="Tags" value={info.counts.tags} icon={<TagIcon size={18} />} testId="stat-tags" />
           </div>
+
+          {info.counts.devices > 0 ? (
+            <section className="panel" data-testid="state-counts">
+              <h2 className="panel-title">Devices by state</h2>
+              <div className="state-tiles">
+                {stateCounts.slice(0, 6).map((c) => (
+                  <StateTile key={c.id} count={c} value={counts?.[c.id] ?? null} onClick={() => showDevices(c)} />
+                ))}
+              </div>
+              <h2 className="panel-title panel-title-gap">Deployments</h2>
+              <div className="state-tiles">
+                {stateCounts.slice(6).map((c) => (
+                  <StateTile key={c.id} count={c} value={counts?.[c.id] ?? null} onClick={() => showDevices(c)} />
+                ))}
+              </div>
+            </section>
+          ) : null}
 
           {info.counts.devices === 0 ? (
             <EmptyState

@@ -1,41 +1,46 @@
-/** Add a site, or rename one. Names are checked as typed with the shared name rule. */
+/** Add a site, or edit one (rename, notes, jump hosts). Fields are checked as typed with the shared rules. */
 import { useMemo, useState, type ReactElement } from 'react';
-import { ErrorCode, nameSchema, notesSchema, type Site } from '../../../shared/contract';
+import { ErrorCode, nameSchema, notesSchema, proxyJumpSchema, type Site } from '../../../shared/contract';
 import { Dialog } from '../components/dialog';
 import { Field } from '../components/field';
 import { AlertIcon } from '../components/icons';
 import { asAppError, describeError } from '../lib/error-text';
 import { fieldMessage, issuesToFields, serverIssues, type FieldErrors } from '../lib/form';
 import { useSites } from '../stores/sites';
+import { useUi } from '../stores/ui';
 
 export interface SiteDialogProps {
-  /** The site to rename, or null to add one. */
+  /** The site to edit, or null to add one. */
   site: Site | null;
   onClose(): void;
 }
 
-/** The Add site / Rename site dialog (`data-testid="site-form"`). */
+const labels: Record<string, string> = { name: 'Name', notes: 'Notes', proxyJump: 'Jump hosts' };
+
+/** The Add site / Edit site dialog (`data-testid="site-form"`). */
 export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
   const add = useSites((s) => s.add);
   const rename = useSites((s) => s.rename);
+  const update = useSites((s) => s.update);
+  const toast = useUi((s) => s.toast);
   const [name, setName] = useState(site?.name ?? '');
   const [notes, setNotes] = useState(site?.notes ?? '');
+  const [proxyJump, setProxyJump] = useState(site?.proxyJump ?? '');
   const [touched, setTouched] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
 
+  const parsedJump = useMemo(() => proxyJumpSchema.safeParse(proxyJump), [proxyJump]);
   const errors = useMemo<FieldErrors>(() => {
     const out: FieldErrors = {};
     const n = nameSchema.safeParse(name);
     if (!n.success) out.name = fieldMessage('Name', n.error.issues[0]?.message ?? 'is invalid');
-    else if (site && n.data === site.name) out.name = 'Type the new name.';
-    if (!site) {
-      const t = notesSchema.safeParse(notes);
-      if (!t.success) out.notes = fieldMessage('Notes', t.error.issues[0]?.message ?? 'are invalid');
-    }
+    const t = notesSchema.safeParse(notes);
+    if (!t.success) out.notes = fieldMessage('Notes', t.error.issues[0]?.message ?? 'are invalid');
+    if (!parsedJump.success) out.proxyJump = fieldMessage('Jump hosts', parsedJump.error.issues[0]?.message ?? 'are invalid');
     return out;
-  }, [name, notes, site]);
+  }, [name, notes, parsedJump]);
   const invalid = Object.keys(errors).length > 0;
 
   const submit = async (): Promise<void> => {
@@ -43,9 +48,19 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
     if (invalid || saving) return;
     setSaving(true);
     setFormError(null);
+    const jump = parsedJump.success ? parsedJump.data : null;
     try {
-      if (site) await rename(site, name.trim());
-      else await add({ name: name.trim(), ...(notes ? { notes } : {}) });
+      if (!site) {
+        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}) });
+      } else {
+        const renamed = name.trim() !== site.name;
+        const changed = notes !== site.notes || jump !== site.proxyJump;
+        const current = renamed ? await rename(site, name.trim()) : site;
+        if (changed) {
+          await update(current, { notes, proxyJump: jump });
+          if (!renamed) toast('success', `Saved site ${current.name}`);
+        }
+      }
       onClose();
     } catch (err) {
       setSaving(false);
@@ -54,33 +69,41 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
       else if (e.code === ErrorCode.VALIDATION_FAILED && serverIssues(e).length) {
         const mapped = issuesToFields(serverIssues(e));
         const known: FieldErrors = {};
-        if (mapped.name) known.name = fieldMessage('Name', mapped.name);
-        if (mapped.notes) known.notes = fieldMessage('Notes', mapped.notes);
+        for (const k of Object.keys(labels)) if (mapped[k]) known[k] = fieldMessage(labels[k]!, mapped[k]);
         setServerErrors(known);
-        if (!known.name && !known.notes) setFormError(e.message);
+        if (Object.keys(known).length === 0) setFormError(e.message);
       } else setFormError(describeError(e));
     }
   };
 
-  const nameError = serverErrors.name ?? (touched ? errors.name : undefined);
-  const notesError = serverErrors.notes ?? (touched ? errors.notes : undefined);
+  const errorFor = (key: string): string | undefined => serverErrors[key] ?? (touched ? errors[key] : undefined);
+  const edit = <T,>(setter: (v: T) => void, key: string) => (v: T) => {
+    setter(v);
+    setTouched(true);
+    setServerErrors((e) => {
+      if (e[key] === undefined) return e;
+      const next = { ...e };
+      delete next[key];
+      return next;
+    });
+  };
 
   return (
     <Dialog
-      title={site ? `Rename site ${site.name}` : 'Add site'}
+      title={site ? `Edit site ${site.name}` : 'Add site'}
       onClose={onClose}
       busy={saving}
-      width="narrow"
+      width="normal"
       onSubmit={() => void submit()}
       formTestId="site-form"
-      description={site ? 'Its devices move with it.' : 'Sites group devices by where they are: a lab, a store, a factory line.'}
+      description={site ? 'Renaming moves its devices with it.' : 'Sites group devices by where they are: a lab, a store, a factory line.'}
       footer={
         <>
           <button type="button" className="button" onClick={onClose} disabled={saving}>
             Cancel
           </button>
           <button type="submit" className="button button-primary" disabled={invalid || saving} data-testid="site-save">
-            {saving ? 'Saving…' : site ? 'Rename' : 'Add site'}
+            {saving ? 'Saving…' : site ? 'Save' : 'Add site'}
           </button>
         </>
       }
@@ -92,17 +115,13 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
         </div>
       ) : null}
       <div className="form-stack">
-        <Field name="name" label={site ? 'New name' : 'Name'} required error={nameError}>
+        <Field name="name" label="Name" required error={errorFor('name')}>
           {(p) => (
             <input
               {...p}
               type="text"
               value={name}
-              onChange={(e) => {
-                setName(e.target.value);
-                setTouched(true);
-                setServerErrors({});
-              }}
+              onChange={(e) => edit(setName, 'name')(e.target.value)}
               onBlur={() => setTouched(true)}
               autoComplete="off"
               spellCheck={false}
@@ -111,21 +130,27 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
             />
           )}
         </Field>
-        {!site ? (
-          <Field name="notes" label="Notes" error={notesError}>
-            {(p) => (
-              <textarea
-                {...p}
-                rows={3}
-                value={notes}
-                onChange={(e) => {
-                  setNotes(e.target.value);
-                  setTouched(true);
-                }}
-              />
-            )}
-          </Field>
-        ) : null}
+        <Field
+          name="proxyJump"
+          label="Jump hosts (ProxyJump)"
+          error={errorFor('proxyJump')}
+          hint="For this site’s devices that set none themselves: [user@]host[:port], first hop first, separated by commas. Empty: connect directly."
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={proxyJump}
+              onChange={(e) => edit(setProxyJump, 'proxyJump')(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="admin@bastion.example.net"
+            />
+          )}
+        </Field>
+        <Field name="notes" label="Notes" error={errorFor('notes')}>
+          {(p) => <textarea {...p} rows={3} value={notes} onChange={(e) => edit(setNotes, 'notes')(e.target.value)} />}
+        </Field>
       </div>
     </Dialog>
   );

@@ -58,6 +58,7 @@ export function SitesPage(): ReactElement {
                   <th scope="col" className="num">
                     Devices
                   </th>
+                  <th scope="col">Jump hosts</th>
                   <th scope="col">Notes</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
@@ -81,12 +82,15 @@ export function SitesPage(): ReactElement {
                         {s.deviceCount.toLocaleString('en-US')}
                       </button>
                     </td>
+                    <td className="nowrap" title={s.proxyJump ?? 'Devices connect directly'}>
+                      {s.proxyJump ? <code>{s.proxyJump}</code> : <span className="muted">—</span>}
+                    </td>
                     <td className="notes-cell" title={s.notes}>
                       {s.notes || <span className="muted">—</span>}
                     </td>
                     <td className="actions-cell">
                       <span className="row-actions">
-                      <button type="button" className="icon-button" aria-label={`Rename ${s.name}`} title="Rename" data-testid="site-rename" onClick={() => openDialog({ kind: 'site-form', site: s })}>
+                      <button type="button" className="icon-button" aria-label={`Edit ${s.name}`} title="Edit" data-testid="site-rename" onClick={() => openDialog({ kind: 'site-form', site: s })}>
                         <EditIcon size={15} />
                       </button>
                       <button type="button" className="icon-button danger" aria-label={`Delete ${s.name}`} title="Delete" data-testid="site-delete" onClick={() => openDialog({ kind: 'site-delete', site: s })}>

@@ -6,10 +6,12 @@
 import { create } from 'zustand';
 import type {
   Device,
+  DeviceFilter,
   DeviceSort,
   ImportReport,
   MethodInput,
   MethodOutput,
+  Reach,
 } from '../../../shared/contract';
 import { client } from '../lib/api';
 import { downloadText } from '../lib/download';
@@ -21,14 +23,26 @@ export const PAGE_SIZE = 100;
 /** Pages kept in memory; the ones farthest from the viewport are dropped first. */
 const MAX_PAGES = 60;
 
+/** A state filter choice: how the last contact went, or `stale` (the shown state is old). */
+export type StateFilter = Reach | 'stale';
+
 /** What the table shows. `site`: null = all sites, '' = devices without a site. */
 export interface DeviceQuery {
   search: string;
   site: string | null;
   tags: string[];
+  /** Any of these states (empty: every state). */
+  states: StateFilter[];
+  /** Only devices with a staged deployment / a rollback / an update a check saw. */
+  staged: boolean;
+  rollback: boolean;
+  updateAvailable: boolean;
   sort: DeviceSort;
   dir: 'asc' | 'desc';
 }
+
+/** The status part of a query, as the Fleet overview's counts and links set it. */
+export type StatusFilter = Pick<DeviceQuery, 'states' | 'staged' | 'rollback' | 'updateAvailable'>;
 
 interface CachedPage {
   gen: number;
@@ -51,6 +65,10 @@ interface DevicesState {
   setSearchText(text: string): void;
   setSite(site: string | null): void;
   setTags(tags: string[]): void;
+  /** Replaces the state / staged / rollback / update filters (leaving the others). */
+  setStatusFilter(filter: Partial<StatusFilter>): void;
+  /** Clears every filter, then applies these status filters (the Fleet overview's counts link here). */
+  showStatus(filter: Partial<StatusFilter>): void;
   /** Sort by a column; the same column again flips the direction. */
   toggleSort(sort: DeviceSort): void;
   clearFilters(): void;
@@ -66,11 +84,12 @@ interface DevicesState {
   exportAs(format: 'csv' | 'json'): Promise<void>;
 }
 
-const initialQuery: DeviceQuery = { search: '', site: null, tags: [], sort: 'name', dir: 'asc' };
+const noStatusFilter: StatusFilter = { states: [], staged: false, rollback: false, updateAvailable: false };
+const initialQuery: DeviceQuery = { search: '', site: null, tags: [], ...noStatusFilter, sort: 'name', dir: 'asc' };
 
-/** True when a search, site or tag filter narrows the list. */
+/** True when a search, site, tag or status filter narrows the list. */
 export function hasFilters(q: DeviceQuery): boolean {
-  return q.search !== '' || q.site !== null || q.tags.length > 0;
+  return q.search !== '' || q.site !== null || q.tags.length > 0 || q.states.length > 0 || q.staged || q.rollback || q.updateAvailable;
 }
 
 /** The device at a row index, if its page is loaded. */
@@ -78,11 +97,16 @@ export function deviceAt(pages: Record<number, CachedPage>, index: number): Devi
   return pages[Math.floor(index / PAGE_SIZE)]?.items[index % PAGE_SIZE];
 }
 
-function filterInput(q: DeviceQuery): { search?: string; site?: string; tags?: string[] } {
+/** The contract's filter for a query (what devices.list, devices.export and fleet.refresh take). */
+export function filterInput(q: Pick<DeviceQuery, 'search' | 'site' | 'tags'> & Partial<StatusFilter>): DeviceFilter {
   return {
     ...(q.search ? { search: q.search } : {}),
     ...(q.site !== null ? { site: q.site } : {}),
     ...(q.tags.length ? { tags: q.tags } : {}),
+    ...(q.states?.length ? { reach: q.states } : {}),
+    ...(q.staged ? { staged: true } : {}),
+    ...(q.rollback ? { rollback: true } : {}),
+    ...(q.updateAvailable ? { updateAvailable: true } : {}),
   };
 }
 
@@ -92,6 +116,10 @@ let pumpTimer: ReturnType<typeof setTimeout> | null = null;
 let searchTimer: ReturnType<typeof setTimeout> | null = null;
 let invalidateTimer: ReturnType<typeof setTimeout> | null = null;
 let tagsTimer: ReturnType<typeof setTimeout> | null = null;
+let statusTimer: ReturnType<typeof setTimeout> | null = null;
+let statusRefetchedAt = 0;
+/** While a refresh reports devices several times a second, refetch the rows at most this often. */
+const STATUS_REFETCH_MS = 700;
 
 /** The devices store. */
 export const useDevices = create<DevicesState>((set, get) => {
@@ -174,6 +202,14 @@ export const useDevices = create<DevicesState>((set, get) => {
     setTags(tags) {
       setQuery({ tags });
     },
+    setStatusFilter(filter) {
+      setQuery(filter);
+    },
+    showStatus(filter) {
+      if (searchTimer) clearTimeout(searchTimer);
+      set({ searchText: '' });
+      setQuery({ search: '', site: null, tags: [], ...noStatusFilter, ...filter });
+    },
     toggleSort(sort) {
       const q = get().query;
       setQuery(q.sort === sort ? { dir: q.dir === 'asc' ? 'desc' : 'asc' } : { sort, dir: 'asc' });
@@ -181,7 +217,7 @@ export const useDevices = create<DevicesState>((set, get) => {
     clearFilters() {
       if (searchTimer) clearTimeout(searchTimer);
       set({ searchText: '' });
-      setQuery({ search: '', site: null, tags: [] });
+      setQuery({ search: '', site: null, tags: [], ...noStatusFilter });
     },
     ensureRange(start, end) {
       wanted = { start, end };
@@ -259,4 +295,15 @@ client.on('inventory.changed', (p) => {
     if (tagsTimer) clearTimeout(tagsTimer);
     tagsTimer = setTimeout(() => void useDevices.getState().loadTags(), 150);
   }
+});
+
+client.on('fleet.statusChanged', () => {
+  // Status sorts and filters can move any row, so the rows in view are refetched (throttled).
+  if (statusTimer) return;
+  const wait = Math.max(0, statusRefetchedAt + STATUS_REFETCH_MS - Date.now());
+  statusTimer = setTimeout(() => {
+    statusTimer = null;
+    statusRefetchedAt = Date.now();
+    useDevices.getState().invalidate();
+  }, wait);
 });

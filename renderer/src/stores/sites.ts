@@ -11,6 +11,8 @@ interface SitesState {
   /** These throw AppError so the dialog can show field errors; they toast on success. */
   add(input: MethodInput<'sites.add'>): Promise<Site>;
   rename(site: Site, name: string): Promise<Site>;
+  /** Changes notes and jump hosts (no toast: the dialog's save says it once). */
+  update(site: Site, patch: Omit<MethodInput<'sites.update'>, 'site'>): Promise<Site>;
   remove(site: Site): Promise<void>;
 }
 
@@ -41,6 +43,11 @@ export const useSites = create<SitesState>((set, get) => ({
     useUi.getState().toast('success', `Renamed site ${site.name} to ${renamed.name}`);
     void get().load();
     return renamed;
+  },
+  async update(site, patch) {
+    const updated = await client.invoke('sites.update', { site: site.id, ...patch });
+    void get().load();
+    return updated;
   },
   async remove(site) {
     const removed = await client.invoke('sites.remove', { site: site.id });

@@ -1,9 +1,10 @@
 /**
  * UI state that is not inventory data: theme, the current page (kept in the URL hash so
- * a reload stays put), the open dialog, toasts and the global error bar.
+ * a reload stays put: `#/devices`, or `#/devices/<id>` for one device), the open dialog,
+ * toasts and the global error bar.
  */
 import { create } from 'zustand';
-import type { Device, Site } from '../../../shared/contract';
+import type { Device, HostKey, Site } from '../../../shared/contract';
 import { asAppError, errorText, isExpectedError } from '../lib/error-text';
 
 /** The user's theme choice; "system" follows the OS setting. */
@@ -16,6 +17,8 @@ export type DialogState =
   | { kind: 'device-import' }
   | { kind: 'site-form'; site: Site | null }
   | { kind: 'site-delete'; site: Site }
+  | { kind: 'hostkey-accept'; device: Device; hostKey: HostKey }
+  | { kind: 'snapshot'; device: Device; snapshotId: number }
   | null;
 
 /** A transient notice in the corner. */
@@ -54,21 +57,43 @@ export function applyTheme(theme: ThemePref): void {
   document.documentElement.dataset.themePref = theme;
 }
 
-function routeFromHash(): string {
-  const m = /^#\/?([a-z0-9-]+)/i.exec(location.hash);
-  return m?.[1]?.toLowerCase() ?? DEFAULT_ROUTE;
+/** Where the UI is: a page of the navigation and, for a detail view, the item's id. */
+export interface Route {
+  page: string;
+  /** e.g. the device id of `#/devices/<id>`; null on the page itself. */
+  id: string | null;
+}
+
+function routeFromHash(): Route {
+  const m = /^#\/?([a-z0-9-]+)(?:\/([^/?#]+))?/i.exec(location.hash);
+  if (!m?.[1]) return { page: DEFAULT_ROUTE, id: null };
+  let id: string | null = null;
+  if (m[2]) {
+    try {
+      id = decodeURIComponent(m[2]);
+    } catch {
+      id = null;
+    }
+  }
+  return { page: m[1].toLowerCase(), id };
+}
+
+/** The hash of a route: `#/devices`, `#/devices/<id>`. */
+export function routeHref(page: string, id?: string | null): string {
+  return id ? `#/${page}/${encodeURIComponent(id)}` : `#/${page}`;
 }
 
 interface UiState {
   theme: ThemePref;
-  route: string;
+  route: Route;
   dialog: DialogState;
   toasts: Toast[];
   globalError: GlobalError | null;
   setTheme(theme: ThemePref): void;
   /** light → dark → system → light. */
   cycleTheme(): void;
-  navigate(route: string): void;
+  /** Goes to a page, or to one item's detail view with `id`. */
+  navigate(page: string, id?: string | null): void;
   openDialog(dialog: Exclude<DialogState, null>): void;
   closeDialog(): void;
   toast(kind: Toast['kind'], message: string): void;
@@ -104,9 +129,10 @@ export const useUi = create<UiState>((set, get) => ({
     const next = order[(order.indexOf(get().theme) + 1) % order.length] ?? 'system';
     get().setTheme(next);
   },
-  navigate(route) {
-    if (location.hash !== `#/${route}`) location.hash = `#/${route}`;
-    set({ route });
+  navigate(page, id = null) {
+    const href = routeHref(page, id);
+    if (location.hash !== href) location.hash = href;
+    set({ route: { page, id } });
   },
   openDialog(dialog) {
     set({ dialog });
