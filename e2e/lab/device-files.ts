@@ -116,6 +116,9 @@ function bootScript(dev: DevicePlan): string {
     'mount -n -t tmpfs -o size=16m,mode=755 tmpfs /run',
     'mkdir -p /run/sshd /run/lock',
     'mount -n -t proc proc /proc',
+    // A boot id of its own per boot (as the kernel gives each real boot), so reboots can be told apart.
+    'cat /proc/sys/kernel/random/uuid > /run/.lab-boot-id',
+    'mount -n --bind /run/.lab-boot-id /proc/sys/kernel/random/boot_id',
     `mount -n --bind ${join(dev.dir, 'var')} /var`,
     ...files.map((f) => `mount -n --bind ${etc(dev, f)} /etc/${f}`),
     `mount -n --bind ${deviceBin(dev)} /usr/local/sbin`,

@@ -221,6 +221,20 @@ suite('updates, reboots and rollbacks with real digests', () => {
     expect(after.status.rollbackQueued).toBe(false);
   });
 
+  it('gives every boot its own boot id, as the kernel does', async () => {
+    const d = dev('old-arm');
+    const bootId = async () => (await ssh(d, 'cat /proc/sys/kernel/random/boot_id')).out.trim();
+    const before = await bootId();
+    expect(before).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(await bootId()).toBe(before);
+    expect(before).not.toBe((await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim());
+    await lab.reboot('old-arm');
+    await waitSsh(d);
+    const after = await bootId();
+    expect(after).toMatch(/^[0-9a-f-]{36}$/);
+    expect(after).not.toBe(before);
+  });
+
   it('refuses reboot to a user without sudo', async () => {
     const r = await ssh(dev('current'), 'reboot');
     expect(r.code).toBe(1);
