@@ -50,6 +50,16 @@ export const ErrorCode = {
   REMOTE_COMMAND_FAILED: 'REMOTE_COMMAND_FAILED',
   /** A command printed more than Bootfleet accepts from it. */
   OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
+  /** Another job is acting on the device. */
+  DEVICE_BUSY: 'DEVICE_BUSY',
+  /** The action cannot run on this device as it stands (no rollback, nothing staged, bootc too old...). */
+  ACTION_NOT_POSSIBLE: 'ACTION_NOT_POSSIBLE',
+  /** After a reboot the device booted another digest than expected (a greenboot fallback, say). */
+  BOOTED_WRONG_IMAGE: 'BOOTED_WRONG_IMAGE',
+  /** A rebooted device did not come back within the wait. */
+  DEVICE_DID_NOT_RETURN: 'DEVICE_DID_NOT_RETURN',
+  /** The process running the job stopped before the job ended. */
+  JOB_INTERRUPTED: 'JOB_INTERRUPTED',
   /** The user cancelled the operation. */
   CANCELED: 'CANCELED',
   INTERNAL: 'INTERNAL',

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { VERSION } from '../core/version';
+import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
 import { registerDevices } from './commands/devices';
 import { registerInfo } from './commands/info';
@@ -77,6 +78,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerSites(program, kit);
   registerStatus(program, kit);
   registerHostKeys(program, kit);
+  registerActions(program, kit);
   registerActivity(program, kit);
   registerInfo(program, kit);
   registerServe(program, kit);

@@ -103,4 +103,27 @@ suite('bootfleet status and hostkeys', () => {
     await lab.setFaults('good', { hostKeyChanged: null });
     expect((await cli(['hostkeys', 'forget', 'good'])).stdout).toContain('Forgot the host key of good');
   });
+
+  it('rollback shows the plan and does nothing without --yes; with --yes --apply it reboots and verifies', async () => {
+    const plan = await cli(['rollback', 'good', '--apply']);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toMatch(/^good \(bootc 1\.16\.9\)\n/);
+    expect(plan.stdout).toContain('$ sudo -n -- bootc rollback');
+    expect(plan.stdout).toContain('Nothing was done. Run again with --yes');
+    const r = await cli(['rollback', 'good', '--apply', '--yes']);
+    expect(r.stderr).toMatch(/good: rolling-back\n(.|\n)*good: rebooting\n(.|\n)*good: verifying/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/good\s+done\s+\S+\s+\S+\s+\S+\s+booted .* as expected/);
+    const jobs = await cli(['jobs', 'list']);
+    expect(jobs.stdout).toMatch(/rollback\s+done/);
+  });
+
+  it('exits 1 when a device does not reach the verified target (a fallback boot)', async () => {
+    await lab.setFaults('good', { bootFails: true });
+    const r = await cli(['switch', 'good', image('1.1').ref, '--apply', '--yes', '--json']);
+    expect(r.code).toBe(1);
+    const job = JSON.parse(r.stdout) as { devices: { state: string; error: { code: string } }[] };
+    expect(job.devices[0]).toMatchObject({ state: 'failed', error: { code: 'BOOTED_WRONG_IMAGE' } });
+    await lab.clearFaults('good');
+  });
 });

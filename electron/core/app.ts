@@ -15,6 +15,8 @@ import { keyFileCipher, type SecretCipher } from './secrets/cipher';
 import { SecretsRepo } from './secrets/secrets-repo';
 import { HostKeysRepo } from './ssh/host-keys';
 import { OpenSshImport } from './ssh/openssh-import';
+import { ActionService } from './updates/action-service';
+import { JobsRepo } from './updates/jobs-repo';
 import { SshPool } from './ssh/pool';
 import { VERSION } from './version';
 
@@ -28,6 +30,8 @@ export interface AppOptions {
   log?: (msg: string) => void;
   /** SSH: connections open at once (default 32), connect and command timeouts. */
   ssh?: { concurrency?: number; connectTimeoutMs?: number; commandTimeoutMs?: number; agentSocket?: string | undefined; defaultUser?: string };
+  /** Device actions: command timeout and the reboot poll interval. */
+  actions?: { commandTimeoutMs?: number; pollMs?: number };
   /** After this long without a good contact a device's state is shown as stale (default 24 h). */
   staleAfterMs?: number;
 }
@@ -42,6 +46,8 @@ export interface BootfleetCore {
   activity: ActivityRepo;
   secrets: SecretsRepo;
   fleet: FleetService;
+  actions: ActionService;
+  jobs: JobsRepo;
   hostKeys: HostKeysRepo;
   pool: SshPool;
   /** Serve one contract call as the given actor. */
@@ -77,7 +83,12 @@ export function openCore(opts: AppOptions): BootfleetCore {
       ...(opts.ssh?.defaultUser ? { defaultUser: opts.ssh.defaultUser } : {}),
     },
   );
+  const jobs = new JobsRepo(db, clock);
+  jobs.markOrphans();
+  const actions = new ActionService({ inventory, fleet, pool, jobs, activity, bus, clock }, opts.actions ?? {});
   const handlers = buildHandlers({
+    actions,
+    jobs,
     inventory,
     activity,
     fleet,
@@ -108,6 +119,8 @@ export function openCore(opts: AppOptions): BootfleetCore {
     activity,
     secrets,
     fleet,
+    actions,
+    jobs,
     hostKeys,
     pool,
     actor,
@@ -137,6 +150,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     },
     close() {
       fleet.cancelAll();
+      actions.cancelAll();
       pool.close();
       for (const t of timers) clearInterval(t);
       timers.clear();

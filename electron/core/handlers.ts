@@ -4,6 +4,8 @@ import type { ActivityRepo } from './activity/activity-repo';
 import type { EventBus } from './events';
 import type { FleetService } from './fleet/fleet-service';
 import type { OpenSshImport } from './ssh/openssh-import';
+import type { ActionService } from './updates/action-service';
+import type { JobsRepo } from './updates/jobs-repo';
 import { deviceTarget, type HostKeyRecord, type HostKeysRepo } from './ssh/host-keys';
 import type { InventoryService } from './inventory/inventory-service';
 import type { Handlers } from './rpc/router';
@@ -15,6 +17,8 @@ export interface HandlerDeps {
   hostKeys: HostKeysRepo;
   sshImport: OpenSshImport;
   bus: EventBus;
+  actions: ActionService;
+  jobs: JobsRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
 }
 
@@ -71,6 +75,15 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'ssh.importConfig': (a, c) => d.sshImport.config(c.actor, a),
     'hostkeys.import': (a, c) => d.sshImport.knownHosts(c.actor, a),
+    'actions.plan': (a) => d.actions.plan(a),
+    'actions.start': (a, c) => d.actions.start(c.actor, a),
+    'jobs.list': (a) => d.jobs.list(a.limit, a.device ? inv.resolveDevice(a.device).id : undefined),
+    'jobs.get': (a) => {
+      const job = d.jobs.get(a.id);
+      if (!job) throw new AppError(ErrorCode.NOT_FOUND, `No job ${a.id}.`);
+      return { ...job, logs: d.jobs.logs(a.id) };
+    },
+    'jobs.cancel': (a) => d.actions.cancel(a.id),
     'hostkeys.forget': (a, c) => {
       const dev = inv.resolveDevice(a.device);
       const forgotten = d.hostKeys.forget(c.actor, deviceTarget(dev.id), label(dev)) !== null;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobSchema } from './actions';
 import { refreshProgressSchema } from './fleet';
 
 /** Events pushed from the core to every connected client. */
@@ -12,6 +13,10 @@ export const events = {
   'activity.appended': z.object({ lastId: z.number().int() }),
   /** A refresh job moved on (about 4 times a second while running, and once when it ends). */
   'fleet.progress': refreshProgressSchema,
+  /** A device action job moved on (a device changed phase or state). */
+  'job.updated': jobSchema,
+  /** Output lines a device printed during a job. */
+  'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
   /** Devices whose stored status changed: refetch their rows. */
   'fleet.statusChanged': z.object({ ids: z.array(z.string()) }),
 };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AppErrorShape } from '../errors';
+import { actionMethods } from './actions';
 import { activityMethods } from './activity';
 import { appMethods } from './app';
 import { deviceMethods } from './devices';
@@ -8,6 +9,7 @@ import type { EventName, EventPayload } from './events';
 import { siteMethods } from './sites';
 import { sshImportMethods } from './ssh-import';
 
+export * from './actions';
 export * from './activity';
 export * from './app';
 export * from './devices';
@@ -28,6 +30,7 @@ export const methods = {
   ...activityMethods,
   ...fleetMethods,
   ...sshImportMethods,
+  ...actionMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

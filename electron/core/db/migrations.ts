@@ -162,6 +162,53 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'device actions: jobs and their per-device steps',
+    up(db) {
+      db.exec(`
+        -- A job is recorded before any device is touched and updated at every step, so a
+        -- restart shows where each device stood. pid/host name the process that runs it.
+        CREATE TABLE jobs (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          action TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'canceled', 'interrupted')),
+          params TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          via TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          finished_at TEXT,
+          summary TEXT
+        ) STRICT;
+        CREATE INDEX jobs_created ON jobs (created_at);
+        CREATE INDEX jobs_state ON jobs (state);
+
+        CREATE TABLE job_devices (
+          job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          device_name TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'canceled', 'interrupted')),
+          phase TEXT NOT NULL,
+          from_digest TEXT,
+          expected_digest TEXT,
+          result_digest TEXT,
+          boot_id_before TEXT,
+          started_at TEXT,
+          updated_at TEXT NOT NULL,
+          finished_at TEXT,
+          outcome TEXT,
+          error_code TEXT,
+          error_message TEXT,
+          log TEXT NOT NULL DEFAULT '',
+          PRIMARY KEY (job_id, device_id)
+        ) STRICT;
+        CREATE INDEX job_devices_device ON job_devices (device_id, state);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

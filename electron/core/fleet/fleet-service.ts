@@ -109,6 +109,12 @@ export class FleetService {
     return { ...r, label };
   }
 
+  /** Stores a status read by another part of the core (an action), as a snapshot. */
+  record(deviceId: string, reading: { status: ContactOk['status']; raw: string; command: string }, durationMs = 0): void {
+    this.status.recordMany([{ deviceId, at: this.deps.clock.now(), status: reading.status, raw: reading.raw, command: reading.command, durationMs, facts: null }]);
+    this.deps.bus.emit('fleet.statusChanged', { ids: [deviceId] });
+  }
+
   // ---- refresh --------------------------------------------------------------------------
 
   /** Starts a refresh job and returns its first progress at once. */
