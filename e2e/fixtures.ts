@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
@@ -12,6 +12,8 @@ export interface ServeHandle {
   url: string;
   origin: string;
   dataDir: string;
+  /** The server's HOME when the test asked for one of its own (`isolatedHome`); else null. */
+  home: string | null;
   process: ChildProcess;
   /** Run the CLI against the same data directory. */
   cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -30,9 +32,13 @@ export function runCli(dataDir: string, args: string[], input?: string): Promise
   });
 }
 
-/** Starts `bootfleet serve --port 0` and waits for the URL it prints. */
-export async function startServe(dataDir: string): Promise<ServeHandle> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `bootfleet serve --port 0` and waits for the URL it prints. With `home`, the server
+ * runs with that HOME (so what it reads from ~/.ssh is the test's, not the user's).
+ */
+export async function startServe(dataDir: string, home: string | null = null): Promise<ServeHandle> {
+  const env = home ? { ...process.env, HOME: home } : process.env;
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
     let err = '';
@@ -48,7 +54,7 @@ export async function startServe(dataDir: string): Promise<ServeHandle> {
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) => fail(new Error(`bootfleet serve exited with ${code}: ${err}`)));
   });
-  return { url, origin: new URL(url).origin, dataDir, process: child, cli: (args, input) => runCli(dataDir, args, input) };
+  return { url, origin: new URL(url).origin, dataDir, home, process: child, cli: (args, input) => runCli(dataDir, args, input) };
 }
 
 /** Stops the server by its PID and waits for it to exit. */
@@ -65,11 +71,17 @@ export async function openApp(page: Page, url: string): Promise<void> {
   await expect(page.locator('body[data-ready="true"]')).toBeAttached();
 }
 
-export const test = base.extend<{ serve: ServeHandle }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright fixtures take their dependencies by destructuring
-  serve: async ({}, use) => {
+export const test = base.extend<{ serve: ServeHandle; isolatedHome: boolean }>({
+  /** `test.use({ isolatedHome: true })`: the server gets an empty HOME of its own (`serve.home`). */
+  isolatedHome: [false, { option: true }],
+  serve: async ({ isolatedHome }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'bootfleet-e2e-'));
-    const h = await startServe(dataDir);
+    let home: string | null = null;
+    if (isolatedHome) {
+      home = join(dataDir, 'home');
+      mkdirSync(home);
+    }
+    const h = await startServe(dataDir, home);
     try {
       await use(h);
     } finally {

@@ -15,7 +15,7 @@ export interface DialogProps {
   /** When set, the body is a <form> with this submit handler. */
   onSubmit?(e: FormEvent<HTMLFormElement>): void;
   formTestId?: string;
-  width?: 'narrow' | 'normal' | 'wide';
+  width?: 'narrow' | 'normal' | 'wide' | 'xwide';
   /** While true, Esc and × do nothing (e.g. while saving). */
   busy?: boolean;
   description?: ReactNode;

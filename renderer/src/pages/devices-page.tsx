@@ -1,7 +1,7 @@
 /** Devices: toolbar (search, filters, add / import / export) and the virtualized table. */
 import { useEffect, type ReactElement } from 'react';
 import { EmptyState } from '../components/empty-state';
-import { DeviceIcon, DownloadIcon, PlusIcon, SearchIcon, UploadIcon } from '../components/icons';
+import { DeviceIcon, DownloadIcon, KeyIcon, PlusIcon, SearchIcon, UploadIcon } from '../components/icons';
 import { plural } from '../lib/format';
 import { filterInput, hasFilters, useDevices, type StateFilter } from '../stores/devices';
 import { useSites } from '../stores/sites';
@@ -52,6 +52,7 @@ export function DevicesPage(): ReactElement {
   const filtered = hasFilters(query);
   const addDevice = (): void => openDialog({ kind: 'device-form', device: null });
   const importCsv = (): void => openDialog({ kind: 'device-import' });
+  const importSsh = (): void => openDialog({ kind: 'ssh-import' });
 
   return (
     <div className="page">
@@ -72,6 +73,15 @@ export function DevicesPage(): ReactElement {
           </button>
           <button type="button" className="button" onClick={importCsv} data-testid="devices-import">
             <UploadIcon /> Import CSV
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={importSsh}
+            data-testid="devices-import-ssh"
+            title="Add devices from ~/.ssh/config and pin their host keys from ~/.ssh/known_hosts"
+          >
+            <KeyIcon /> Import from SSH
           </button>
           <button type="button" className="button button-primary" onClick={addDevice} data-testid="devices-add">
             <PlusIcon /> Add device
@@ -181,10 +191,13 @@ export function DevicesPage(): ReactElement {
                 <button type="button" className="button" onClick={importCsv}>
                   <UploadIcon /> Import a CSV
                 </button>
+                <button type="button" className="button" onClick={importSsh}>
+                  <KeyIcon /> Import ~/.ssh/config
+                </button>
               </>
             }
           >
-            <p>Add the machines you manage by name and SSH address, or import many at once from a CSV file.</p>
+            <p>Add the machines you manage by name and SSH address, or import many at once from a CSV file or your ~/.ssh/config.</p>
           </EmptyState>
         ) : total === 0 ? (
           <EmptyState

@@ -10,6 +10,7 @@ import { DeviceDialog } from './device-dialog';
 import { ImportDialog } from './import-dialog';
 import { SiteDialog } from './site-dialog';
 import { SnapshotDialog } from './snapshot-dialog';
+import { SshImportDialog } from './ssh-import-dialog';
 
 /** The dialog host. */
 export function DialogHost(): ReactElement | null {
@@ -24,6 +25,8 @@ export function DialogHost(): ReactElement | null {
       return <DeviceDialog key={dialog.device?.id ?? 'new'} device={dialog.device} onClose={close} />;
     case 'device-import':
       return <ImportDialog onClose={close} />;
+    case 'ssh-import':
+      return <SshImportDialog initialMode={dialog.mode} onClose={close} />;
     case 'device-delete': {
       const d = dialog.device;
       return (

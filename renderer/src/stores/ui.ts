@@ -15,6 +15,7 @@ export type DialogState =
   | { kind: 'device-form'; device: Device | null }
   | { kind: 'device-delete'; device: Device }
   | { kind: 'device-import' }
+  | { kind: 'ssh-import'; mode?: 'config' | 'known-hosts' }
   | { kind: 'site-form'; site: Site | null }
   | { kind: 'site-delete'; site: Site }
   | { kind: 'hostkey-accept'; device: Device; hostKey: HostKey }
