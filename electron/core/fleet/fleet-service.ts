@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
@@ -121,6 +122,8 @@ export class FleetService {
   startRefresh(actor: Actor, input: MethodArgs<'fleet.refresh'>): RefreshProgress {
     const rows = this.select(input);
     const controller = new AbortController();
+    // Every device in flight listens for the cancel: as many listeners as the concurrency.
+    setMaxListeners(0, controller.signal);
     const progress: RefreshProgress = {
       jobId: newId(),
       state: 'running',
