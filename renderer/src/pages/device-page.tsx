@@ -12,8 +12,10 @@ import { CopyButton, RelativeTime, StaleMarker, StatePill } from '../components/
 import { errorHint } from '../lib/error-text';
 import { formatAddress, formatBytes, formatDuration, formatTime } from '../lib/format';
 import { useDeviceDetail } from '../stores/device-detail';
+import { useJobs } from '../stores/jobs';
 import { isRunning, useRefresh, type RefreshJob } from '../stores/refresh';
 import { routeHref, useUi } from '../stores/ui';
+import { ActionsBar, JobPanel, RecentJobs } from './device-actions';
 import { DeviceHistory } from './device-history';
 
 const keySource: Record<HostKey['source'], string> = {
@@ -333,11 +335,20 @@ export function DevicePage({ id }: { id: string }): ReactElement {
   const refreshDevice = useRefresh((s) => s.refreshDevice);
   const openDialog = useUi((s) => s.openDialog);
   const navigate = useUi((s) => s.navigate);
+  const loadRecentJobs = useJobs((s) => s.loadRecent);
+  const clearJobsDevice = useJobs((s) => s.clearDevice);
+  const deviceId = detail?.device.id ?? null;
 
   useEffect(() => {
     open(id);
     return () => close();
   }, [id, open, close]);
+
+  useEffect(() => {
+    if (!deviceId) return;
+    void loadRecentJobs(deviceId);
+    return () => clearJobsDevice();
+  }, [deviceId, loadRecentJobs, clearJobsDevice]);
 
   useEffect(() => {
     if (detail) document.title = `${detail.device.name} · Bootfleet`;
@@ -418,10 +429,13 @@ export function DevicePage({ id }: { id: string }): ReactElement {
           <HostKeyAlert hostKey={detail.hostKey} onAccept={() => openDialog({ kind: 'hostkey-accept', device: d, hostKey: detail.hostKey! })} />
         ) : null}
         <ContactError detail={detail} />
+        <ActionsBar detail={detail} />
+        <JobPanel deviceId={d.id} />
         <Deployments detail={detail} />
         <div className="device-grid">
           <DeviceHistory history={detail.history} onShowOutput={(snapshotId) => openDialog({ kind: 'snapshot', device: d, snapshotId })} />
           <div className="device-side">
+            <RecentJobs deviceId={d.id} />
             <Facts detail={detail} />
             <HostKeyPanel hostKey={detail.hostKey} />
             <Connection detail={detail} />

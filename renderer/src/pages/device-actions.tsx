@@ -1,0 +1,594 @@
+/**
+ * Actions on one device (device page): the Actions bar, the plan dialog shown before anything
+ * runs (the device's staged / booted / rollback, the steps, the exact commands, warnings), the live
+ * job panel (phase steps, streaming output, Cancel, the verified result) and the recent jobs.
+ */
+import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
+import type { ActionKind, ActionPlan, BootcStatus, DeviceDetail, Job, JobDevice } from '../../../shared/contract';
+import { Dialog } from '../components/dialog';
+import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon } from '../components/icons';
+import { RelativeTime, ShortDigest } from '../components/status';
+import { describeError } from '../lib/error-text';
+import { shortDigest } from '../lib/format';
+import { useJobs } from '../stores/jobs';
+
+type Transport = 'registry' | 'oci' | 'oci-archive' | 'containers-storage' | 'dir' | 'docker-archive';
+const TRANSPORTS: Transport[] = ['registry', 'oci', 'oci-archive', 'containers-storage', 'dir', 'docker-archive'];
+
+/** What a button asks for. */
+interface Request {
+  action: ActionKind;
+  image?: string;
+  transport?: Transport;
+}
+
+const actionTitle: Record<ActionKind, string> = {
+  check: 'Check for update',
+  upgrade: 'Stage update',
+  apply: 'Apply staged update',
+  switch: 'Switch image',
+  rollback: 'Roll back',
+};
+
+const actionVerb: Record<ActionKind, string> = {
+  check: 'check',
+  upgrade: 'stage update',
+  apply: 'apply',
+  switch: 'switch',
+  rollback: 'roll back',
+};
+
+/** Actions that may also reboot into the result. */
+const canApply = (a: ActionKind): boolean => a === 'upgrade' || a === 'switch' || a === 'rollback';
+
+const phaseLabel: Record<string, string> = {
+  queued: 'Queued',
+  contacting: 'Contacting',
+  checking: 'Checking',
+  pulling: 'Pulling',
+  staging: 'Staging',
+  'rolling-back': 'Rolling back',
+  rebooting: 'Rebooting',
+  waiting: 'Waiting',
+  verifying: 'Verifying',
+  finished: 'Finished',
+};
+
+/** The phases a job goes through, in order, for its action. */
+function phasesOf(job: Job, dev: JobDevice): string[] {
+  const reboots = job.action === 'apply' || (canApply(job.action) && job.params.apply === true);
+  const act = job.action === 'check' ? ['checking'] : job.action === 'rollback' ? ['rolling-back'] : job.action === 'apply' ? [] : ['staging'];
+  if (job.action === 'apply' && dev.phase === 'staging') act.push('staging');
+  const list = ['contacting', ...act, ...(reboots ? ['rebooting', 'waiting', 'verifying'] : []), 'finished'];
+  if (!list.includes(dev.phase) && dev.phase !== 'queued') list.splice(1, 0, dev.phase);
+  return list;
+}
+
+/** Phases where Cancel still stops the device before it reboots. */
+const cancellable = new Set(['queued', 'contacting', 'checking', 'pulling', 'staging', 'rolling-back']);
+
+/** The Actions bar; which buttons show follows the device's last known status. */
+export function ActionsBar({ detail }: { detail: DeviceDetail }): ReactElement {
+  const [request, setRequest] = useState<Request | null>(null);
+  const [switchOpen, setSwitchOpen] = useState(false);
+  const status: BootcStatus | null = detail.status;
+  const shownId = useJobs((s) => s.shown[detail.device.id]);
+  const busy = useJobs((s) => (shownId ? s.jobs[shownId]?.state === 'running' : false));
+  const bootc = !!status?.bootcHost;
+  const disabled = busy || !bootc;
+  const title = busy ? 'An action is running on this device' : !bootc ? 'Refresh the device first: its bootc status is not known' : undefined;
+  return (
+    <section className="actions-bar" aria-label="Actions" data-testid="actions-bar">
+      <h2 className="actions-bar-title">Actions</h2>
+      <div className="actions-bar-buttons">
+        <button type="button" className="button" disabled={disabled} title={title} onClick={() => setRequest({ action: 'check' })} data-testid="action-check">
+          Check for update
+        </button>
+        <button type="button" className="button" disabled={disabled} title={title} onClick={() => setRequest({ action: 'upgrade' })} data-testid="action-upgrade">
+          Stage update
+        </button>
+        {status?.staged ? (
+          <button type="button" className="button" disabled={disabled} title={title} onClick={() => setRequest({ action: 'apply' })} data-testid="action-apply">
+            Apply staged
+          </button>
+        ) : null}
+        {status?.rollback ? (
+          <button type="button" className="button" disabled={disabled} title={title} onClick={() => setRequest({ action: 'rollback' })} data-testid="action-rollback">
+            Roll back
+          </button>
+        ) : null}
+        <button type="button" className="button" disabled={disabled} title={title} onClick={() => setSwitchOpen(true)} data-testid="action-switch">
+          Switch image…
+        </button>
+      </div>
+      {switchOpen ? (
+        <SwitchDialog
+          initial={status?.specImage ?? null}
+          onClose={() => setSwitchOpen(false)}
+          onPlan={(image, transport) => {
+            setSwitchOpen(false);
+            setRequest({ action: 'switch', image, transport });
+          }}
+        />
+      ) : null}
+      {request ? <PlanDialog detail={detail} request={request} onClose={() => setRequest(null)} /> : null}
+    </section>
+  );
+}
+
+/** "Switch image…": the image reference and its transport. */
+function SwitchDialog({
+  initial,
+  onClose,
+  onPlan,
+}: {
+  initial: { image: string; transport: string } | null;
+  onClose(): void;
+  onPlan(image: string, transport: Transport): void;
+}): ReactElement {
+  const [image, setImage] = useState(initial?.image ?? '');
+  const [transport, setTransport] = useState<Transport>(TRANSPORTS.includes(initial?.transport as Transport) ? (initial!.transport as Transport) : 'registry');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Dialog
+      title="Switch image"
+      onClose={onClose}
+      width="narrow"
+      formTestId="switch-form"
+      description="Boot another image next: bootc pulls it and stages it. The plan is shown before anything runs."
+      onSubmit={() => {
+        if (!image.trim()) return setError('Enter the image to boot');
+        onPlan(image.trim(), transport);
+      }}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" data-testid="switch-plan">
+            Show plan
+          </button>
+        </>
+      }
+    >
+      <div className="field">
+        <label htmlFor="f-switch-image">Image reference</label>
+        <input
+          id="f-switch-image"
+          type="text"
+          value={image}
+          onChange={(e) => {
+            setImage(e.target.value);
+            setError(null);
+          }}
+          placeholder="quay.io/example/os:42"
+          spellCheck={false}
+          data-autofocus
+          aria-invalid={!!error}
+          data-testid="field-switch-image"
+        />
+        {error ? (
+          <div className="field-error" role="alert" data-testid="error-switch-image">
+            {error}
+          </div>
+        ) : null}
+      </div>
+      <div className="field">
+        <label htmlFor="f-switch-transport">Transport</label>
+        <select id="f-switch-transport" value={transport} onChange={(e) => setTransport(e.target.value as Transport)} data-testid="field-switch-transport">
+          {TRANSPORTS.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+      </div>
+    </Dialog>
+  );
+}
+
+function PlanEntry({ label, digest, version, extra, testId }: { label: string; digest: string | null; version?: string | null; extra?: ReactNode; testId: string }): ReactElement {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>
+        {digest ? (
+          <>
+            <ShortDigest digest={digest} copy={false} />
+            {version ? <span className="muted"> {version}</span> : null}
+            {extra}
+          </>
+        ) : (
+          <span className="muted">none</span>
+        )}
+      </dd>
+    </>
+  );
+}
+
+/** The plan of one action on the device, and the confirmation. */
+function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; request: Request; onClose(): void }): ReactElement {
+  const { action } = request;
+  const name = detail.device.name;
+  const [apply, setApply] = useState(false);
+  const [confirmed, setConfirmed] = useState(false);
+  // The plan (or why not) of the input it was read for: a changed input reads it again.
+  const [result, setResult] = useState<{ key: string; plan: ActionPlan | null; error: string | null } | null>(null);
+  const [starting, setStarting] = useState(false);
+  const [startError, setStartError] = useState<string | null>(null);
+  const planAction = useJobs((s) => s.plan);
+  const start = useJobs((s) => s.start);
+
+  const input = { action, devices: [detail.device.id], apply: canApply(action) ? apply : false, ...(action === 'switch' ? { image: request.image, transport: request.transport } : {}) };
+  const key = JSON.stringify(input);
+  useEffect(() => {
+    let live = true;
+    planAction(JSON.parse(key) as typeof input).then(
+      (plans) => live && setResult({ key, plan: plans[0] ?? null, error: plans[0] ? null : 'The device was not planned.' }),
+      (err: unknown) => live && setResult({ key, plan: null, error: describeError(err) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [key, planAction]);
+  const current = result?.key === key ? result : null;
+  const loadError = current?.error ?? null;
+  // While a changed input is read again, the last plan stays in view (the confirm waits for the new one).
+  const plan = current?.plan ?? null;
+  const shownPlan = plan ?? (current ? null : (result?.plan ?? null));
+
+  const reboots = action === 'apply' || (canApply(action) && apply);
+  const needsConfirm = action === 'rollback' || reboots;
+  const possible = plan?.possible ?? false;
+  const confirmDisabled = !plan || !possible || starting || (needsConfirm && !confirmed);
+  const reason = !plan ? null : !possible ? (plan.warnings[0] ?? 'This action cannot run on this device.') : needsConfirm && !confirmed ? 'Tick the confirmation first.' : null;
+
+  const confirm = async (): Promise<void> => {
+    setStarting(true);
+    setStartError(null);
+    try {
+      await start(input);
+      onClose();
+    } catch (err) {
+      setStartError(describeError(err));
+      setStarting(false);
+    }
+  };
+
+  const label = action === 'check' ? 'Check now' : reboots ? `${actionTitle[action]} and reboot` : actionTitle[action];
+  return (
+    <Dialog
+      title={`${actionTitle[action]} · ${name}`}
+      onClose={onClose}
+      busy={starting}
+      width="wide"
+      footer={
+        <>
+          {reason ? (
+            <span className="plan-reason" data-testid="plan-reason">
+              {reason}
+            </span>
+          ) : null}
+          <button type="button" className="button" onClick={onClose} disabled={starting} data-autofocus>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className={`button ${needsConfirm ? 'button-danger' : 'button-primary'}`}
+            onClick={() => void confirm()}
+            disabled={confirmDisabled}
+            title={reason ?? undefined}
+            data-testid="plan-confirm"
+          >
+            {starting ? 'Starting…' : label}
+          </button>
+        </>
+      }
+    >
+      <div className="plan" data-testid="plan-dialog" data-state={loadError ? 'error' : plan ? 'ready' : 'loading'} data-possible={plan ? String(plan.possible) : undefined}>
+        {action === 'switch' ? (
+          <p className="plan-target">
+            Switch to <code>{request.transport && request.transport !== 'registry' ? `${request.transport}:` : ''}{request.image}</code>
+          </p>
+        ) : null}
+        {loadError ? (
+          <div className="form-error" role="alert" data-testid="plan-error">
+            <AlertIcon />
+            <span>Could not read the device: {loadError}</span>
+          </div>
+        ) : !shownPlan ? (
+          <p className="muted plan-loading">
+            <RefreshIcon className="spin" size={14} /> Reading {name}’s bootc status…
+          </p>
+        ) : (
+          <>
+            <section className="plan-current" aria-label="Now on the device">
+              <h3 className="subhead">Now on {shownPlan.name}</h3>
+              <dl className="plan-slots">
+                <PlanEntry
+                  label="Staged"
+                  testId="plan-staged"
+                  digest={shownPlan.current.staged?.digest ?? null}
+                  version={shownPlan.current.staged?.version}
+                  extra={shownPlan.current.staged?.downloadOnly ? <span className="badge badge-warn">download only</span> : null}
+                />
+                <PlanEntry
+                  label="Booted"
+                  testId="plan-booted"
+                  digest={shownPlan.current.booted?.digest ?? null}
+                  version={shownPlan.current.booted?.version}
+                  extra={shownPlan.current.booted?.image ? <code className="plan-image">{shownPlan.current.booted.image}</code> : null}
+                />
+                <PlanEntry
+                  label="Rollback"
+                  testId="plan-rollback"
+                  digest={shownPlan.current.rollback?.digest ?? null}
+                  version={shownPlan.current.rollback?.version}
+                  extra={shownPlan.current.rollbackQueued ? <span className="badge badge-warn">queued for next boot</span> : null}
+                />
+              </dl>
+              {shownPlan.bootcVersion ? <p className="muted small">bootc {shownPlan.bootcVersion}</p> : null}
+            </section>
+            {shownPlan.warnings.length ? (
+              <ul className="plan-warnings" data-testid="plan-warnings">
+                {shownPlan.warnings.map((w) => (
+                  <li key={w} className={shownPlan.possible ? 'note-warn' : 'plan-blocker'}>
+                    <AlertIcon size={14} /> <span>{w}</span>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            <h3 className="subhead">Steps</h3>
+            <ol className="plan-steps" data-testid="plan-steps">
+              {shownPlan.steps.map((s, i) => (
+                <li key={i}>{s}</li>
+              ))}
+            </ol>
+            <h3 className="subhead">Commands</h3>
+            <pre className="plan-commands" data-testid="plan-commands">
+              {shownPlan.commands.length ? shownPlan.commands.join('\n') : '(none)'}
+            </pre>
+          </>
+        )}
+        {canApply(action) ? (
+          <label className="check plan-check">
+            <input type="checkbox" checked={apply} onChange={(e) => setApply(e.target.checked)} disabled={starting} data-testid="plan-apply" />
+            <span>
+              and reboot now (apply): <span className="muted">wait for {name} to return and verify what it booted</span>
+            </span>
+          </label>
+        ) : null}
+        {needsConfirm ? (
+          <label className="check plan-check plan-confirm-check">
+            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} disabled={starting || !possible} data-testid="plan-confirm-check" />
+            <span>
+              {reboots ? (
+                <>
+                  Yes, reboot <strong>{name}</strong> now
+                  {action === 'rollback' ? ' into its rollback deployment' : action === 'apply' ? ' into the staged update' : ''}
+                </>
+              ) : (
+                <>
+                  Yes, queue the rollback on <strong>{name}</strong> (it runs at the next boot)
+                </>
+              )}
+            </span>
+          </label>
+        ) : null}
+        {startError ? (
+          <div className="form-error" role="alert" data-testid="plan-start-error">
+            <AlertIcon />
+            <span>{startError}</span>
+          </div>
+        ) : null}
+      </div>
+    </Dialog>
+  );
+}
+
+/** The phases as steps: done, current, to come. */
+function PhaseSteps({ job, dev }: { job: Job; dev: JobDevice }): ReactElement {
+  const phases = phasesOf(job, dev);
+  const at = dev.phase === 'queued' ? -1 : phases.indexOf(dev.phase);
+  const failed = dev.state === 'failed' || dev.state === 'canceled' || dev.state === 'interrupted';
+  return (
+    <ol className="phase-steps" data-testid="job-phases" data-phase={dev.phase}>
+      {phases.map((p, i) => {
+        const cls = i < at || (i === at && p === 'finished' && !failed) ? 'done' : i === at ? (failed ? 'failed' : 'current') : 'todo';
+        return (
+          <li key={p} className={`phase phase-${cls}`} data-phase={p} aria-current={i === at ? 'step' : undefined}>
+            <span className="phase-dot" aria-hidden="true">
+              {cls === 'done' ? <CheckIcon size={11} /> : cls === 'failed' ? <CloseIcon size={11} /> : null}
+            </span>
+            <span className="phase-label">{phaseLabel[p] ?? p}</span>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/** The device's output, following the end while the user has not scrolled up. */
+function JobLog({ text }: { text: string }): ReactElement {
+  const ref = useRef<HTMLPreElement>(null);
+  const stick = useRef(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [text]);
+  return (
+    <pre
+      ref={ref}
+      className="job-log"
+      data-testid="job-log"
+      tabIndex={0}
+      aria-label="Output"
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        stick.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
+      }}
+    >
+      {text || <span className="muted">No output yet.</span>}
+    </pre>
+  );
+}
+
+function JobResult({ dev }: { dev: JobDevice }): ReactElement | null {
+  if (dev.state === 'done') {
+    return (
+      <div className="job-result job-result-ok" role="status" data-testid="job-result" data-state="done">
+        <CheckIcon />
+        <span>{dev.outcome ?? 'Done'}</span>
+      </div>
+    );
+  }
+  if (dev.state === 'failed' || dev.state === 'interrupted') {
+    return (
+      <div className="job-result job-result-bad" role="alert" data-testid="job-result" data-state={dev.state}>
+        <AlertIcon />
+        <span>
+          <strong>{dev.state === 'interrupted' ? 'Interrupted' : 'Failed'}</strong>
+          {dev.outcome ? <span className="muted"> ({dev.outcome})</span> : null}: {dev.error?.message ?? 'no details'}{' '}
+          {dev.error ? <code className="error-code">{dev.error.code}</code> : null}
+        </span>
+      </div>
+    );
+  }
+  if (dev.state === 'canceled') {
+    return (
+      <div className="job-result" role="status" data-testid="job-result" data-state="canceled">
+        <InfoIcon />
+        <span>Cancelled{dev.outcome ? `: ${dev.outcome}` : ''}</span>
+      </div>
+    );
+  }
+  return null;
+}
+
+/** The job shown for this device: phase, output, Cancel, result. */
+export function JobPanel({ deviceId }: { deviceId: string }): ReactElement | null {
+  const jobId = useJobs((s) => s.shown[deviceId]);
+  const job = useJobs((s) => (jobId ? s.jobs[jobId] : undefined));
+  const log = useJobs((s) => (jobId ? (s.logs[jobId]?.[deviceId] ?? '') : ''));
+  const cancel = useJobs((s) => s.cancel);
+  const dismiss = useJobs((s) => s.dismiss);
+  const [cancelledId, setCancelledId] = useState<string | null>(null);
+  if (!job) return null;
+  const dev = job.devices.find((d) => d.deviceId === deviceId);
+  if (!dev) return null;
+  const running = job.state === 'running' && (dev.state === 'running' || dev.state === 'pending');
+  const applied = job.action === 'apply' || job.params.apply === true;
+  return (
+    <section className={`job-panel job-${dev.state}`} data-testid="job-panel" data-state={dev.state} data-job={job.id} aria-label="Action">
+      <header className="job-head">
+        <h2>
+          {running ? <RefreshIcon className="spin" size={15} /> : dev.state === 'done' ? <CheckIcon size={15} /> : <AlertIcon size={15} />}
+          {actionTitle[job.action]}
+          {applied && job.action !== 'apply' ? ' and apply' : ''}
+          <span className="muted job-when">
+            started <RelativeTime iso={job.createdAt} /> by {job.actor}
+          </span>
+        </h2>
+        <div className="job-head-actions">
+          {running && cancellable.has(dev.phase) ? (
+            <button
+              type="button"
+              className="button small"
+              disabled={cancelledId === job.id}
+              onClick={() => {
+                setCancelledId(job.id);
+                void cancel(job.id);
+              }}
+              data-testid="job-cancel"
+            >
+              {cancelledId === job.id ? 'Cancelling…' : 'Cancel'}
+            </button>
+          ) : running ? (
+            <span className="muted small" title="Once the reboot is sent, Bootfleet waits for the device and verifies what it booted">
+              rebooting: cannot be cancelled
+            </span>
+          ) : (
+            <button type="button" className="icon-button small" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(deviceId)} data-testid="job-dismiss">
+              <CloseIcon size={14} />
+            </button>
+          )}
+        </div>
+      </header>
+      <PhaseSteps job={job} dev={dev} />
+      {dev.fromDigest || dev.expectedDigest ? (
+        <p className="job-digests small">
+          {dev.fromDigest ? (
+            <>
+              from <span className="mono">{shortDigest(dev.fromDigest)}</span>
+            </>
+          ) : null}
+          {dev.expectedDigest ? (
+            <>
+              {' '}
+              → expecting <span className="mono" data-testid="job-expected">{shortDigest(dev.expectedDigest)}</span>
+            </>
+          ) : null}
+          {dev.resultDigest && dev.state !== 'running' ? (
+            <>
+              {' '}
+              · result <span className="mono" data-testid="job-result-digest">{shortDigest(dev.resultDigest)}</span>
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      <JobResult dev={dev} />
+      <JobLog text={log} />
+    </section>
+  );
+}
+
+const jobStateLabel: Record<Job['state'], string> = { running: 'running', done: 'done', failed: 'failed', canceled: 'cancelled', interrupted: 'interrupted' };
+
+/** The device's recent jobs; a click shows one (with its output) in the job panel. */
+export function RecentJobs({ deviceId }: { deviceId: string }): ReactElement {
+  const ids = useJobs((s) => s.recent);
+  const jobs = useJobs((s) => s.jobs);
+  const shown = useJobs((s) => s.shown[deviceId]);
+  const show = useJobs((s) => s.show);
+  return (
+    <section className="panel" data-testid="recent-jobs">
+      <h2 className="panel-title">Recent jobs</h2>
+      {ids.length === 0 ? (
+        <p className="muted">No actions yet. The Actions bar above checks, stages, applies, switches or rolls back this device.</p>
+      ) : (
+        <ul className="recent-jobs">
+          {ids.map((id) => {
+            const j = jobs[id];
+            if (!j) return null;
+            const d = j.devices.find((x) => x.deviceId === deviceId);
+            const state = d?.state === 'pending' ? 'running' : (d?.state ?? j.state);
+            return (
+              <li key={id}>
+                <button
+                  type="button"
+                  className={`recent-job${shown === id ? ' selected' : ''}`}
+                  onClick={() => void show(deviceId, id)}
+                  data-testid="recent-job"
+                  data-state={state}
+                  data-action={j.action}
+                >
+                  <span className={`job-state job-state-${state}`}>{jobStateLabel[state as Job['state']] ?? state}</span>
+                  <span className="recent-job-what">
+                    {actionVerb[j.action]}
+                    {j.params.apply === true && j.action !== 'apply' ? ' + apply' : ''}
+                  </span>
+                  <span className="recent-job-outcome" title={d?.error?.message ?? d?.outcome ?? ''}>
+                    {d?.error ? `${d.error.code}: ${d.error.message}` : (d?.outcome ?? j.summary ?? '')}
+                  </span>
+                  <span className="muted recent-job-when">
+                    <RelativeTime iso={j.createdAt} />
+                  </span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
