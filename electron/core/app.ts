@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Result, Via } from '../../shared/contract';
 import { ActivityRepo, type Actor } from './activity/activity-repo';
@@ -9,6 +8,7 @@ import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { buildHandlers } from './handlers';
 import { InventoryService } from './inventory/inventory-service';
+import { osUserName } from './os-user';
 import { DATABASE_FILE, SECRET_KEY_FILE } from './paths';
 import { createRouter, type CallContext } from './rpc/router';
 import { keyFileCipher, type SecretCipher } from './secrets/cipher';
@@ -108,7 +108,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     dbPath: databasePath,
     onUnexpected: (err, method) => log(`bootfleet: unexpected error in ${method}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
-  const actor: Actor = { user: currentUser(), via: opts.via };
+  const actor: Actor = { user: osUserName(), via: opts.via };
   const timers = new Set<NodeJS.Timeout>();
   return {
     dataDir: opts.dataDir,
@@ -157,12 +157,4 @@ export function openCore(opts: AppOptions): BootfleetCore {
       if (db.open) db.close();
     },
   };
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  }
 }

@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
 import type { EventBus } from './events';
 import type { FleetService } from './fleet/fleet-service';
+import { qualifiedName } from './inventory/names';
 import type { OpenSshImport } from './ssh/openssh-import';
 import type { ActionService } from './updates/action-service';
 import type { JobsRepo } from './updates/jobs-repo';
@@ -25,7 +26,7 @@ export interface HandlerDeps {
 /** The contract's methods, each a line that calls a core service. */
 export function buildHandlers(d: HandlerDeps): Handlers {
   const inv = d.inventory;
-  const label = (dev: Device): string => (dev.siteName ? `${dev.siteName}/${dev.name}` : dev.name);
+  const label = (dev: Device): string => qualifiedName(dev.name, dev.siteName);
   const view = (r: HostKeyRecord, names: Map<string, Device>): HostKey => {
     const dev = r.deviceId ? names.get(r.deviceId) : undefined;
     return { ...r, label: dev ? label(dev) : r.target.replace(/^jump:/, 'jump host ') };

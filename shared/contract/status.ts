@@ -93,3 +93,9 @@ export const statusSummarySchema = z.object({
   update: slotSummary,
 });
 export type StatusSummary = z.infer<typeof statusSummarySchema>;
+
+/** The first 12 hex characters of an image digest (`sha256:` dropped), as `docker images` shows them. */
+export function shortDigest(digest: string): string {
+  const at = digest.indexOf(':');
+  return (at >= 0 ? digest.slice(at + 1) : digest).slice(0, 12);
+}

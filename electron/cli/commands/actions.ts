@@ -5,13 +5,13 @@ import { table } from '../output';
 import type { CommandKit } from '../program';
 import type { CliSession } from '../run';
 import { intOption } from './options';
-import { shortDigest } from './status';
+import { shortOrDash } from './status';
 
 function planText(plans: ActionPlan[]): string {
   return plans
     .map((p) => {
       const c = p.current;
-      const slot = (label: string, x: { digest: string; version: string | null } | null) => `    ${label.padEnd(9)}${x ? `${shortDigest(x.digest)}  ${x.version ?? ''}` : '-'}`;
+      const slot = (label: string, x: { digest: string; version: string | null } | null) => `    ${label.padEnd(9)}${x ? `${shortOrDash(x.digest)}  ${x.version ?? ''}` : '-'}`;
       return [
         `${p.name} (bootc ${p.bootcVersion ?? 'unknown'})${p.possible ? '' : '  NOT POSSIBLE'}`,
         slot('staged', c.staged),
@@ -28,7 +28,7 @@ function planText(plans: ActionPlan[]): string {
 function jobTable(job: Job): string {
   return table(
     ['DEVICE', 'RESULT', 'FROM', 'EXPECTED', 'BOOTED/STAGED', 'OUTCOME'],
-    job.devices.map((d) => [d.name, d.state, shortDigest(d.fromDigest), shortDigest(d.expectedDigest), shortDigest(d.resultDigest), d.error ? `${d.error.message} [${d.error.code}]` : (d.outcome ?? '')]),
+    job.devices.map((d) => [d.name, d.state, shortOrDash(d.fromDigest), shortOrDash(d.expectedDigest), shortOrDash(d.resultDigest), d.error ? `${d.error.message} [${d.error.code}]` : (d.outcome ?? '')]),
     120,
   );
 }

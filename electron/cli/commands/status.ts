@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
-import type { Deployment, Device, DeviceDetail, DeviceFilter, HostKey, RefreshProgress } from '../../../shared/contract';
+import { shortDigest, type Deployment, type Device, type DeviceDetail, type DeviceFilter, type HostKey, type RefreshProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { table } from '../output';
 import type { CommandKit } from '../program';
 import type { CliSession } from '../run';
 import { collect, intOption } from './options';
 
-/** `sha256:0123456789ab…` → `0123456789ab`, as the fleet table shows digests. */
-export function shortDigest(d: string | null | undefined): string {
-  if (!d) return '-';
-  return d.replace(/^sha256:/, '').slice(0, 12);
+/** A digest as the fleet table shows it (`-` for none). */
+export function shortOrDash(d: string | null | undefined): string {
+  return d ? shortDigest(d) : '-';
 }
 
 /** "12 s ago", "5 min ago", "3 h ago", "2 d ago". */
@@ -95,16 +94,16 @@ function statusTable(devices: Device[]): string {
     ['NAME', 'SITE', 'STATE', 'BOOTED IMAGE', 'DIGEST', 'VERSION', 'STAGED', 'ROLLBACK', 'LAST SEEN'],
     devices.map((d) => {
       const s = d.status;
-      const staged = s.staged ? `${shortDigest(s.staged.digest)}${s.staged.version ? ` (${s.staged.version})` : ''}` : '-';
+      const staged = s.staged ? `${shortOrDash(s.staged.digest)}${s.staged.version ? ` (${s.staged.version})` : ''}` : '-';
       return [
         d.name,
         d.siteName ?? '-',
         stateText(d),
         s.bootedImage ?? '-',
-        shortDigest(s.booted?.digest) + (s.update ? ' *' : ''),
+        shortOrDash(s.booted?.digest) + (s.update ? ' *' : ''),
         s.booted?.version ?? '-',
         staged,
-        s.rollback ? shortDigest(s.rollback.digest) : '-',
+        s.rollback ? shortOrDash(s.rollback.digest) : '-',
         ago(s.lastSeenAt, now),
       ];
     }),

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { DeviceDetail, DeviceFacts, DeviceFilter, MethodArgs, RefreshGroup, RefreshProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
@@ -10,9 +10,11 @@ import type { EventBus } from '../events';
 import { newId } from '../ids';
 import type { ContactRow } from '../inventory/devices-repo';
 import type { InventoryService } from '../inventory/inventory-service';
+import { qualifiedName, withoutName } from '../inventory/names';
+import { osUserName } from '../os-user';
 import type { SecretsRepo } from '../secrets/secrets-repo';
 import type { SshAuth, SshHop, SshTarget } from '../ssh/connection';
-import { deviceTarget, jumpTarget, type HostKeyRecord, type HostKeysRepo } from '../ssh/host-keys';
+import { deviceTarget, jumpTarget, type HostKeysRepo } from '../ssh/host-keys';
 import { parseProxyJump } from '../ssh/openssh-files';
 import type { SshPool } from '../ssh/pool';
 import { readBootcStatus, readFacts } from './status-collector';
@@ -77,7 +79,7 @@ export class FleetService {
     this.status = deps.status;
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 30_000;
     this.agentSocket = 'agentSocket' in opts ? opts.agentSocket : process.env.SSH_AUTH_SOCK;
-    this.defaultUser = opts.defaultUser ?? osUser();
+    this.defaultUser = opts.defaultUser ?? osUserName();
   }
 
   // ---- reading --------------------------------------------------------------------------
@@ -100,14 +102,10 @@ export class FleetService {
       statusAt: latest.statusAt,
       facts: latest.facts,
       factsAt: latest.factsAt,
-      hostKey: hk ? this.hostKeyView(hk, device.siteName ? `${device.siteName}/${device.name}` : device.name) : null,
+      hostKey: hk ? { ...hk, label: qualifiedName(device.name, device.siteName) } : null,
       jumps,
       history: this.status.history(device.id, historyLimit),
     };
-  }
-
-  hostKeyView(r: HostKeyRecord, label: string): DeviceDetail['hostKey'] & object {
-    return { ...r, label };
   }
 
   /** Stores a status read by another part of the core (an action), as a snapshot. */
@@ -216,7 +214,7 @@ export class FleetService {
 
     const contactOne = async (row: ContactRow): Promise<void> => {
       const t0 = Date.now();
-      const name = row.site_name ? `${row.site_name}/${row.name}` : row.name;
+      const name = qualifiedName(row.name, row.site_name);
       let facts: DeviceFacts | null = null;
       try {
         const target = this.targetFor(row, name, keyCache);
@@ -241,8 +239,7 @@ export class FleetService {
         const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL, e instanceof Error ? e.message : String(e));
         if (err.code === ErrorCode.CANCELED && signal.aborted) return;
         const details = (err.details ?? {}) as { raw?: unknown; command?: unknown };
-        // Messages name the device for when they stand alone; stored and grouped, the row already does.
-        const message = err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
+        const message = withoutName(err.message, name);
         pending.push({
           deviceId: row.id,
           at: this.deps.clock.now(),
@@ -366,12 +363,4 @@ function snapshot(p: RefreshProgress): RefreshProgress {
 
 function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p);
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'root';
-  }
 }

@@ -19,6 +19,7 @@ import type { EventBus } from '../events';
 import type { SecretsRepo } from '../secrets/secrets-repo';
 import { devicesToCsv, parseCsvBool, readDeviceCsv, type CsvColumn } from './csv';
 import { DevicesRepo, type DeviceRow } from './devices-repo';
+import { qualifiedName } from './names';
 import { SitesRepo } from './sites-repo';
 
 type DeviceAddArgs = z.output<typeof deviceAddSchema>;
@@ -219,7 +220,7 @@ export class InventoryService {
       action,
       entityType: 'device',
       entityId: row.id,
-      entityName: qualified(input.name, siteName),
+      entityName: qualifiedName(input.name, siteName),
       summary: `Added device ${input.name} (${formatHostPort(input.host, input.port)})`,
       details: { host: row.host, port: row.port, user: row.ssh_user, auth, site: siteName, tags: input.tags },
     });
@@ -271,7 +272,7 @@ export class InventoryService {
         action: 'device.updated',
         entityType: 'device',
         entityId: row.id,
-        entityName: qualified(next.name, next.site_id ? this.sites.find(next.site_id)?.name : null),
+        entityName: qualifiedName(next.name, next.site_id ? this.sites.find(next.site_id)?.name : null),
         summary: `Changed ${fields.join(', ')} of ${before.name}`,
         details: { changes: [...changes, ...(tagsChanged ? [{ field: 'tags', from: oldTags, to: patch.tags }] : [])] },
       });
@@ -292,7 +293,7 @@ export class InventoryService {
         action: 'device.removed',
         entityType: 'device',
         entityId: d.id,
-        entityName: qualified(d.name, d.siteName),
+        entityName: qualifiedName(d.name, d.siteName),
         summary: `Deleted device ${d.name} (${formatHostPort(d.host, d.port)})`,
         details: { device: { ...d, hasSecret: undefined } },
       });
@@ -464,10 +465,6 @@ export class InventoryService {
     this.bus.emit('inventory.changed', ids ? { entity, ids } : { entity });
     this.bus.emit('activity.appended', { lastId: this.activity.lastId() });
   }
-}
-
-function qualified(name: string, site: string | null | undefined): string {
-  return site ? `${site}/${name}` : name;
 }
 
 function sameTags(a: string[], b: string[]): boolean {

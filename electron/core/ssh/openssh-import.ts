@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KnownHostsImportReport, SshConfigImportReport } from '../../../shared/contract';
 import { deviceAddSchema, nameSchema } from '../../../shared/contract';
@@ -8,6 +8,8 @@ import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import type { Db } from '../db/open';
 import type { EventBus } from '../events';
 import type { InventoryService } from '../inventory/inventory-service';
+import { qualifiedName } from '../inventory/names';
+import { osUserName } from '../os-user';
 import { deviceTarget, type HostKeysRepo } from './host-keys';
 import { matchKnownHost, parseKnownHosts, parseProxyJump, parseSshConfig } from './openssh-files';
 
@@ -48,7 +50,7 @@ export class OpenSshImport {
 
   config(actor: Actor, input: { content?: string | undefined; path?: string | undefined; site?: string | undefined; dryRun: boolean }): SshConfigImportReport {
     const { text, source } = readSshFile(input, 'config');
-    const hosts = parseSshConfig(text, { home: homedir(), user: osUser() });
+    const hosts = parseSshConfig(text, { home: homedir(), user: osUserName() });
     const site = input.site ? this.inventory.requireSite(input.site) : null;
     const report: SshConfigImportReport = { source, dryRun: input.dryRun, added: 0, updated: 0, unchanged: 0, skipped: 0, hosts: [] };
     const apply = this.db.transaction(() => {
@@ -149,7 +151,7 @@ export class OpenSshImport {
     };
     this.db.transaction(() => {
       for (const r of rows) {
-        const name = r.site_name ? `${r.site_name}/${r.name}` : r.name;
+        const name = qualifiedName(r.name, r.site_name);
         const keys = matchKnownHost(parsed.entries, r.host, r.port);
         if (!keys.length) {
           report.notListed++;
@@ -194,13 +196,5 @@ function proxyJumpError(spec: string | null): string | null {
     return null;
   } catch (e) {
     return (e as Error).message;
-  }
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'root';
   }
 }

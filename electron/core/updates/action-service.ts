@@ -1,4 +1,4 @@
-import type { ActionPhase, ActionPlan, Job, MethodArgs } from '../../../shared/contract';
+import { shortDigest, type ActionPhase, type ActionPlan, type Job, type MethodArgs } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import { checkArgv, fromDownloadedArgv, rebootArgv, rollbackArgv, supports, switchArgv, upgradeArgv } from '../bootc/commands';
@@ -9,6 +9,7 @@ import { readBootcStatus, type StatusReading } from '../fleet/status-collector';
 import { newId } from '../ids';
 import type { ContactRow } from '../inventory/devices-repo';
 import type { InventoryService } from '../inventory/inventory-service';
+import { qualifiedName, withoutName } from '../inventory/names';
 import type { SshConnection } from '../ssh/connection';
 import type { SshPool } from '../ssh/pool';
 import { withSudo } from '../ssh/quote';
@@ -29,7 +30,7 @@ interface Before {
   bootId: string | null;
 }
 
-const short = (d: string | null | undefined): string => (d ? d.replace(/^sha256:/, '').slice(0, 12) : '-');
+const short = (d: string | null | undefined): string => (d ? shortDigest(d) : '-');
 const describe = (digest: string | null | undefined, version: string | null | undefined): string =>
   `${version ? `${version} ` : ''}(${short(digest)})`;
 
@@ -331,7 +332,7 @@ export class ActionService {
         this.step(jobId, row.id, { state: 'canceled', phase: 'finished', outcome: `cancelled while ${phase}` });
         return;
       }
-      const message = err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
+      const message = withoutName(err.message, name);
       finish('failed', `failed while ${phase}`, null, { code: err.code, message });
     }
   }
@@ -425,5 +426,5 @@ async function readBootId(conn: SshConnection): Promise<string | null> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const label = (row: ContactRow): string => (row.site_name ? `${row.site_name}/${row.name}` : row.name);
+const label = (row: ContactRow): string => qualifiedName(row.name, row.site_name);
 

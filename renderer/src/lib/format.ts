@@ -35,16 +35,7 @@ export function splitTags(text: string): string[] {
     .filter((t) => t.length > 0);
 }
 
-/** The hex of a `sha256:…` digest without its algorithm. */
-function digestHex(digest: string): string {
-  const at = digest.indexOf(':');
-  return at >= 0 ? digest.slice(at + 1) : digest;
-}
-
-/** The first 12 hex characters of an image digest, as `docker images` shows them. */
-export function shortDigest(digest: string): string {
-  return digestHex(digest).slice(0, 12);
-}
+export { shortDigest } from '../../../shared/contract';
 
 /** "42 s", "5 min", "3 h", "2 d": a duration in seconds, rounded to its largest unit. */
 export function formatAge(seconds: number): string {

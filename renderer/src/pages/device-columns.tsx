@@ -4,6 +4,7 @@ import type { Device, DeviceSort } from '../../../shared/contract';
 import { badgesTitle, RelativeTime, ShortDigest, StaleMarker, StatePill, StatusBadges } from '../components/status';
 import { formatAddress, imageShortName } from '../lib/format';
 import { routeHref } from '../stores/ui';
+import { TagChips } from '../components/tag-chips';
 
 /** One devices-table column. */
 export interface DeviceColumn {
@@ -118,18 +119,7 @@ export const deviceColumns: DeviceColumn[] = [
     header: 'Tags',
     min: 100,
     grow: 0.9,
-    render: (d) =>
-      d.tags.length ? (
-        <span className="chips">
-          {d.tags.map((t) => (
-            <span className="chip" key={t}>
-              {t}
-            </span>
-          ))}
-        </span>
-      ) : (
-        none
-      ),
+    render: (d) => <TagChips tags={d.tags} empty={none} />,
     title: (d) => d.tags.join(', '),
   },
   {

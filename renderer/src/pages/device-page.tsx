@@ -17,6 +17,7 @@ import { isRunning, useRefresh, type RefreshJob } from '../stores/refresh';
 import { routeHref, useUi } from '../stores/ui';
 import { ActionsBar, JobPanel, RecentJobs } from './device-actions';
 import { DeviceHistory } from './device-history';
+import { TagChips } from '../components/tag-chips';
 
 const keySource: Record<HostKey['source'], string> = {
   'first-use': 'pinned on first use',
@@ -300,17 +301,7 @@ function Connection({ detail }: { detail: DeviceDetail }): ReactElement {
         <dd>{d.siteName ?? <span className="muted">none</span>}</dd>
         <dt>Tags</dt>
         <dd>
-          {d.tags.length ? (
-            <span className="chips">
-              {d.tags.map((t) => (
-                <span className="chip" key={t}>
-                  {t}
-                </span>
-              ))}
-            </span>
-          ) : (
-            <span className="muted">none</span>
-          )}
+          <TagChips tags={d.tags} empty={<span className="muted">none</span>} />
         </dd>
         <dt>Desired image</dt>
         <dd>{d.desiredImage ? <code>{d.desiredImage}</code> : <span className="muted">not set</span>}</dd>
