@@ -5,6 +5,7 @@ import type { Faults } from './emulator/types';
 /**
  * `npm run lab -- <command>`: run the device lab from a shell.
  *   start --devices N [--dir DIR] [--versions 1.16.9,1.1.6] [--reboot-ms MS]   start and print JSON
+ *         [--auth-registry USER:PASSWORD [--anonymous-pull]]                   also a token-auth registry
  *   stop --dir DIR [--keep]                                                    tear it down
  *   status --dir DIR                                                           power and faults per device
  *   fault --dir DIR DEVICE key=value ...  (value null clears; e.g. unreachable=silent bootFails=true)
@@ -45,16 +46,21 @@ async function main(argv: string[]): Promise<void> {
       const dir = flag(args, '--dir');
       const versions = flag(args, '--versions')?.split(',').map((v) => v.trim()).filter(Boolean);
       const rebootMs = flag(args, '--reboot-ms');
+      const auth = flag(args, '--auth-registry');
+      const colon = auth?.indexOf(':') ?? -1;
+      if (auth !== undefined && colon < 1) throw new Error('--auth-registry takes USER:PASSWORD');
+      const anonymousPull = args.includes('--anonymous-pull');
       const lab = await startLab({
         devices: count,
         ...(dir ? { dir: resolve(dir) } : {}),
         ...(versions ? { versions } : {}),
         ...(rebootMs ? { rebootMs: Number(rebootMs) } : {}),
+        ...(auth ? { authRegistry: { user: auth.slice(0, colon), password: auth.slice(colon + 1), anonymousPull } } : {}),
         ownerPid: null,
       });
       const devices = lab.devices.map(({ name, host, port, user, key, bootcVersion, sudo, hostKeyFingerprint }) =>
         ({ name, host, port, user, key, bootcVersion, sudo, hostKeyFingerprint }));
-      process.stdout.write(`${JSON.stringify({ dir: lab.dir, registry: lab.registry, images: lab.images, devices }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ dir: lab.dir, registry: lab.registry, authRegistry: lab.authRegistry, images: lab.images, devices }, null, 2)}\n`);
       process.stderr.write(`Lab running in ${lab.dir}. Stop it with: npm run lab -- stop --dir ${lab.dir}\n`);
       return;
     }

@@ -45,6 +45,11 @@ export interface LabOptions {
   ownerPid?: number | null;
   /** Skip building and pushing images (a lab of non-bootc hosts, or a pure SSH test). Default false. */
   noImages?: boolean;
+  /**
+   * Also start a registry that requires bearer tokens (Docker token auth) from a token server that
+   * knows this one user, serving the same storage as the anonymous registry. Default none.
+   */
+  authRegistry?: { user: string; password: string; anonymousPull?: boolean };
 }
 
 /** A device as the lab built it: what a client needs to connect. */
@@ -83,12 +88,29 @@ export interface LabImage {
   archive: string;
 }
 
+/** The token-authenticated registry: same images, tags and digests as the anonymous one. */
+export interface LabAuthRegistry {
+  /** `127.X.0.1:5001` */
+  host: string;
+  url: string;
+  user: string;
+  password: string;
+  /** The token endpoint (the realm of the registry's `WWW-Authenticate: Bearer` challenge). */
+  tokenUrl: string;
+  /** The registry's service name (the challenge's `service`, the tokens' `aud`). */
+  service: string;
+  /** Whether a token requested without credentials grants pull. */
+  anonymousPull: boolean;
+}
+
 /** What the lab writes to `<dir>/lab.json` and `npm run lab -- start` prints. */
 export interface LabManifest {
   dir: string;
   pid: number;
   control: string;
   registry: { url: string; host: string; repository: string } | null;
+  /** Only when LabOptions.authRegistry asked for it. */
+  authRegistry?: LabAuthRegistry;
   images: LabImage[];
   devices: LabDevice[];
 }

@@ -13,7 +13,7 @@ import type { Faults } from './emulator/types';
 import { buildAndPushImages, retag, LAB_REPOSITORY, STABLE_TAG } from './images';
 import { fingerprint, generateKey } from './keys';
 import { mapLimit, stopChild } from './procs';
-import { startRegistry, type RunningRegistry } from './registry';
+import { startAuthRegistry, startRegistry, type RunningAuthRegistry, type RunningRegistry } from './registry';
 import { DeviceRunner, prepareHostKeys, writePids } from './supervisor';
 import { initialDeviceState } from './boot';
 import { createDisks, detachDisks } from './disks';
@@ -34,6 +34,7 @@ const DEFAULT_VERSION = '1.16.9';
 const HOST_ARCH = arch() === 'arm64' ? 'arm64' : 'amd64';
 
 let registry: RunningRegistry | null = null;
+let authRegistry: RunningAuthRegistry | null = null;
 let runners: DeviceRunner[] = [];
 const loopDevices: string[] = [];
 let manifest: LabManifest | null = null;
@@ -86,11 +87,22 @@ async function boot(options: LabOptions): Promise<LabManifest> {
   }
 
   const registryHost = `127.${octet}.0.1:5000`;
+  if (options.authRegistry && options.noImages) throw new Error('authRegistry serves the lab images; it cannot go with noImages');
+  const registryPids = () => [registry?.child.pid ?? 0, authRegistry?.registry.child.pid ?? 0];
   const registryReady = options.noImages
     ? Promise.resolve<LabImage[]>([])
     : (async () => {
         registry = await startRegistry(join(dir, 'registry'), registryHost);
-        await writePids(dir, [registry.child.pid ?? 0]);
+        if (options.authRegistry) {
+          // Reads the same storage, so every push and retag shows up on both with the same digests.
+          authRegistry = await startAuthRegistry(join(dir, 'auth-registry'), {
+            ...options.authRegistry,
+            host: `127.${octet}.0.1:5001`,
+            tokenHost: `127.${octet}.0.1:5002`,
+            storageDir: join(dir, 'registry', 'storage'),
+          });
+        }
+        await writePids(dir, registryPids());
         return buildAndPushImages(join(dir, 'images'), registryHost);
       })();
 
@@ -152,13 +164,14 @@ async function boot(options: LabOptions): Promise<LabManifest> {
   });
   log(`device files ready in ${Date.now() - t0} ms`);
   await mapLimit(runners, 32, (r) => r.start());
-  await writePids(dir, [registry?.child.pid ?? 0, ...runners.map((r) => r.pid ?? 0)]);
+  await writePids(dir, [...registryPids(), ...runners.map((r) => r.pid ?? 0)]);
   log(`${runners.length} devices running in ${Date.now() - t0} ms`);
   return {
     dir,
     pid: process.pid,
     control: join(dir, CONTROL_SOCKET),
     registry: images.length ? { url: `http://${registryHost}`, host: registryHost, repository: LAB_REPOSITORY } : null,
+    ...(authRegistry ? { authRegistry: authRegistry.info } : {}),
     images,
     devices,
   };
@@ -169,6 +182,8 @@ async function teardown(): Promise<void> {
     log('stopping');
     await Promise.all(runners.map((r) => r.stop()));
     await stopChild(registry?.child);
+    await stopChild(authRegistry?.registry.child);
+    await authRegistry?.tokenServer.close();
     await detachDisks(loopDevices);
     log('stopped');
   })();

@@ -16,7 +16,7 @@ import type { DevicePower } from './supervisor';
 import { detachDisks } from './disks';
 import { signalPid } from './procs';
 
-export type { LabDevice, LabDeviceSpec, LabImage, LabManifest, LabOptions } from './config';
+export type { LabAuthRegistry, LabDevice, LabDeviceSpec, LabImage, LabManifest, LabOptions } from './config';
 export type { Faults } from './emulator/types';
 export type { DevicePower } from './supervisor';
 
