@@ -99,6 +99,8 @@ export class ActionService {
         if (downloadOnly && !supports(b.bootcVersion, 'downloadOnly')) {
           possible = false;
           warnings.push(`bootc ${b.bootcVersion ?? '(unknown version)'} cannot download without staging (--download-only needs bootc 1.12 or newer).`);
+          // Nothing will run: list no command (an older bootc would refuse the flag anyway).
+          break;
         }
         commands.push(cmd(upgradeArgv({ downloadOnly })));
         steps.push(downloadOnly ? 'Download the update and stage it locked: it is not applied at the next reboot until applied explicitly.' : 'Pull the update and stage it for the next boot.');
@@ -118,7 +120,12 @@ export class ActionService {
           break;
         }
         discards('Rolling back');
-        if (s.rollbackQueued) steps.push('A rollback is already queued; it is not run again (a second `bootc rollback` would undo it).');
+        if (s.rollbackQueued && s.staged) {
+          // The staged update was made after the rollback was queued and would boot first. A
+          // `bootc rollback` drops it but also reverts the queued rollback; a second queues it again.
+          commands.push(cmd(rollbackArgv()), cmd(rollbackArgv()));
+          steps.push('A rollback is queued, but the update staged after it would boot first: run `bootc rollback` twice (the first drops the staged update and un-queues the rollback, the second queues it again).');
+        } else if (s.rollbackQueued) steps.push('A rollback is already queued; it is not run again (a second `bootc rollback` would undo it).');
         else {
           commands.push(cmd(rollbackArgv()));
           steps.push(`Queue the rollback deployment ${describe(s.rollback.image.digest, s.rollback.image.version)} for the next boot.`);
@@ -307,9 +314,12 @@ export class ActionService {
             }
             case 'rollback': {
               const expected = s.rollback!.image!.digest;
-              if (!s.rollbackQueued) await run(conn, rollbackArgv(), 'rolling-back');
+              // Already queued: not again (it would revert), unless an update staged since must be dropped (see planFor).
+              const times = !s.rollbackQueued ? 1 : s.staged ? 2 : 0;
+              for (let i = 0; i < times; i++) await run(conn, rollbackArgv(), 'rolling-back');
               const after = await this.reread(conn, row, name);
               if (!after.status.rollbackQueued) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, 'bootc rollback ran but no rollback is queued.');
+              if (after.status.staged) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, 'bootc rollback ran but the staged update is still there; it would boot instead.');
               return { reboot: input.apply, expected, outcome: `rollback to ${describe(expected, s.rollback!.image!.version)} queued for the next boot`, after };
             }
             case 'apply': {
