@@ -62,6 +62,14 @@ export const ErrorCode = {
   JOB_INTERRUPTED: 'JOB_INTERRUPTED',
   /** The user cancelled the operation. */
   CANCELED: 'CANCELED',
+  /** The registry could not be reached (DNS, refused, TLS, timeout). */
+  REGISTRY_UNREACHABLE: 'REGISTRY_UNREACHABLE',
+  /** The registry refused the login (or anonymous access): set one with `registries.set`. */
+  REGISTRY_AUTH_FAILED: 'REGISTRY_AUTH_FAILED',
+  /** The registry has no such repository, tag or digest. */
+  IMAGE_NOT_FOUND: 'IMAGE_NOT_FOUND',
+  /** The registry answered with something other than what the distribution API specifies. */
+  REGISTRY_ERROR: 'REGISTRY_ERROR',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

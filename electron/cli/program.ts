@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import { VERSION } from '../core/version';
 import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
+import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices } from './commands/devices';
 import { registerInfo } from './commands/info';
 import { registerServe } from './commands/serve';
@@ -79,6 +80,8 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerStatus(program, kit);
   registerHostKeys(program, kit);
   registerActions(program, kit);
+  registerDesired(program, kit);
+  registerRegistries(program, kit);
   registerActivity(program, kit);
   registerInfo(program, kit);
   registerServe(program, kit);

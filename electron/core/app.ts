@@ -3,6 +3,7 @@ import type { Result, Via } from '../../shared/contract';
 import { ActivityRepo, type Actor } from './activity/activity-repo';
 import { systemClock, type Clock } from './clock';
 import { openDatabase, type Db } from './db/open';
+import { DesiredService } from './desired/desired-service';
 import { EventBus } from './events';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
@@ -12,6 +13,8 @@ import { osUserName } from './os-user';
 import { DATABASE_FILE, SECRET_KEY_FILE } from './paths';
 import { createRouter, type CallContext } from './rpc/router';
 import { keyFileCipher, type SecretCipher } from './secrets/cipher';
+import { RegistryClient } from './registry/client';
+import { RegistriesRepo } from './registry/registries-repo';
 import { SecretsRepo } from './secrets/secrets-repo';
 import { HostKeysRepo } from './ssh/host-keys';
 import { OpenSshImport } from './ssh/openssh-import';
@@ -48,6 +51,8 @@ export interface BootfleetCore {
   fleet: FleetService;
   actions: ActionService;
   jobs: JobsRepo;
+  desired: DesiredService;
+  registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
   pool: SshPool;
   /** Serve one contract call as the given actor. */
@@ -86,8 +91,13 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const jobs = new JobsRepo(db, clock);
   jobs.markOrphans();
   const actions = new ActionService({ inventory, fleet, pool, jobs, activity, bus, clock }, opts.actions ?? {});
+  const registries = new RegistriesRepo(db, secrets, clock);
+  const registry = new RegistryClient(registries);
+  const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
   const handlers = buildHandlers({
     actions,
+    desired,
+    registries,
     jobs,
     inventory,
     activity,
@@ -121,6 +131,8 @@ export function openCore(opts: AppOptions): BootfleetCore {
     fleet,
     actions,
     jobs,
+    desired,
+    registries,
     hostKeys,
     pool,
     actor,

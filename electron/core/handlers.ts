@@ -1,6 +1,8 @@
 import type { AppInfo, Device, HostKey } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
+import type { DesiredService } from './desired/desired-service';
+import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
 import type { FleetService } from './fleet/fleet-service';
 import { qualifiedName } from './inventory/names';
@@ -20,6 +22,8 @@ export interface HandlerDeps {
   bus: EventBus;
   actions: ActionService;
   jobs: JobsRepo;
+  desired: DesiredService;
+  registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
 }
 
@@ -76,6 +80,28 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'ssh.importConfig': (a, c) => d.sshImport.config(c.actor, a),
     'hostkeys.import': (a, c) => d.sshImport.knownHosts(c.actor, a),
+    'desired.list': () => d.desired.list(),
+    'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve),
+    'desired.clear': (a, c) => d.desired.clear(c.actor, a.scope, a.target),
+    'desired.resolve': (a) => d.desired.resolve(a.refs),
+    'registries.list': () => d.registries.list(),
+    'registries.set': (a, c) => {
+      const r = d.registries.set(a.host, a);
+      d.activity.append(c.actor, {
+        action: 'registry.set',
+        entityType: 'registry',
+        entityId: r.host,
+        entityName: r.host,
+        summary: `Set registry ${r.host}${a.username !== undefined ? ` (login ${a.username ?? 'removed'})` : ''}${a.insecure !== undefined ? ` (${a.insecure ? 'plain HTTP' : 'TLS'})` : ''}`,
+        details: { insecure: r.insecure, username: r.username, passwordChanged: a.password !== undefined },
+      });
+      return r;
+    },
+    'registries.remove': (a, c) => {
+      const removed = d.registries.remove(a.host);
+      if (removed) d.activity.append(c.actor, { action: 'registry.removed', entityType: 'registry', entityId: a.host, entityName: a.host, summary: `Forgot registry ${a.host} and its login` });
+      return { host: a.host, removed };
+    },
     'actions.plan': (a) => d.actions.plan(a),
     'actions.start': (a, c) => d.actions.start(c.actor, a),
     'jobs.list': (a) => d.jobs.list(a.limit, a.device ? inv.resolveDevice(a.device).id : undefined),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { desiredStateSchema, effectiveDesiredSchema } from './desired';
 import { reachSchema, statusSummarySchema } from './status';
 import {
   authMethodSchema,
@@ -30,7 +31,10 @@ export const deviceSchema = z.object({
   sudo: z.boolean(),
   tags: z.array(z.string()),
   notes: z.string(),
+  /** The desired image set on the device itself (see `desired` for the one that applies). */
   desiredImage: z.string().nullable(),
+  /** The desired image that applies (device, tag or site) and how the device stands against it. */
+  desired: effectiveDesiredSchema,
   /** Jump hosts set on the device itself (null: the site's, if any). */
   proxyJump: z.string().nullable(),
   /** The latest known bootc state (reach `never` before the first contact). */
@@ -118,6 +122,8 @@ export const deviceFilterSchema = z.object({
   staged: z.boolean().optional(),
   rollback: z.boolean().optional(),
   updateAvailable: z.boolean().optional(),
+  /** By how the device stands against its desired image. */
+  desired: z.array(desiredStateSchema).max(7).optional(),
 });
 export type DeviceFilter = z.infer<typeof deviceFilterSchema>;
 

@@ -3,6 +3,7 @@ import type { AppErrorShape } from '../errors';
 import { actionMethods } from './actions';
 import { activityMethods } from './activity';
 import { appMethods } from './app';
+import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
 import { fleetMethods } from './fleet';
 import type { EventName, EventPayload } from './events';
@@ -11,6 +12,7 @@ import { sshImportMethods } from './ssh-import';
 
 export * from './actions';
 export * from './activity';
+export * from './desired';
 export * from './app';
 export * from './devices';
 export * from './events';
@@ -31,6 +33,7 @@ export const methods = {
   ...fleetMethods,
   ...sshImportMethods,
   ...actionMethods,
+  ...desiredMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

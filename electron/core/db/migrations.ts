@@ -209,6 +209,47 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'desired state: per site and tag, registry resolutions, registry logins',
+    up(db) {
+      db.exec(`
+        -- The desired image of a site (target: site id) or a tag (target: tag name, kept while no
+        -- device carries the tag). A device's own is devices.desired_image; the most specific wins.
+        CREATE TABLE desired_images (
+          scope TEXT NOT NULL CHECK (scope IN ('site', 'tag')),
+          target TEXT NOT NULL COLLATE NOCASE,
+          image TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          updated_by TEXT NOT NULL,
+          PRIMARY KEY (scope, target)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TRIGGER sites_desired_gone AFTER DELETE ON sites BEGIN
+          DELETE FROM desired_images WHERE scope = 'site' AND target = OLD.id;
+        END;
+
+        -- What a reference pointed at when last asked: the last success, and the last failure if later.
+        CREATE TABLE image_resolutions (
+          ref TEXT PRIMARY KEY,
+          digest TEXT,
+          media_type TEXT,
+          platforms TEXT NOT NULL DEFAULT '[]',
+          resolved_at TEXT,
+          error_code TEXT,
+          error_message TEXT,
+          error_at TEXT
+        ) STRICT;
+
+        CREATE TABLE registries (
+          host TEXT PRIMARY KEY COLLATE NOCASE,
+          insecure INTEGER NOT NULL DEFAULT 0 CHECK (insecure IN (0, 1)),
+          username TEXT,
+          secret_id TEXT REFERENCES secrets(id) ON DELETE SET NULL,
+          updated_at TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -123,6 +123,7 @@ describe('devicesToCsv', () => {
       notes: 'one, "two"\nthree',
       desiredImage: null,
       proxyJump: null,
+      desired: { state: 'none', image: null, source: null, sourceName: null, digest: null, pinned: false, resolvedAt: null, conflicts: [] },
       status: { reach: 'never', stale: false, lastAttemptAt: null, lastSeenAt: null, error: null, bootedImage: null, booted: null, staged: null, rollback: null, update: null },
       createdAt: 't',
       updatedAt: 't',

@@ -3,6 +3,8 @@ import type { AuthMethod } from '../../../shared/contract';
 import { escapeLike } from '../activity/activity-repo';
 import type { Db } from '../db/open';
 import { StatementCache } from '../db/statements';
+import { toEffective, type DesiredColumns } from '../desired/effective';
+import { DESIRED_COLUMNS, DESIRED_STATE_SQL } from '../desired/sql';
 import { STALE_SQL, STATUS_COLUMNS, toSummary, type StatusColumns } from '../fleet/status-repo';
 
 /** A device row as stored. */
@@ -27,14 +29,15 @@ export interface DeviceRow {
 /** A device row with what connecting to it needs from its site. */
 export type ContactRow = DeviceRow & { site_name: string | null; site_proxy_jump: string | null };
 
-type JoinedRow = DeviceRow & StatusColumns & { site_name: string | null; tag_list: string | null };
+type JoinedRow = DeviceRow & StatusColumns & DesiredColumns & { site_name: string | null; tag_list: string | null };
+type Resolved = (ref: string) => { digest: string | null; resolvedAt: string | null } | undefined;
 
 const TAG_SEP = '\u001f';
 
 const TAGS_OF = `(SELECT group_concat(name, char(31)) FROM (SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id
      WHERE dt.device_id = d.id ORDER BY t.name)) AS tag_list`;
 const FROM = 'FROM devices d LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN device_status ds ON ds.device_id = d.id';
-const SELECT = `SELECT d.*, s.name AS site_name, ${STATUS_COLUMNS}, ${TAGS_OF} ${FROM}`;
+const SELECT = `SELECT d.*, s.name AS site_name, ${STATUS_COLUMNS}, ${DESIRED_COLUMNS}, ${TAGS_OF} ${FROM}`;
 
 /** Reach in the order a user scanning for trouble wants: problems first. */
 const REACH_RANK = "CASE ifnull(ds.reach, 'never') WHEN 'error' THEN 0 WHEN 'offline' THEN 1 WHEN 'not-bootc' THEN 2 WHEN 'never' THEN 3 ELSE 4 END";
@@ -108,12 +111,16 @@ export class DevicesRepo {
     has(filter.staged, 'staged_digest');
     has(filter.rollback, 'rollback_digest');
     has(filter.updateAvailable, 'update_digest');
+    if (filter.desired?.length) {
+      clauses.push(`${DESIRED_STATE_SQL} IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(filter.desired));
+    }
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 
   /** Whether a filter reads device_status. */
   private needsStatus(filter: DeviceFilter): boolean {
-    return !!filter.reach?.length || filter.staged !== undefined || filter.rollback !== undefined || filter.updateAvailable !== undefined;
+    return !!filter.reach?.length || !!filter.desired?.length || filter.staged !== undefined || filter.rollback !== undefined || filter.updateAvailable !== undefined;
   }
 
   page(
@@ -171,9 +178,10 @@ export class DevicesRepo {
     const rows = this.sql.get(`${SELECT} WHERE d.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as JoinedRow[];
     const byId = new Map(rows.map((r) => [r.id, r]));
     const staleBefore = this.staleBefore();
+    const resolved = this.resolver();
     return ids.flatMap((id) => {
       const r = byId.get(id);
-      return r ? [toDevice(r, staleBefore)] : [];
+      return r ? [toDevice(r, staleBefore, resolved)] : [];
     });
   }
 
@@ -187,9 +195,10 @@ export class DevicesRepo {
       if (list) list.push(r.name);
       else tags.set(r.id, [r.name]);
     }
-    const stmt = this.db.prepare(`SELECT d.*, s.name AS site_name, ${STATUS_COLUMNS}, NULL AS tag_list ${FROM} ${w.sql} ORDER BY ${ORDER.site('ASC')}`);
+    const stmt = this.db.prepare(`SELECT d.*, s.name AS site_name, ${STATUS_COLUMNS}, ${DESIRED_COLUMNS}, NULL AS tag_list ${FROM} ${w.sql} ORDER BY ${ORDER.site('ASC')}`);
     const staleBefore = this.staleBefore();
-    for (const row of stmt.iterate(...w.params) as Iterable<JoinedRow>) yield { ...toDevice(row, staleBefore), tags: tags.get(row.id) ?? [] };
+    const resolved = this.resolver();
+    for (const row of stmt.iterate(...w.params) as Iterable<JoinedRow>) yield { ...toDevice(row, staleBefore, resolved), tags: tags.get(row.id) ?? [] };
   }
 
   /** What connecting needs, for the given ids or every device matching a filter, in site/name order. */
@@ -208,7 +217,17 @@ export class DevicesRepo {
 
   get(id: string): Device | undefined {
     const row = this.sql.get(`${SELECT} WHERE d.id = ?`).get(id) as JoinedRow | undefined;
-    return row && toDevice(row, this.staleBefore());
+    return row && toDevice(row, this.staleBefore(), this.resolver());
+  }
+
+  /** Looks up what a desired reference last resolved to, once per reference. */
+  private resolver(): Resolved {
+    const seen = new Map<string, ReturnType<Resolved>>();
+    const stmt = this.sql.get('SELECT digest, resolved_at AS resolvedAt FROM image_resolutions WHERE ref = ?');
+    return (ref) => {
+      if (!seen.has(ref)) seen.set(ref, stmt.get(ref) as ReturnType<Resolved>);
+      return seen.get(ref);
+    };
   }
 
   row(id: string): DeviceRow | undefined {
@@ -297,7 +316,7 @@ export class DevicesRepo {
   }
 }
 
-function toDevice(r: JoinedRow, staleBefore: string): Device {
+function toDevice(r: JoinedRow, staleBefore: string, resolved: Resolved): Device {
   return {
     id: r.id,
     name: r.name,
@@ -315,6 +334,7 @@ function toDevice(r: JoinedRow, staleBefore: string): Device {
     desiredImage: r.desired_image,
     proxyJump: r.proxy_jump,
     status: toSummary(r, staleBefore),
+    desired: toEffective(r, resolved),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

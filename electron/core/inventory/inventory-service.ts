@@ -445,6 +445,7 @@ export class InventoryService {
       staged: f.staged,
       rollback: f.rollback,
       updateAvailable: f.updateAvailable,
+      desired: f.desired,
     };
     if (f.site !== undefined) out.siteId = f.site === '' ? null : this.requireSite(f.site).id;
     return out;

@@ -1,0 +1,220 @@
+import type { DesiredEntry, DesiredScope, Resolution } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import type { ActivityRepo, Actor } from '../activity/activity-repo';
+import type { Clock } from '../clock';
+import type { Db } from '../db/open';
+import { StatementCache } from '../db/statements';
+import type { EventBus } from '../events';
+import type { InventoryService } from '../inventory/inventory-service';
+import { qualifiedName } from '../inventory/names';
+import type { RegistryClient } from '../registry/client';
+import { pinnedDigest } from '../registry/reference';
+import { DESIRED_STATE_SQL, EFFECTIVE_IMAGE_SQL } from './sql';
+
+export interface ResolutionRow {
+  ref: string;
+  digest: string | null;
+  media_type: string | null;
+  platforms: string;
+  resolved_at: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  error_at: string | null;
+}
+
+const FROM_DEVICES = 'FROM devices d LEFT JOIN device_status ds ON ds.device_id = d.id';
+const RESOLVE_PARALLEL = 4;
+
+/**
+ * Desired images per site, tag and device, and what their references resolve to. Which image
+ * a device should run, and whether it does, is computed from the inventory alone.
+ */
+export class DesiredService {
+  private readonly sql: StatementCache;
+  constructor(
+    private readonly d: { db: Db; inventory: InventoryService; activity: ActivityRepo; bus: EventBus; clock: Clock; registry: RegistryClient },
+  ) {
+    this.sql = new StatementCache(d.db);
+  }
+
+  list(): { entries: DesiredEntry[]; deviceEntries: number } {
+    const rows = this.sql.get('SELECT * FROM desired_images ORDER BY scope, target').all() as { scope: 'site' | 'tag'; target: string; image: string; updated_at: string; updated_by: string }[];
+    const entries: DesiredEntry[] = [];
+    for (const r of rows) {
+      const site = r.scope === 'site' ? this.d.inventory.sites.find(r.target) : null;
+      const name = r.scope === 'site' ? (site?.name ?? r.target) : r.target;
+      entries.push(this.entry(r.scope, r.target, name, r.image, r.updated_at, r.updated_by));
+    }
+    const deviceEntries = this.sql.get('SELECT count(*) FROM devices WHERE desired_image IS NOT NULL').pluck().get() as number;
+    const devs = this.sql
+      .get('SELECT d.id, d.name, s.name AS site_name, d.desired_image, d.updated_at FROM devices d LEFT JOIN sites s ON s.id = d.site_id WHERE d.desired_image IS NOT NULL ORDER BY d.name LIMIT 500')
+      .all() as { id: string; name: string; site_name: string | null; desired_image: string; updated_at: string }[];
+    for (const r of devs) entries.push(this.entry('device', r.id, qualifiedName(r.name, r.site_name), r.desired_image, r.updated_at, ''));
+    return { entries, deviceEntries };
+  }
+
+  private entry(scope: DesiredScope, target: string, targetName: string, image: string, updatedAt: string, updatedBy: string): DesiredEntry {
+    const decided =
+      scope === 'device'
+        ? { sql: 'd.id = ?', params: [target] }
+        : scope === 'site'
+          ? { sql: `d.site_id = ? AND ${EFFECTIVE_IMAGE_SQL} IS (SELECT image FROM desired_images WHERE scope = 'site' AND target = ?) AND d.desired_image IS NULL`, params: [target, target] }
+          : {
+              sql: `d.desired_image IS NULL AND d.id IN (SELECT dt.device_id FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE t.name = ?) AND ${EFFECTIVE_IMAGE_SQL} = ?`,
+              params: [target, image],
+            };
+    const counts = this.sql
+      .get(`SELECT count(*) AS n, ifnull(sum(${DESIRED_STATE_SQL} = 'behind'), 0) AS behind ${FROM_DEVICES} WHERE ${decided.sql}`)
+      .get(...decided.params) as { n: number; behind: number };
+    // A site entry also decides devices whose tags say nothing: the site lookup above already
+    // matches only when the effective image is the site's.
+    return {
+      scope,
+      target,
+      targetName,
+      image,
+      pinnedDigest: pinnedDigest(image),
+      resolution: this.resolution(image),
+      deviceCount: counts.n,
+      behindCount: counts.behind,
+      updatedAt,
+      updatedBy,
+    };
+  }
+
+  /** Sets a desired image; resolves it through its registry unless asked not to (a failure is recorded, not thrown). */
+  async set(actor: Actor, scope: DesiredScope, target: string, image: string, resolve: boolean): Promise<DesiredEntry> {
+    const t = this.target(scope, target);
+    if (scope === 'device') {
+      this.d.inventory.updateDevice(actor, t.id, { desiredImage: image });
+    } else {
+      this.d.db.transaction(() => {
+        const before = this.sql.get('SELECT image FROM desired_images WHERE scope = ? AND target = ?').pluck().get(scope, t.id) as string | undefined;
+        this.sql
+          .get(
+            `INSERT INTO desired_images (scope, target, image, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (scope, target) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+          )
+          .run(scope, t.id, image, this.d.clock.now(), actor.user);
+        this.d.activity.append(actor, {
+          action: 'desired.set',
+          entityType: scope,
+          entityId: t.id,
+          entityName: t.name,
+          summary: `Set the desired image of ${scope} ${t.name} to ${image}`,
+          details: { from: before ?? null, to: image },
+        });
+      }).immediate();
+      this.changed();
+    }
+    if (resolve) await this.resolve([image]);
+    return this.find(scope, t.id)!;
+  }
+
+  clear(actor: Actor, scope: DesiredScope, target: string): { scope: DesiredScope; target: string; cleared: boolean } {
+    const t = this.target(scope, target);
+    if (scope === 'device') {
+      const had = this.d.inventory.resolveDevice(t.id).desiredImage !== null;
+      if (had) this.d.inventory.updateDevice(actor, t.id, { desiredImage: null });
+      return { scope, target: t.name, cleared: had };
+    }
+    const cleared = this.d.db.transaction(() => {
+      const before = this.sql.get('SELECT image FROM desired_images WHERE scope = ? AND target = ?').pluck().get(scope, t.id) as string | undefined;
+      if (before === undefined) return false;
+      this.sql.get('DELETE FROM desired_images WHERE scope = ? AND target = ?').run(scope, t.id);
+      this.d.activity.append(actor, {
+        action: 'desired.cleared',
+        entityType: scope,
+        entityId: t.id,
+        entityName: t.name,
+        summary: `Cleared the desired image of ${scope} ${t.name} (was ${before})`,
+        details: { from: before, to: null },
+      });
+      return true;
+    }).immediate();
+    if (cleared) this.changed();
+    return { scope, target: t.name, cleared };
+  }
+
+  /**
+   * Asks the registries what each reference points at now (every reference in use when none
+   * are given) and records the answers. One reference failing does not stop the others.
+   */
+  async resolve(refs?: string[], signal?: AbortSignal): Promise<Resolution[]> {
+    const list = [...new Set(refs ?? this.refsInUse())];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < list.length) {
+        const ref = list[next++]!;
+        try {
+          const r = await this.d.registry.resolve(ref, signal);
+          this.sql
+            .get(
+              `INSERT INTO image_resolutions (ref, digest, media_type, platforms, resolved_at, error_code, error_message, error_at)
+               VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)
+               ON CONFLICT (ref) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, platforms = excluded.platforms,
+                 resolved_at = excluded.resolved_at, error_code = NULL, error_message = NULL, error_at = NULL`,
+            )
+            .run(ref, r.digest, r.mediaType, JSON.stringify(r.platforms), this.d.clock.now());
+        } catch (e) {
+          const err = e instanceof AppError ? e : new AppError('INTERNAL', e instanceof Error ? e.message : String(e));
+          this.sql
+            .get(
+              `INSERT INTO image_resolutions (ref, error_code, error_message, error_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (ref) DO UPDATE SET error_code = excluded.error_code, error_message = excluded.error_message, error_at = excluded.error_at`,
+            )
+            .run(ref, err.code, err.message, this.d.clock.now());
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESOLVE_PARALLEL, list.length) }, worker));
+    if (list.length) this.changed();
+    return list.map((ref) => this.resolution(ref)!);
+  }
+
+  resolution(ref: string): Resolution | null {
+    const r = this.sql.get('SELECT * FROM image_resolutions WHERE ref = ?').get(ref) as ResolutionRow | undefined;
+    return r ? toResolution(r) : null;
+  }
+
+  private refsInUse(): string[] {
+    return this.sql
+      .get('SELECT image FROM desired_images UNION SELECT DISTINCT desired_image FROM devices WHERE desired_image IS NOT NULL')
+      .pluck()
+      .all() as string[];
+  }
+
+  private find(scope: DesiredScope, id: string): DesiredEntry | undefined {
+    return this.list().entries.find((e) => e.scope === scope && e.target === id) ?? (scope === 'device' ? this.deviceEntry(id) : undefined);
+  }
+
+  private deviceEntry(id: string): DesiredEntry | undefined {
+    const dev = this.d.inventory.resolveDevice(id);
+    return dev.desiredImage ? this.entry('device', dev.id, qualifiedName(dev.name, dev.siteName), dev.desiredImage, dev.updatedAt, '') : undefined;
+  }
+
+  private target(scope: DesiredScope, ref: string): { id: string; name: string } {
+    if (scope === 'site') return this.d.inventory.requireSite(ref);
+    if (scope === 'device') {
+      const dev = this.d.inventory.resolveDevice(ref);
+      return { id: dev.id, name: qualifiedName(dev.name, dev.siteName) };
+    }
+    return { id: ref, name: ref };
+  }
+
+  private changed(): void {
+    this.d.bus.emit('inventory.changed', { entity: 'all' });
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+  }
+}
+
+export function toResolution(r: ResolutionRow): Resolution {
+  return {
+    ref: r.ref,
+    digest: r.digest,
+    mediaType: r.media_type,
+    platforms: JSON.parse(r.platforms) as Resolution['platforms'],
+    resolvedAt: r.resolved_at,
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '', at: r.error_at ?? '' } : null,
+  };
+}
