@@ -20,6 +20,8 @@ import { HostKeysRepo } from './ssh/host-keys';
 import { OpenSshImport } from './ssh/openssh-import';
 import { ActionService } from './updates/action-service';
 import { JobsRepo } from './updates/jobs-repo';
+import { RolloutService } from './updates/rollout-service';
+import { RolloutsRepo } from './updates/rollouts-repo';
 import { SshPool } from './ssh/pool';
 import { VERSION } from './version';
 
@@ -51,6 +53,7 @@ export interface BootfleetCore {
   fleet: FleetService;
   actions: ActionService;
   jobs: JobsRepo;
+  rollouts: RolloutService;
   desired: DesiredService;
   registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
@@ -90,12 +93,16 @@ export function openCore(opts: AppOptions): BootfleetCore {
   );
   const jobs = new JobsRepo(db, clock);
   jobs.markOrphans();
+  const rolloutsRepo = new RolloutsRepo(db, clock);
+  rolloutsRepo.markOrphans();
   const actions = new ActionService({ inventory, fleet, pool, jobs, activity, bus, clock }, opts.actions ?? {});
+  const rollouts = new RolloutService({ inventory, actions, jobs, rollouts: rolloutsRepo, activity, bus });
   const registries = new RegistriesRepo(db, secrets, clock);
   const registry = new RegistryClient(registries);
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
   const handlers = buildHandlers({
     actions,
+    rollouts,
     desired,
     registries,
     jobs,
@@ -131,6 +138,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     fleet,
     actions,
     jobs,
+    rollouts,
     desired,
     registries,
     hostKeys,

@@ -9,6 +9,7 @@ import { qualifiedName } from './inventory/names';
 import type { OpenSshImport } from './ssh/openssh-import';
 import type { ActionService } from './updates/action-service';
 import type { JobsRepo } from './updates/jobs-repo';
+import type { RolloutService } from './updates/rollout-service';
 import { deviceTarget, type HostKeyRecord, type HostKeysRepo } from './ssh/host-keys';
 import type { InventoryService } from './inventory/inventory-service';
 import type { Handlers } from './rpc/router';
@@ -22,6 +23,7 @@ export interface HandlerDeps {
   bus: EventBus;
   actions: ActionService;
   jobs: JobsRepo;
+  rollouts: RolloutService;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -80,6 +82,13 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'ssh.importConfig': (a, c) => d.sshImport.config(c.actor, a),
     'hostkeys.import': (a, c) => d.sshImport.knownHosts(c.actor, a),
+    'rollouts.plan': (a) => d.rollouts.plan(a),
+    'rollouts.create': (a, c) => d.rollouts.create(c.actor, a),
+    'rollouts.list': (a) => d.rollouts.list(a.limit),
+    'rollouts.get': (a) => d.rollouts.detail(a.id),
+    'rollouts.pause': (a, c) => d.rollouts.pause(c.actor, a.id),
+    'rollouts.resume': (a, c) => d.rollouts.resume(c.actor, a.id),
+    'rollouts.cancel': (a, c) => d.rollouts.cancel(c.actor, a.id),
     'desired.list': () => d.desired.list(),
     'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve),
     'desired.clear': (a, c) => d.desired.clear(c.actor, a.scope, a.target),

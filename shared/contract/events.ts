@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobSchema } from './actions';
 import { refreshProgressSchema } from './fleet';
+import { rolloutSchema } from './rollouts';
 
 /** Events pushed from the core to every connected client. */
 export const events = {
@@ -15,6 +16,8 @@ export const events = {
   'fleet.progress': refreshProgressSchema,
   /** A device action job moved on (a device changed phase or state). */
   'job.updated': jobSchema,
+  /** A rollout moved on (a device finished, a batch started, it paused or ended). */
+  'rollout.updated': rolloutSchema,
   /** Output lines a device printed during a job. */
   'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
   /** Devices whose stored status changed: refetch their rows. */

@@ -7,6 +7,7 @@ import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
 import { fleetMethods } from './fleet';
 import type { EventName, EventPayload } from './events';
+import { rolloutMethods } from './rollouts';
 import { siteMethods } from './sites';
 import { sshImportMethods } from './ssh-import';
 
@@ -18,6 +19,7 @@ export * from './devices';
 export * from './events';
 export * from './fields';
 export * from './fleet';
+export * from './rollouts';
 export * from './status';
 export * from './sites';
 export * from './ssh-import';
@@ -34,6 +36,7 @@ export const methods = {
   ...sshImportMethods,
   ...actionMethods,
   ...desiredMethods,
+  ...rolloutMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

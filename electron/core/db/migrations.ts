@@ -250,6 +250,46 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'rollouts: batches of devices over jobs',
+    up(db) {
+      db.exec(`
+        -- A rollout is recorded with every device and its batch before any device is touched;
+        -- each device points at the job that last acted on it. pid/host name the driving process.
+        CREATE TABLE rollouts (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          action TEXT NOT NULL,
+          params TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'halted', 'done', 'canceled', 'interrupted')),
+          reason TEXT,
+          actor TEXT NOT NULL,
+          via TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          finished_at TEXT
+        ) STRICT;
+        CREATE INDEX rollouts_created ON rollouts (created_at);
+
+        CREATE TABLE rollout_devices (
+          rollout_id TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          device_name TEXT NOT NULL,
+          batch INTEGER NOT NULL,
+          position INTEGER NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'skipped', 'interrupted')),
+          job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+          PRIMARY KEY (rollout_id, device_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX rollout_devices_batch ON rollout_devices (rollout_id, batch, position);
+
+        ALTER TABLE jobs ADD COLUMN rollout_id TEXT REFERENCES rollouts(id) ON DELETE SET NULL;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

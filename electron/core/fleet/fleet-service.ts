@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import type { DeviceDetail, DeviceFacts, DeviceFilter, MethodArgs, RefreshGroup, RefreshProgress } from '../../../shared/contract';
+import type { DeviceDetail, DeviceFacts, MethodArgs, RefreshGroup, RefreshProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
@@ -173,14 +173,7 @@ export class FleetService {
   }
 
   private select(input: MethodArgs<'fleet.refresh'>): ContactRow[] {
-    const inv = this.deps.inventory;
-    if (input.devices) {
-      const ids = [...new Set(input.devices.map((ref) => inv.resolveDevice(ref).id))];
-      return inv.devices.contactRows({ ids });
-    }
-    const filter: DeviceFilter & { siteId?: string | null } = { ...(input.filter ?? {}) };
-    if (filter.site !== undefined) filter.siteId = filter.site === '' ? null : inv.requireSite(filter.site).id;
-    return inv.devices.contactRows({ filter });
+    return this.deps.inventory.selectContactRows(input);
   }
 
   private async run(actor: Actor, job: Job, rows: ContactRow[], input: MethodArgs<'fleet.refresh'>): Promise<RefreshProgress> {

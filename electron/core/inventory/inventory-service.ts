@@ -18,7 +18,7 @@ import type { Db } from '../db/open';
 import type { EventBus } from '../events';
 import type { SecretsRepo } from '../secrets/secrets-repo';
 import { devicesToCsv, parseCsvBool, readDeviceCsv, type CsvColumn } from './csv';
-import { DevicesRepo, type DeviceRow } from './devices-repo';
+import { DevicesRepo, type ContactRow, type DeviceRow } from './devices-repo';
 import { qualifiedName } from './names';
 import { SitesRepo } from './sites-repo';
 
@@ -175,6 +175,12 @@ export class InventoryService {
       throw new AppError(ErrorCode.AMBIGUOUS, `"${ref}" names devices in ${matches.length} sites; say which: ${forms.join(', ')}.`, { candidates: forms });
     }
     return this.devices.get(matches[0]!.id)!;
+  }
+
+  /** Devices by reference or every device a filter selects, with what contacting them needs, in site/name order. */
+  selectContactRows(sel: { devices?: string[] | undefined; filter?: DeviceFilter | undefined }): ContactRow[] {
+    if (sel.devices) return this.devices.contactRows({ ids: [...new Set(sel.devices.map((ref) => this.resolveDevice(ref).id))] });
+    return this.devices.contactRows({ filter: this.resolveFilter(sel.filter ?? {}) });
   }
 
   listDevices(q: MethodArgs<'devices.list'>): DevicePage {

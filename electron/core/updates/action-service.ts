@@ -24,6 +24,21 @@ export interface ActionOptions {
   pollMs?: number;
 }
 
+/** Where an interrupted device stood: if a reboot was sent, it is checked, never sent again. */
+export interface ResumeFrom {
+  bootIdBefore: string | null;
+  expectedDigest: string | null;
+}
+
+export interface StartOptions {
+  rolloutId?: string;
+  /** Devices a killed Bootfleet left mid-action, by device id. */
+  resume?: Map<string, ResumeFrom>;
+}
+
+/** How long a device that answers with its old boot id may take to go down before it counts as not rebooted. */
+const SAME_BOOT_GRACE_MS = 20_000;
+
 interface Before {
   reading: StatusReading;
   bootcVersion: string | null;
@@ -42,6 +57,8 @@ const describe = (digest: string | null | undefined, version: string | null | un
 export class ActionService {
   private readonly controllers = new Map<string, AbortController>();
   private readonly running = new Map<string, Promise<Job>>();
+  /** Jobs that start no further device (those acting finish). */
+  private readonly draining = new Set<string>();
   private readonly commandTimeoutMs: number;
   private readonly pollMs: number;
 
@@ -170,7 +187,7 @@ export class ActionService {
   // ---- jobs -----------------------------------------------------------------------------
 
   /** Records the job, then runs it in the background; returns the job as recorded. */
-  start(actor: Actor, input: Input): Job {
+  start(actor: Actor, input: Input, opts: StartOptions = {}): Job {
     const rows = this.rows(input.devices);
     const busy = this.d.jobs.busy(rows.map((r) => r.id));
     if (busy.length) {
@@ -178,12 +195,16 @@ export class ActionService {
     }
     const id = newId();
     const params = { ...input, devices: rows.map((r) => label(r)) };
-    this.d.jobs.create({ id, kind: 'action', action: input.action, params, actor: actor.user, via: actor.via }, rows.map((r) => ({ id: r.id, name: label(r) })));
+    this.d.jobs.create(
+      { id, kind: opts.rolloutId ? 'rollout' : 'action', action: input.action, params, actor: actor.user, via: actor.via, rolloutId: opts.rolloutId ?? null },
+      rows.map((r) => ({ id: r.id, name: label(r) })),
+    );
     const controller = new AbortController();
     this.controllers.set(id, controller);
-    const done = this.run(actor, id, rows, input, controller.signal).finally(() => {
+    const done = this.run(actor, id, rows, input, controller.signal, opts.resume).finally(() => {
       this.controllers.delete(id);
       this.running.delete(id);
+      this.draining.delete(id);
     });
     this.running.set(id, done);
     return this.d.jobs.get(id)!;
@@ -199,16 +220,16 @@ export class ActionService {
   }
 
   /** Runs a job to its end (the CLI waits on this). */
-  async run(actor: Actor, jobId: string, rows: ContactRow[], input: Input, signal: AbortSignal): Promise<Job> {
+  async run(actor: Actor, jobId: string, rows: ContactRow[], input: Input, signal: AbortSignal, resume?: Map<string, ResumeFrom>): Promise<Job> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < rows.length) {
         const row = rows[next++]!;
-        if (signal.aborted) {
+        if (signal.aborted || this.draining.has(jobId)) {
           this.step(jobId, row.id, { state: 'canceled', phase: 'finished', outcome: 'cancelled before it started' });
           continue;
         }
-        await this.runDevice(actor, jobId, row, input, signal);
+        await this.runDevice(actor, jobId, row, input, signal, resume?.get(row.id));
       }
     };
     await Promise.all(Array.from({ length: Math.min(input.parallel, rows.length) }, worker));
@@ -230,6 +251,11 @@ export class ActionService {
     return job;
   }
 
+  /** Starts no further device of the job; devices acting finish and are verified. */
+  drain(jobId: string): void {
+    if (this.running.has(jobId)) this.draining.add(jobId);
+  }
+
   cancelAll(): void {
     for (const c of this.controllers.values()) c.abort();
   }
@@ -245,7 +271,7 @@ export class ActionService {
     this.d.bus.emit('job.log', { jobId, deviceId, text });
   }
 
-  private async runDevice(actor: Actor, jobId: string, row: ContactRow, input: Input, signal: AbortSignal): Promise<void> {
+  private async runDevice(actor: Actor, jobId: string, row: ContactRow, input: Input, signal: AbortSignal, resume?: ResumeFrom): Promise<void> {
     const name = label(row);
     const target = this.d.fleet.targetFor(row, name);
     const sudo = row.sudo === 1;
@@ -269,6 +295,14 @@ export class ActionService {
     };
     this.step(jobId, row.id, { state: 'running', phase: 'contacting' });
     try {
+      if (resume?.bootIdBefore && resume.expectedDigest) {
+        // A reboot was (perhaps) sent before Bootfleet stopped: find out, never reboot again blindly.
+        this.log(jobId, row.id, `note: Bootfleet stopped while this device was rebooting; checking whether it rebooted (it is not rebooted again).\n`);
+        this.step(jobId, row.id, { bootIdBefore: resume.bootIdBefore, expectedDigest: resume.expectedDigest });
+        const r = await this.awaitReboot(jobId, row, name, target, input, resume.bootIdBefore, resume.expectedDigest, set, finish, SAME_BOOT_GRACE_MS);
+        if (r === 'verified') return;
+        this.log(jobId, row.id, 'note: the device still runs the boot it had before; the reboot never happened, so the action continues from its current state.\n');
+      }
       const run = async (conn: SshConnection, argv: string[], p: ActionPhase): Promise<string> => {
         set(p);
         this.log(jobId, row.id, `$ ${withSudo(argv, sudo).join(' ')}\n`);
@@ -371,31 +405,59 @@ export class ActionService {
       conn.close();
       return id;
     });
+    await this.awaitReboot(jobId, row, name, target, input, bootId, expected, set, finish);
+  }
+
+  /**
+   * Waits (bounded) for the device to answer with a boot id other than `bootIdBefore`, then
+   * verifies the digest it booted. With `sameBootGraceMs`, a device that keeps answering with
+   * the old boot id that long has not rebooted: 'not-rebooted', and nothing is finished.
+   */
+  private async awaitReboot(
+    jobId: string,
+    row: ContactRow,
+    name: string,
+    target: ReturnType<FleetService['targetFor']>,
+    input: Input,
+    bootIdBefore: string | null,
+    expected: string,
+    set: (p: ActionPhase, extra?: Parameters<JobsRepo['step']>[2]) => void,
+    finish: (state: 'done' | 'failed', outcome: string, digest: string | null, error?: { code: string; message: string } | null) => void,
+    sameBootGraceMs?: number,
+  ): Promise<'verified' | 'not-rebooted'> {
+    const sudo = row.sudo === 1;
     set('waiting');
     const deadline = Date.now() + input.waitSeconds * 1000;
+    let sameSince: number | null = null;
     let reading: StatusReading | null = null;
     let lastError = '';
     while (Date.now() < deadline) {
-      await sleep(this.pollMs);
       try {
-        reading = await this.d.pool.with(`wait:${row.id}`, target, async (conn) => {
-          const now = await readBootId(conn);
-          if (now === bootId) return null;
+        const now = await this.d.pool.with(`wait:${row.id}`, target, async (conn) => {
+          const id = await readBootId(conn);
+          if (id === bootIdBefore) return null;
           set('verifying');
           return readBootcStatus(conn, name, { sudo, timeoutMs: 60_000 });
         });
-        if (reading) break;
+        if (now) {
+          reading = now;
+          break;
+        }
+        sameSince ??= Date.now();
+        if (sameBootGraceMs !== undefined && Date.now() - sameSince >= sameBootGraceMs) return 'not-rebooted';
       } catch (e) {
+        sameSince = null;
         lastError = e instanceof Error ? e.message : String(e);
         if (e instanceof AppError && e.code === ErrorCode.SSH_HOST_KEY_CHANGED) throw e;
       }
+      await sleep(this.pollMs);
     }
     if (!reading) {
       finish('failed', 'did not come back', null, {
         code: ErrorCode.DEVICE_DID_NOT_RETURN,
         message: `did not come back within ${input.waitSeconds} s of the reboot${lastError ? ` (last attempt: ${lastError.replace(`${name}: `, '')})` : ''}.`,
       });
-      return;
+      return 'verified';
     }
     this.d.fleet.record(row.id, reading);
     const booted = reading.status.booted?.image;
@@ -407,6 +469,7 @@ export class ActionService {
         message: `came back on ${describe(booted?.digest, booted?.version)} instead of ${short(expected)}: the new deployment did not stay booted (an automatic fallback such as greenboot's).`,
       });
     }
+    return 'verified';
   }
 
   private async readBefore(conn: SshConnection, row: ContactRow, name: string): Promise<Before> {

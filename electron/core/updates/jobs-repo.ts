@@ -62,12 +62,15 @@ export class JobsRepo {
     this.sql = new StatementCache(db);
   }
 
-  create(job: { id: string; kind: string; action: ActionKind; params: object; actor: string; via: string }, devices: { id: string; name: string }[]): void {
+  create(
+    job: { id: string; kind: string; action: ActionKind; params: object; actor: string; via: string; rolloutId?: string | null },
+    devices: { id: string; name: string }[],
+  ): void {
     const now = this.clock.now();
     this.db.transaction(() => {
       this.sql
-        .get(`INSERT INTO jobs (id, kind, action, state, params, actor, via, pid, host, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`)
-        .run(job.id, job.kind, job.action, JSON.stringify(job.params), job.actor, job.via, process.pid, hostname(), now);
+        .get(`INSERT INTO jobs (id, kind, action, state, params, actor, via, pid, host, created_at, rollout_id) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`)
+        .run(job.id, job.kind, job.action, JSON.stringify(job.params), job.actor, job.via, process.pid, hostname(), now, job.rolloutId ?? null);
       const ins = this.sql.get(`INSERT INTO job_devices (job_id, device_id, device_name, state, phase, updated_at) VALUES (?, ?, ?, 'pending', 'queued', ?)`);
       for (const d of devices) ins.run(job.id, d.id, d.name, now);
     }).immediate();
@@ -111,6 +114,14 @@ export class JobsRepo {
   get(id: string): Job | undefined {
     const row = this.sql.get('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && this.toJob(row);
+  }
+
+  /** Where a device stood in a job: what a resumed rollout needs to avoid repeating a step. */
+  deviceStep(jobId: string, deviceId: string): { phase: ActionPhase; state: JobDevice['state']; bootIdBefore: string | null; expectedDigest: string | null } | undefined {
+    const r = this.sql.get('SELECT phase, state, boot_id_before, expected_digest FROM job_devices WHERE job_id = ? AND device_id = ?').get(jobId, deviceId) as
+      | { phase: ActionPhase; state: JobDevice['state']; boot_id_before: string | null; expected_digest: string | null }
+      | undefined;
+    return r && { phase: r.phase, state: r.state, bootIdBefore: r.boot_id_before, expectedDigest: r.expected_digest };
   }
 
   logs(id: string): Record<string, string> {
@@ -194,7 +205,7 @@ export class JobsRepo {
 }
 
 /** Whether the process that owns a job still runs (on another host we cannot tell: assume so). */
-function alive(pid: number, host: string): boolean {
+export function alive(pid: number, host: string): boolean {
   if (host !== hostname()) return true;
   if (pid === process.pid) return true;
   try {
