@@ -6,6 +6,7 @@ import { registerActivity } from './commands/activity';
 import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices } from './commands/devices';
 import { registerInfo } from './commands/info';
+import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
 import { registerSites } from './commands/sites';
 import { registerHostKeys, registerStatus } from './commands/status';
@@ -80,6 +81,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerStatus(program, kit);
   registerHostKeys(program, kit);
   registerActions(program, kit);
+  registerRollouts(program, kit);
   registerDesired(program, kit);
   registerRegistries(program, kit);
   registerActivity(program, kit);

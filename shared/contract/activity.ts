@@ -21,6 +21,8 @@ export type ActivityEntry = z.infer<typeof activityEntrySchema>;
 export const activityQuerySchema = z.object({
   search: z.string().trim().max(200).optional(),
   entityType: z.string().trim().max(64).optional(),
+  /** Only entries about this entity (a device id, say). */
+  entityId: z.string().trim().max(64).optional(),
   action: z.string().trim().max(64).optional(),
   /** Page backwards: entries with an id below this one. */
   before: z.number().int().optional(),

@@ -100,6 +100,8 @@ export const rolloutSchema = z.object({
   state: rolloutStateSchema,
   /** Why it halted or paused, in words. */
   reason: z.string().nullable(),
+  /** A pause or cancel asked for and not yet carried out (devices acting are finishing). */
+  requested: z.enum(['pause', 'cancel']).nullable(),
   actor: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -75,6 +75,10 @@ export class ActivityRepo {
       where.push('entity_type = ?');
       params.push(q.entityType);
     }
+    if (q.entityId) {
+      where.push('entity_id = ?');
+      params.push(q.entityId);
+    }
     if (q.action) {
       where.push('action = ?');
       params.push(q.action);

@@ -264,6 +264,8 @@ export const migrations: Migration[] = [
           params TEXT NOT NULL,
           state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'halted', 'done', 'canceled', 'interrupted')),
           reason TEXT,
+          -- A pause or cancel asked for by any process; the driving process acts on it.
+          request TEXT CHECK (request IN ('pause', 'cancel')),
           actor TEXT NOT NULL,
           via TEXT NOT NULL,
           pid INTEGER NOT NULL,
@@ -285,6 +287,8 @@ export const migrations: Migration[] = [
           PRIMARY KEY (rollout_id, device_id)
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX rollout_devices_batch ON rollout_devices (rollout_id, batch, position);
+        -- bootfleet log --device: one device's entries, newest first.
+        CREATE INDEX activity_entity_id ON activity (entity_id, id);
 
         ALTER TABLE jobs ADD COLUMN rollout_id TEXT REFERENCES rollouts(id) ON DELETE SET NULL;
       `);

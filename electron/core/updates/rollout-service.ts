@@ -12,6 +12,9 @@ import type { RolloutParams, RolloutsRepo } from './rollouts-repo';
 
 type Input = MethodArgs<'rollouts.create'>;
 
+/** How often a running batch looks for a pause or cancel recorded by another process. */
+const REQUEST_POLL_MS = 1000;
+
 const label = (row: ContactRow): string => qualifiedName(row.name, row.site_name);
 
 /**
@@ -24,7 +27,6 @@ const label = (row: ContactRow): string => qualifiedName(row.name, row.site_name
 export class RolloutService {
   private readonly driving = new Map<string, Promise<Rollout>>();
   private readonly activeJob = new Map<string, string>();
-  private readonly requested = new Map<string, 'pause' | 'cancel'>();
 
   constructor(
     private readonly d: {
@@ -110,9 +112,10 @@ export class RolloutService {
     return this.driving.get(id) ?? this.get(id);
   }
 
+  /** Pauses a running rollout, here or in the Bootfleet process driving it: devices acting finish, no other starts. */
   pause(actor: Actor, id: string): Rollout {
     const r = this.get(id);
-    if (r.state !== 'running' || !this.driving.has(id)) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Rollout ${r.name} is ${r.state}${r.state === 'running' ? ' in another Bootfleet process' : ''}; only a running rollout can be paused.`);
+    if (r.state !== 'running') throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Rollout ${r.name} is ${r.state}; only a running rollout can be paused.`);
     this.request(actor, id, 'pause');
     return this.get(id);
   }
@@ -120,20 +123,25 @@ export class RolloutService {
   cancel(actor: Actor, id: string): Rollout {
     const r = this.get(id);
     if (r.state === 'done' || r.state === 'canceled') throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Rollout ${r.name} has already ended (${r.state}).`);
-    if (this.driving.has(id)) {
+    if (r.state === 'running' && (this.driving.has(id) || this.d.rollouts.driverAlive(id))) {
       this.request(actor, id, 'cancel');
       return this.get(id);
     }
-    if (r.state === 'running') throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Rollout ${r.name} is being driven by another Bootfleet process; cancel it there.`);
     this.d.rollouts.skipRemaining(id);
-    this.end(actor, id, 'canceled', 'Cancelled.');
+    this.end(actor, id, 'canceled', 'Cancelled; devices not yet acted on were skipped.');
     return this.get(id);
   }
 
   resume(actor: Actor, id: string): Rollout {
     const r = this.get(id);
-    if (!['paused', 'halted', 'interrupted'].includes(r.state)) {
+    // A rollout still marked running whose process died after this one opened the inventory is taken over.
+    const orphaned = r.state === 'running' && !this.driving.has(id) && !this.d.rollouts.driverAlive(id);
+    if (!orphaned && !['paused', 'halted', 'interrupted'].includes(r.state)) {
       throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Rollout ${r.name} is ${r.state}; only a paused, halted or interrupted rollout can be resumed.`);
+    }
+    if (orphaned) {
+      this.d.jobs.markOrphans();
+      this.d.rollouts.markOrphans();
     }
     this.d.activity.append(actor, { action: 'rollout.resumed', entityType: 'rollout', entityId: id, entityName: r.name, summary: `Resumed rollout ${r.name} (was ${r.state})` });
     this.start(actor, id);
@@ -150,15 +158,13 @@ export class RolloutService {
       })
       .finally(() => {
         this.driving.delete(id);
-        this.requested.delete(id);
       });
     this.driving.set(id, p);
   }
 
   private request(actor: Actor, id: string, what: 'pause' | 'cancel'): void {
-    this.requested.set(id, what);
-    const job = this.activeJob.get(id);
-    if (job) this.d.actions.drain(job);
+    this.d.rollouts.request(id, what);
+    this.honour(id);
     const r = this.get(id);
     this.d.activity.append(actor, {
       action: what === 'pause' ? 'rollout.pause-requested' : 'rollout.cancel-requested',
@@ -167,13 +173,20 @@ export class RolloutService {
       entityName: r.name,
       summary: `${what === 'pause' ? 'Pausing' : 'Cancelling'} rollout ${r.name}: devices acting now finish, no other starts`,
     });
+    this.emit(id);
+  }
+
+  /** Acts on a recorded pause or cancel (from any process) by draining the batch's job. */
+  private honour(id: string): void {
+    const job = this.activeJob.get(id);
+    if (job && this.d.rollouts.requested(id)) this.d.actions.drain(job);
   }
 
   private async drive(actor: Actor, id: string): Promise<Rollout> {
     const params = this.d.rollouts.params(id);
     const { policy } = params;
     for (;;) {
-      const asked = this.requested.get(id);
+      const asked = this.d.rollouts.requested(id);
       if (asked === 'cancel') {
         this.d.rollouts.skipRemaining(id);
         return this.end(actor, id, 'canceled', 'Cancelled; devices not yet acted on were skipped.');
@@ -221,18 +234,21 @@ export class RolloutService {
         this.sync(id, payload as Job);
         if (this.d.rollouts.failures(id, batch) - baseline > policy.maxFailures) this.d.actions.drain(job.id);
       });
+      // A pause or cancel may be recorded by another process: look for it while the batch runs.
+      const poll = setInterval(() => this.honour(id), REQUEST_POLL_MS);
       try {
         this.sync(id, await this.d.actions.wait(job.id));
       } finally {
         off();
+        clearInterval(poll);
         this.activeJob.delete(id);
       }
       const failed = this.d.rollouts.failures(id, batch) - baseline;
-      if (failed > policy.maxFailures && this.requested.get(id) !== 'cancel') {
+      if (failed > policy.maxFailures && this.d.rollouts.requested(id) !== 'cancel') {
         const which = batch === 0 && policy.canary > 0 ? 'The canary batch' : `Batch ${batch + (policy.canary > 0 ? 0 : 1)}`;
         return this.end(actor, id, 'halted', `${which} had ${failed} failure${failed === 1 ? '' : 's'}, more than the ${policy.maxFailures} allowed. Look at the failed devices, then resume (or cancel).`);
       }
-      if (batch === 0 && policy.canary > 0 && policy.pauseAfterCanary && !this.requested.has(id)) {
+      if (batch === 0 && policy.canary > 0 && policy.pauseAfterCanary && !this.d.rollouts.requested(id)) {
         const after = this.d.rollouts.nextBatch(id);
         if (after && after.batch > 0) return this.end(actor, id, 'paused', 'The canary batch is done: check it, then resume to roll out to the rest.');
       }

@@ -20,6 +20,7 @@ interface RolloutRow {
   params: string;
   state: RolloutState;
   reason: string | null;
+  request: 'pause' | 'cancel' | null;
   actor: string;
   via: string;
   pid: number;
@@ -68,8 +69,23 @@ export class RolloutsRepo {
     const now = this.clock.now();
     const ended = state === 'done' || state === 'canceled';
     this.sql
-      .get('UPDATE rollouts SET state = ?, reason = ?, updated_at = ?, finished_at = CASE WHEN ? THEN ? ELSE NULL END, pid = ?, host = ? WHERE id = ?')
+      .get('UPDATE rollouts SET state = ?, reason = ?, request = NULL, updated_at = ?, finished_at = CASE WHEN ? THEN ? ELSE NULL END, pid = ?, host = ? WHERE id = ?')
       .run(state, reason, now, ended ? 1 : 0, now, process.pid, hostname(), id);
+  }
+
+  /** Records a pause or cancel for the driving process (a cancel is not downgraded to a pause). */
+  request(id: string, what: 'pause' | 'cancel'): void {
+    this.sql.get("UPDATE rollouts SET request = CASE WHEN request = 'cancel' THEN request ELSE ? END, updated_at = ? WHERE id = ?").run(what, this.clock.now(), id);
+  }
+
+  requested(id: string): 'pause' | 'cancel' | null {
+    return this.sql.get('SELECT request FROM rollouts WHERE id = ?').pluck().get(id) as 'pause' | 'cancel' | null;
+  }
+
+  /** Whether the process driving a running rollout is alive (this one included). */
+  driverAlive(id: string): boolean {
+    const r = this.sql.get('SELECT pid, host FROM rollouts WHERE id = ?').get(id) as { pid: number; host: string } | undefined;
+    return !!r && alive(r.pid, r.host);
   }
 
   /** The first batch with devices still to act on, and those devices (pending, or interrupted mid-action). */
@@ -199,6 +215,7 @@ export class RolloutsRepo {
       policy: params.policy,
       state: r.state,
       reason: r.reason,
+      requested: r.request,
       actor: r.actor,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
