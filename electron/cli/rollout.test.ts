@@ -119,6 +119,6 @@ suite('bootfleet rollout', () => {
       check.close();
     }
     const log = await cli(['log', '--device', 'k2']);
-    expect(log.stdout).toMatch(/device.upgrade  upgrade and apply on k2: booted 42\.20261001\.0 \(\w{12}\), as expected/);
+    expect(log.stdout).toMatch(/device\.upgrade {2}upgrade and apply on k2: booted 42\.20261001\.0 \(\w{12}\), as expected/);
   }, 240_000);
 });
