@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCore, type BootfleetCore } from '../electron/core/app';
 import { parseBootcStatus } from '../electron/core/bootc/status-parser';
+import { matchDigests } from '../electron/core/desired/sql';
 import type { ContactFailed, ContactOk } from '../electron/core/fleet/status-repo';
 
 /** A bootc status document as a device prints it, with the booted digest and version varied per device. */
@@ -112,6 +113,25 @@ async function main(): Promise<void> {
     fleetRows.push(['fleet: state counts (6 totals)', await time(10, () => Promise.all(['online', 'offline', 'error', 'not-bootc', 'never', 'stale'].map((r) => call(core, 'devices.list', { reach: [r], limit: 1 }))))]);
     fleetRows.push(['fleet.device (status, history)', await time(30, () => call(core, 'fleet.device', { device: 'site-07/dev-000007' }))]);
 
+    // Desired state: one image per site and one for the canary tag, resolved to an index whose
+    // amd64 manifest is digest 2 (so devices on digest 1 are behind, those staging 3 are not).
+    const hex = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+    const platforms = [{ digest: hex(2), os: 'linux', architecture: 'amd64', variant: null }];
+    const resolve = core.db.prepare(
+      "INSERT OR REPLACE INTO image_resolutions (ref, digest, media_type, platforms, match_digests, resolved_at) VALUES (?, ?, 'application/vnd.oci.image.index.v1+json', ?, ?, ?)",
+    );
+    for (let i = 0; i < SITES; i++) {
+      const image = `quay.io/acme/os:site-${i}`;
+      await call(core, 'desired.set', { scope: 'site', target: `site-${String(i).padStart(2, '0')}`, image, resolve: false });
+      resolve.run(image, hex(1000 + i), JSON.stringify(platforms), matchDigests(hex(1000 + i), platforms), new Date().toISOString());
+    }
+    await call(core, 'desired.set', { scope: 'tag', target: 'canary', image: 'quay.io/acme/os:canary', resolve: false });
+    resolve.run('quay.io/acme/os:canary', hex(3), '[]', matchDigests(hex(3), []), new Date().toISOString());
+    fleetRows.push(['desired: first page (state per row)', await time(30, page({}))]);
+    fleetRows.push(['desired: filter behind', await time(10, page({ desired: ['behind'] }))]);
+    fleetRows.push(['desired: filter behind + site', await time(30, page({ desired: ['behind'], site: 'site-07' }))]);
+    fleetRows.push(['desired.list (51 entries, counts)', await time(3, () => call(core, 'desired.list', {}))]);
+
     console.log('operation                                 median ms    p95 ms');
     const fmt = (name: string, m: { median: number; p95: number }) =>
       console.log(`${name.padEnd(40)} ${m.median.toFixed(2).padStart(9)} ${m.p95.toFixed(2).padStart(9)}`);
@@ -124,7 +144,7 @@ async function main(): Promise<void> {
     console.log(`\nImport rate: ${Math.round(N / (importMs / 1000)).toLocaleString('en')} devices/s. Database: ${core.databasePath}`);
   } finally {
     core.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
 }
 

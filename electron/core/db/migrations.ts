@@ -234,6 +234,8 @@ export const migrations: Migration[] = [
           digest TEXT,
           media_type TEXT,
           platforms TEXT NOT NULL DEFAULT '[]',
+          -- ' <digest> <platform digest> ... ': what a booted digest may equal to match, for instr().
+          match_digests TEXT,
           resolved_at TEXT,
           error_code TEXT,
           error_message TEXT,

@@ -3,6 +3,7 @@ import type { DesiredState } from '../../../shared/contract';
 import { ErrorCode } from '../../../shared/errors';
 import type { BootfleetCore } from '../app';
 import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../test-support';
+import { matchDigests } from './sql';
 
 /** Desired state from the inventory alone: precedence, conflicts, pins, and the filter agreeing with each device's state. */
 
@@ -21,10 +22,12 @@ function booted(core: BootfleetCore, name: string, digest: string, staged: strin
     .run(id, '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z', `${IMG}:stable`, digest, staged);
 }
 
+/** Records a resolution as DesiredService.resolve would after asking a registry. */
 function resolved(core: BootfleetCore, ref: string, digest: string, platforms: string[] = []): void {
+  const list = platforms.map((p, i) => ({ digest: p, os: 'linux', architecture: i ? 'arm64' : 'amd64', variant: null }));
   core.db
-    .prepare('INSERT OR REPLACE INTO image_resolutions (ref, digest, media_type, platforms, resolved_at) VALUES (?, ?, ?, ?, ?)')
-    .run(ref, digest, 'application/vnd.oci.image.index.v1+json', JSON.stringify(platforms.map((p, i) => ({ digest: p, os: 'linux', architecture: i ? 'arm64' : 'amd64', variant: null }))), '2026-11-02T00:00:00.000Z');
+    .prepare('INSERT OR REPLACE INTO image_resolutions (ref, digest, media_type, platforms, match_digests, resolved_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(ref, digest, 'application/vnd.oci.image.index.v1+json', JSON.stringify(list), matchDigests(digest, list), '2026-11-02T00:00:00.000Z');
 }
 
 async function setup(): Promise<BootfleetCore> {

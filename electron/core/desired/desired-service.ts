@@ -9,7 +9,7 @@ import type { InventoryService } from '../inventory/inventory-service';
 import { qualifiedName } from '../inventory/names';
 import type { RegistryClient } from '../registry/client';
 import { pinnedDigest } from '../registry/reference';
-import { DESIRED_STATE_SQL, EFFECTIVE_IMAGE_SQL } from './sql';
+import { DESIRED_STATE_SQL, TAG_DESIRED_SQL, matchDigests } from './sql';
 
 export interface ResolutionRow {
   ref: string;
@@ -39,35 +39,56 @@ export class DesiredService {
 
   list(): { entries: DesiredEntry[]; deviceEntries: number } {
     const rows = this.sql.get('SELECT * FROM desired_images ORDER BY scope, target').all() as { scope: 'site' | 'tag'; target: string; image: string; updated_at: string; updated_by: string }[];
+    const counts = this.countsBySource();
     const entries: DesiredEntry[] = [];
     for (const r of rows) {
-      const site = r.scope === 'site' ? this.d.inventory.sites.find(r.target) : null;
-      const name = r.scope === 'site' ? (site?.name ?? r.target) : r.target;
-      entries.push(this.entry(r.scope, r.target, name, r.image, r.updated_at, r.updated_by));
+      const name = r.scope === 'site' ? (this.d.inventory.sites.find(r.target)?.name ?? r.target) : r.target;
+      const c = counts.get(`${r.scope}:${r.target.toLowerCase()}`) ?? { n: 0, behind: 0 };
+      entries.push(this.entry(r.scope, r.target, name, r.image, r.updated_at, r.updated_by, c));
     }
     const deviceEntries = this.sql.get('SELECT count(*) FROM devices WHERE desired_image IS NOT NULL').pluck().get() as number;
     const devs = this.sql
-      .get('SELECT d.id, d.name, s.name AS site_name, d.desired_image, d.updated_at FROM devices d LEFT JOIN sites s ON s.id = d.site_id WHERE d.desired_image IS NOT NULL ORDER BY d.name LIMIT 500')
-      .all() as { id: string; name: string; site_name: string | null; desired_image: string; updated_at: string }[];
-    for (const r of devs) entries.push(this.entry('device', r.id, qualifiedName(r.name, r.site_name), r.desired_image, r.updated_at, ''));
+      .get(
+        `SELECT d.id, d.name, s.name AS site_name, d.desired_image, d.updated_at, ${DESIRED_STATE_SQL} = 'behind' AS behind
+           FROM devices d LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN device_status ds ON ds.device_id = d.id
+          WHERE d.desired_image IS NOT NULL ORDER BY d.name LIMIT 500`,
+      )
+      .all() as { id: string; name: string; site_name: string | null; desired_image: string; updated_at: string; behind: number }[];
+    for (const r of devs) entries.push(this.entry('device', r.id, qualifiedName(r.name, r.site_name), r.desired_image, r.updated_at, '', { n: 1, behind: r.behind }));
     return { entries, deviceEntries };
   }
 
-  private entry(scope: DesiredScope, target: string, targetName: string, image: string, updatedAt: string, updatedBy: string): DesiredEntry {
-    const decided =
-      scope === 'device'
-        ? { sql: 'd.id = ?', params: [target] }
-        : scope === 'site'
-          ? { sql: `d.site_id = ? AND ${EFFECTIVE_IMAGE_SQL} IS (SELECT image FROM desired_images WHERE scope = 'site' AND target = ?) AND d.desired_image IS NULL`, params: [target, target] }
-          : {
-              sql: `d.desired_image IS NULL AND d.id IN (SELECT dt.device_id FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE t.name = ?) AND ${EFFECTIVE_IMAGE_SQL} = ?`,
-              params: [target, image],
-            };
-    const counts = this.sql
-      .get(`SELECT count(*) AS n, ifnull(sum(${DESIRED_STATE_SQL} = 'behind'), 0) AS behind ${FROM_DEVICES} WHERE ${decided.sql}`)
-      .get(...decided.params) as { n: number; behind: number };
-    // A site entry also decides devices whose tags say nothing: the site lookup above already
-    // matches only when the effective image is the site's.
+  /**
+   * Devices each site and tag entry decides, and how many of them are behind, in one pass: a
+   * device without its own image is decided by its tags when they agree (by each of them), else
+   * by its site. Grouped in SQL so only distinct combinations reach JavaScript.
+   */
+  private countsBySource(): Map<string, { n: number; behind: number }> {
+    const groups = this.sql
+      .get(
+        // MATERIALIZED: grouping the expressions directly evaluates them again for the sort.
+        `WITH x AS MATERIALIZED (SELECT d.site_id AS site, ${TAG_DESIRED_SQL} AS tags, ${DESIRED_STATE_SQL} = 'behind' AS behind
+                                   ${FROM_DEVICES} WHERE d.desired_image IS NULL)
+         SELECT site, tags, behind, count(*) AS n FROM x GROUP BY 1, 2, 3`,
+      )
+      .all() as { site: string | null; tags: string; behind: number; n: number }[];
+    const out = new Map<string, { n: number; behind: number }>();
+    const add = (key: string, g: { n: number; behind: number }) => {
+      const c = out.get(key) ?? { n: 0, behind: 0 };
+      c.n += g.n;
+      if (g.behind) c.behind += g.n;
+      out.set(key, c);
+    };
+    for (const g of groups) {
+      const tags = JSON.parse(g.tags) as [string, string][];
+      if (new Set(tags.map(([, image]) => image)).size > 1) continue; // a conflict decides nothing
+      if (tags.length) for (const [tag] of tags) add(`tag:${tag.toLowerCase()}`, g);
+      else if (g.site) add(`site:${g.site.toLowerCase()}`, g);
+    }
+    return out;
+  }
+
+  private entry(scope: DesiredScope, target: string, targetName: string, image: string, updatedAt: string, updatedBy: string, c: { n: number; behind: number }): DesiredEntry {
     return {
       scope,
       target,
@@ -75,8 +96,8 @@ export class DesiredService {
       image,
       pinnedDigest: pinnedDigest(image),
       resolution: this.resolution(image),
-      deviceCount: counts.n,
-      behindCount: counts.behind,
+      deviceCount: c.n,
+      behindCount: c.behind,
       updatedAt,
       updatedBy,
     };
@@ -150,12 +171,12 @@ export class DesiredService {
           const r = await this.d.registry.resolve(ref, signal);
           this.sql
             .get(
-              `INSERT INTO image_resolutions (ref, digest, media_type, platforms, resolved_at, error_code, error_message, error_at)
-               VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)
+              `INSERT INTO image_resolutions (ref, digest, media_type, platforms, match_digests, resolved_at, error_code, error_message, error_at)
+               VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL)
                ON CONFLICT (ref) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, platforms = excluded.platforms,
-                 resolved_at = excluded.resolved_at, error_code = NULL, error_message = NULL, error_at = NULL`,
+                 match_digests = excluded.match_digests, resolved_at = excluded.resolved_at, error_code = NULL, error_message = NULL, error_at = NULL`,
             )
-            .run(ref, r.digest, r.mediaType, JSON.stringify(r.platforms), this.d.clock.now());
+            .run(ref, r.digest, r.mediaType, JSON.stringify(r.platforms), matchDigests(r.digest, r.platforms), this.d.clock.now());
         } catch (e) {
           const err = e instanceof AppError ? e : new AppError('INTERNAL', e instanceof Error ? e.message : String(e));
           this.sql
@@ -190,7 +211,9 @@ export class DesiredService {
 
   private deviceEntry(id: string): DesiredEntry | undefined {
     const dev = this.d.inventory.resolveDevice(id);
-    return dev.desiredImage ? this.entry('device', dev.id, qualifiedName(dev.name, dev.siteName), dev.desiredImage, dev.updatedAt, '') : undefined;
+    return dev.desiredImage
+      ? this.entry('device', dev.id, qualifiedName(dev.name, dev.siteName), dev.desiredImage, dev.updatedAt, '', { n: 1, behind: dev.desired.state === 'behind' ? 1 : 0 })
+      : undefined;
   }
 
   private target(scope: DesiredScope, ref: string): { id: string; name: string } {

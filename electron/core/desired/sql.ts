@@ -17,21 +17,22 @@ export const TAG_DESIRED_SQL = `(SELECT json_group_array(json_array(t.name, di.i
      FROM device_tags dt JOIN tags t ON t.id = dt.tag_id JOIN desired_images di ON di.scope = 'tag' AND di.target = t.name
     WHERE dt.device_id = d.id)`;
 
-const matches = (col: string) =>
-  `(${col} = e.dig OR EXISTS (SELECT 1 FROM json_each(e.plat) p WHERE p.value ->> '$.digest' = ${col}))`;
-
 /** One of desiredStateSchema's values. A pinned digest needs no resolution; a tag does. */
 export const DESIRED_STATE_SQL = `(SELECT CASE
     WHEN e.img IS NULL THEN 'none'
     WHEN e.img = '${CONFLICT}' THEN 'conflict'
     WHEN ds.booted_digest IS NULL THEN 'unknown'
-    WHEN e.dig IS NULL THEN 'unresolved'
-    WHEN ${matches('ds.booted_digest')} THEN 'in-sync'
-    WHEN ds.staged_digest IS NOT NULL AND ${matches('ds.staged_digest')} THEN 'staged'
+    WHEN e.m IS NULL THEN 'unresolved'
+    WHEN instr(e.m, ' ' || ds.booted_digest || ' ') > 0 THEN 'in-sync'
+    WHEN instr(e.m, ' ' || ds.staged_digest || ' ') > 0 THEN 'staged'
     ELSE 'behind' END
-  FROM (SELECT x.img, CASE WHEN instr(x.img, '@') > 0 THEN substr(x.img, instr(x.img, '@') + 1) ELSE r.digest END AS dig,
-               ifnull(r.platforms, '[]') AS plat
+  FROM (SELECT x.img, CASE WHEN instr(x.img, '@') > 0 THEN ' ' || substr(x.img, instr(x.img, '@') + 1) || ifnull(r.match_digests, ' ') ELSE r.match_digests END AS m
           FROM (SELECT ${EFFECTIVE_IMAGE_SQL} AS img) x LEFT JOIN image_resolutions r ON r.ref = x.img) e)`;
+
+/** The digests a device may boot to match a resolution: the manifest or index digest and each platform's. */
+export function matchDigests(digest: string, platforms: { digest: string }[]): string {
+  return ` ${[digest, ...platforms.map((p) => p.digest)].join(' ')} `;
+}
 
 /** The columns the devices query adds for each device it returns (see `toEffective`). */
 export const DESIRED_COLUMNS = `${EFFECTIVE_IMAGE_SQL} AS dd_effective, ${DESIRED_STATE_SQL} AS dd_state, ${TAG_DESIRED_SQL} AS dd_tags`;
