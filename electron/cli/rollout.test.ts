@@ -65,7 +65,7 @@ suite('bootfleet rollout', () => {
     const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
     // Kill it once the canary is done and a device of the next batch has been sent its reboot.
     const deadline = Date.now() + 90_000;
-    let killedAt: { phase: string; device_name: string }[] = [];
+    let killedAt: { phase: string; device_name: string; state: string }[] = [];
     while (Date.now() < deadline) {
       const rows = db.prepare("SELECT jd.device_name, jd.phase, jd.state FROM job_devices jd JOIN jobs j ON j.id = jd.job_id WHERE j.rollout_id IS NOT NULL").all() as { device_name: string; phase: string; state: string }[];
       const canaryDone = rows.some((r) => r.device_name === 'k1' && r.state === 'done');
@@ -91,6 +91,11 @@ suite('bootfleet rollout', () => {
     expect(shown.devices.find((d) => d.name === 'k1')!.state).toBe('done');
     expect(shown.devices.filter((d) => d.state === 'running')).toEqual([]);
     expect(shown.devices.filter((d) => d.state === 'interrupted').length).toBeGreaterThan(0);
+
+    // Every device caught acting has a line in the activity log saying so.
+    const acting = killedAt.filter((r) => r.state === 'running').map((r) => r.device_name);
+    const interrupted = await cli(['log', '--search', 'interrupted while']);
+    for (const name of acting) expect(interrupted.stdout).toContain(`upgrade on ${name}: interrupted while`);
 
     const resumed = await cli(['rollout', 'resume', listed!.id]);
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);

@@ -92,7 +92,17 @@ export function openCore(opts: AppOptions): BootfleetCore {
     },
   );
   const jobs = new JobsRepo(db, clock);
-  jobs.markOrphans();
+  // Devices a killed Bootfleet left mid-action get a line in the activity log, with the phase.
+  for (const o of jobs.markOrphans()) {
+    activity.append({ user: osUserName(), via: opts.via }, {
+      action: `device.${o.action}`,
+      entityType: 'device',
+      entityId: o.deviceId,
+      entityName: o.name,
+      summary: `${o.action} on ${o.name}: interrupted while ${o.phase} (the Bootfleet process running it stopped); its state is re-read when it is next contacted`,
+      details: { jobId: o.jobId, result: 'interrupted', phase: o.phase },
+    });
+  }
   const rolloutsRepo = new RolloutsRepo(db, clock);
   rolloutsRepo.markOrphans();
   const actions = new ActionService({ inventory, fleet, pool, jobs, activity, bus, clock }, opts.actions ?? {});

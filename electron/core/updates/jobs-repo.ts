@@ -152,14 +152,24 @@ export class JobsRepo {
   /**
    * Jobs left running by a process that is gone (killed, crashed, powered off): each device
    * mid-step is marked interrupted with the phase it was in, so nothing claims to be running.
+   * Returns the devices that were acting (not those still waiting their turn).
    */
-  markOrphans(): string[] {
+  markOrphans(): { jobId: string; action: string; deviceId: string; name: string; phase: string }[] {
     const rows = this.sql.get("SELECT id, pid, host FROM jobs WHERE state = 'running'").all() as { id: string; pid: number; host: string }[];
     const orphans = rows.filter((r) => !alive(r.pid, r.host)).map((r) => r.id);
     if (!orphans.length) return [];
     const now = this.clock.now();
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
+      const hit: { jobId: string; action: string; deviceId: string; name: string; phase: string }[] = [];
       for (const id of orphans) {
+        hit.push(
+          ...(this.sql
+            .get(
+              `SELECT jd.job_id AS jobId, j.action, jd.device_id AS deviceId, jd.device_name AS name, jd.phase FROM job_devices jd JOIN jobs j ON j.id = jd.job_id
+                WHERE jd.job_id = ? AND jd.state = 'running'`,
+            )
+            .all(id) as { jobId: string; action: string; deviceId: string; name: string; phase: string }[]),
+        );
         this.sql
           .get(
             `UPDATE job_devices SET state = 'interrupted', finished_at = ?, updated_at = ?, error_code = 'JOB_INTERRUPTED',
@@ -169,8 +179,8 @@ export class JobsRepo {
           .run(now, now, id);
         this.sql.get("UPDATE jobs SET state = 'interrupted', finished_at = ?, summary = coalesce(summary, 'The process running this job stopped.') WHERE id = ?").run(now, id);
       }
+      return hit;
     }).immediate();
-    return orphans;
   }
 
   private toJob(r: JobRow): Job {
