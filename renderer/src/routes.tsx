@@ -1,7 +1,8 @@
 /** The pages in the left navigation. Adding a page is one entry here. */
 import type { ComponentType, ReactElement, SVGProps } from 'react';
-import { ActivityIcon, DeviceIcon, FleetIcon, SiteIcon } from './components/icons';
+import { ActivityIcon, DeviceIcon, FleetIcon, SiteIcon, TargetIcon } from './components/icons';
 import { ActivityPage } from './pages/activity-page';
+import { DesiredPage } from './pages/desired-page';
 import { DevicePage } from './pages/device-page';
 import { DevicesPage } from './pages/devices-page';
 import { FleetPage } from './pages/fleet-page';
@@ -23,5 +24,6 @@ export const pages: PageDef[] = [
   { id: 'fleet', label: 'Fleet', icon: FleetIcon, component: FleetPage },
   { id: 'devices', label: 'Devices', icon: DeviceIcon, component: DevicesPage, detail: DevicePage },
   { id: 'sites', label: 'Sites', icon: SiteIcon, component: SitesPage },
+  { id: 'desired', label: 'Desired images', icon: TargetIcon, component: DesiredPage },
   { id: 'activity', label: 'Activity', icon: ActivityIcon, component: ActivityPage },
 ];

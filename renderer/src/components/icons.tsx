@@ -242,3 +242,13 @@ export function ChevronRightIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** Desired images: a target. */
+export function TargetIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <circle cx="12" cy="12" r="9" />
+      <circle cx="12" cy="12" r="5" />
+      <circle cx="12" cy="12" r="1.2" fill="currentColor" />
+    </Svg>
+  );
+}

@@ -1,7 +1,8 @@
-/** Small pieces that show a device's status: state pill, stale marker, digests, badges, times. */
+/** Small pieces that show a device's status: state pill, stale marker, digests, badges, desired state, times. */
 import type { MouseEvent, ReactElement } from 'react';
-import type { Reach, StatusSummary } from '../../../shared/contract';
+import type { EffectiveDesired, Reach, StatusSummary } from '../../../shared/contract';
 import { copyText } from '../lib/clipboard';
+import { desiredLabel, desiredTitle } from '../lib/desired';
 import { formatAge, formatRelative, formatTime, shortDigest } from '../lib/format';
 import { useNow } from '../lib/now';
 import { useUi } from '../stores/ui';
@@ -139,4 +140,14 @@ export function badgesTitle(summary: StatusSummary): string {
   if (summary.rollback) parts.push(`Rollback: ${summary.rollback.version ?? ''} ${summary.rollback.digest}`.trim());
   if (summary.update) parts.push(`Update available: ${summary.update.version ?? ''} ${summary.update.digest}`.trim());
   return parts.join('\n');
+}
+
+/** How the device stands against its desired image, as a compact badge (`data-testid="desired-badge"`, `data-state`); "behind" stands out. */
+export function DesiredBadge({ desired }: { desired: EffectiveDesired }): ReactElement {
+  const { state } = desired;
+  return (
+    <span className={`badge desired-badge desired-${state}`} title={desiredTitle(desired)} data-testid="desired-badge" data-state={state}>
+      {desiredLabel[state]}
+    </span>
+  );
 }

@@ -1,7 +1,8 @@
 /** The columns of the devices table: inventory fields and each device's last known bootc status. */
 import type { ReactNode } from 'react';
 import type { Device, DeviceSort } from '../../../shared/contract';
-import { badgesTitle, RelativeTime, ShortDigest, StaleMarker, StatePill, StatusBadges } from '../components/status';
+import { badgesTitle, DesiredBadge, RelativeTime, ShortDigest, StaleMarker, StatePill, StatusBadges } from '../components/status';
+import { desiredSource } from '../lib/desired';
 import { formatAddress, imageShortName } from '../lib/format';
 import { routeHref } from '../stores/ui';
 import { TagChips } from '../components/tag-chips';
@@ -51,6 +52,13 @@ export const deviceColumns: DeviceColumn[] = [
         <StaleMarker summary={d.status} />
       </span>
     ),
+  },
+  {
+    id: 'desired',
+    header: 'Desired',
+    min: 96,
+    // The badge carries its own tooltip: the desired image, where it comes from, its digest.
+    render: (d) => <DesiredBadge desired={d.desired} />,
   },
   {
     id: 'bootedImage',
@@ -125,9 +133,15 @@ export const deviceColumns: DeviceColumn[] = [
   {
     id: 'desiredImage',
     header: 'Desired image',
-    min: 140,
+    min: 150,
     grow: 1.1,
-    render: (d) => (d.desiredImage ? <span className="mono">{d.desiredImage}</span> : none),
-    title: (d) => d.desiredImage ?? '',
+    // The image that applies (the device's own, its tags' or its site's), cut like the booted one.
+    render: (d) =>
+      d.desired.image ? (
+        <span className="mono ellipsis-start">
+          <span>{imageShortName(d.desired.image)}</span>
+        </span>
+      ) : none,
+    title: (d) => (d.desired.image ? `${d.desired.image}\n${desiredSource(d.desired)}` : ''),
   },
 ];

@@ -1,7 +1,7 @@
 /**
  * One device (`#/devices/<id>`): its state and a Refresh button, a changed host key to review,
- * the staged / booted / rollback deployments side by side, the history of digests, the facts,
- * the pinned host key and how Bootfleet connects.
+ * its desired image and how it stands against it, the staged / booted / rollback deployments
+ * side by side, the history of digests, the facts, the pinned host key and how Bootfleet connects.
  */
 import { useEffect, type ReactElement } from 'react';
 import type { BootcStatus, DeviceDetail, HostKey } from '../../../shared/contract';
@@ -16,6 +16,7 @@ import { useJobs } from '../stores/jobs';
 import { isRunning, useRefresh, type RefreshJob } from '../stores/refresh';
 import { routeHref, useUi } from '../stores/ui';
 import { ActionsBar, JobPanel, RecentJobs } from './device-actions';
+import { DesiredCard } from './device-desired';
 import { DeviceHistory } from './device-history';
 import { TagChips } from '../components/tag-chips';
 
@@ -303,8 +304,6 @@ function Connection({ detail }: { detail: DeviceDetail }): ReactElement {
         <dd>
           <TagChips tags={d.tags} empty={<span className="muted">none</span>} />
         </dd>
-        <dt>Desired image</dt>
-        <dd>{d.desiredImage ? <code>{d.desiredImage}</code> : <span className="muted">not set</span>}</dd>
         {d.notes ? (
           <>
             <dt>Notes</dt>
@@ -422,6 +421,7 @@ export function DevicePage({ id }: { id: string }): ReactElement {
         <ContactError detail={detail} />
         <ActionsBar detail={detail} />
         <JobPanel deviceId={d.id} />
+        <DesiredCard detail={detail} />
         <Deployments detail={detail} />
         <div className="device-grid">
           <DeviceHistory history={detail.history} onShowOutput={(snapshotId) => openDialog({ kind: 'snapshot', device: d, snapshotId })} />

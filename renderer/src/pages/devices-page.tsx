@@ -2,6 +2,8 @@
 import { useEffect, type ReactElement } from 'react';
 import { EmptyState } from '../components/empty-state';
 import { DeviceIcon, DownloadIcon, KeyIcon, PlusIcon, SearchIcon, UploadIcon } from '../components/icons';
+import type { DesiredState } from '../../../shared/contract';
+import { desiredMeaning, desiredStates } from '../lib/desired';
 import { plural } from '../lib/format';
 import { filterInput, hasFilters, useDevices, type StateFilter } from '../stores/devices';
 import { useSites } from '../stores/sites';
@@ -25,6 +27,17 @@ const toggles = [
   { key: 'rollback', label: 'Rollback', title: 'Only devices with a rollback deployment' },
   { key: 'updateAvailable', label: 'Update available', title: 'Only devices where a check saw a newer image' },
 ] as const;
+
+/** The desired-state filter's choices: each reads alone once chosen. */
+const desiredOptions: Record<DesiredState, string> = {
+  behind: 'Behind desired',
+  staged: 'Desired staged',
+  'in-sync': 'In sync',
+  unresolved: 'Unresolved',
+  conflict: 'Desired conflict',
+  unknown: 'Desired unknown',
+  none: 'No desired image',
+};
 
 /** Select value for "All sites" (the store uses null). */
 const ALL = '\u0000all';
@@ -154,6 +167,27 @@ export function DevicesPage(): ReactElement {
             ) : null}
           </select>
         </label>
+        <label className="select-label">
+          <span className="sr-only">Desired image</span>
+          <select
+            value={query.desired.length === 1 ? query.desired[0] : query.desired.length ? 'several' : ''}
+            onChange={(e) => setStatusFilter({ desired: e.target.value ? [e.target.value as DesiredState] : [] })}
+            title="By how each device stands against its desired image"
+            data-testid="devices-desired-filter"
+          >
+            <option value="">Any desired state</option>
+            {desiredStates.map((v) => (
+              <option key={v} value={v} title={desiredMeaning[v]}>
+                {desiredOptions[v]}
+              </option>
+            ))}
+            {query.desired.length > 1 ? (
+              <option value="several" disabled>
+                {query.desired.map((v) => desiredOptions[v]).join(', ')}
+              </option>
+            ) : null}
+          </select>
+        </label>
         <div className="toggle-group" role="group" aria-label="Deployments">
           {toggles.map((t) => (
             <button
@@ -209,7 +243,7 @@ export function DevicesPage(): ReactElement {
               </button>
             }
           >
-            <p>Try another search, site, tag or state.</p>
+            <p>Try another search, site, tag, state or desired state.</p>
           </EmptyState>
         ) : (
           <DeviceTable

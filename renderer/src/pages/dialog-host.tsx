@@ -2,12 +2,15 @@
 import type { ReactElement } from 'react';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { formatTime } from '../lib/format';
+import { useDesired } from '../stores/desired';
 import { useDeviceDetail } from '../stores/device-detail';
 import { useDevices } from '../stores/devices';
 import { useSites } from '../stores/sites';
 import { useUi } from '../stores/ui';
+import { DesiredDialog } from './desired-dialog';
 import { DeviceDialog } from './device-dialog';
 import { ImportDialog } from './import-dialog';
+import { RegistryDialog } from './registry-dialog';
 import { SiteDialog } from './site-dialog';
 import { SnapshotDialog } from './snapshot-dialog';
 import { SshImportDialog } from './ssh-import-dialog';
@@ -19,6 +22,8 @@ export function DialogHost(): ReactElement | null {
   const removeDevice = useDevices((s) => s.remove);
   const removeSite = useSites((s) => s.remove);
   const acceptHostKey = useDeviceDetail((s) => s.acceptHostKey);
+  const clearDesired = useDesired((s) => s.clear);
+  const removeRegistry = useDesired((s) => s.removeRegistry);
   if (!dialog) return null;
   switch (dialog.kind) {
     case 'device-form':
@@ -110,6 +115,64 @@ export function DialogHost(): ReactElement | null {
           confirmTestId="confirm-accept-hostkey"
           errorTestId="hostkey-accept-error"
           onConfirm={() => acceptHostKey(offered.fingerprint)}
+          onClose={close}
+        />
+      );
+    }
+    case 'desired-set':
+      return <DesiredDialog for={dialog.for} image={dialog.image} onClose={close} />;
+    case 'desired-clear': {
+      const { for: t, image, deviceCount } = dialog;
+      return (
+        <ConfirmDialog
+          title="Clear desired image"
+          message={
+            t.scope === 'device' ? (
+              <>
+                Remove the desired image set on <strong>{t.targetName}</strong> itself (<code>{image}</code>)? The image its tags or its site ask for then applies to
+                it, if any. Nothing is changed on the device.
+              </>
+            ) : (
+              <>
+                Remove the desired image of {t.scope} <strong>{t.targetName}</strong> (<code>{image}</code>)?{' '}
+                {deviceCount === 0
+                  ? 'It decides no device now.'
+                  : deviceCount === 1
+                    ? `The device it decides then ${t.scope === 'tag' ? 'follows another tag’s or its site’s desired image, if any.' : 'has no desired image.'}`
+                    : `The ${deviceCount.toLocaleString('en-US')} devices it decides then ${
+                        t.scope === 'tag' ? 'follow another tag’s or their site’s desired image, if any.' : 'have no desired image.'
+                      }`}{' '}
+                Nothing is changed on any device.
+              </>
+            )
+          }
+          confirmLabel="Clear"
+          busyLabel="Clearing…"
+          confirmTestId="confirm-clear-desired"
+          errorTestId="desired-clear-error"
+          width="normal"
+          onConfirm={() => clearDesired(t.scope, t.target, t.targetName)}
+          onClose={close}
+        />
+      );
+    }
+    case 'registry-form':
+      return <RegistryDialog key={dialog.registry?.host ?? 'new'} registry={dialog.registry} onClose={close} />;
+    case 'registry-remove': {
+      const r = dialog.registry;
+      return (
+        <ConfirmDialog
+          title="Remove registry"
+          message={
+            <>
+              Forget the settings{r.username ? ' and the login' : ''} of <strong>{r.host}</strong>? Its images are then resolved anonymously over TLS.
+            </>
+          }
+          confirmLabel="Remove"
+          busyLabel="Removing…"
+          confirmTestId="confirm-remove-registry"
+          errorTestId="registry-remove-error"
+          onConfirm={() => removeRegistry(r.host)}
           onClose={close}
         />
       );

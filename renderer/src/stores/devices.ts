@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type {
+  DesiredState,
   Device,
   DeviceFilter,
   DeviceSort,
@@ -37,12 +38,14 @@ export interface DeviceQuery {
   staged: boolean;
   rollback: boolean;
   updateAvailable: boolean;
+  /** Any of these standings against the desired image (empty: every one). */
+  desired: DesiredState[];
   sort: DeviceSort;
   dir: 'asc' | 'desc';
 }
 
 /** The status part of a query, as the Fleet overview's counts and links set it. */
-export type StatusFilter = Pick<DeviceQuery, 'states' | 'staged' | 'rollback' | 'updateAvailable'>;
+export type StatusFilter = Pick<DeviceQuery, 'states' | 'staged' | 'rollback' | 'updateAvailable' | 'desired'>;
 
 interface CachedPage {
   gen: number;
@@ -65,10 +68,10 @@ interface DevicesState {
   setSearchText(text: string): void;
   setSite(site: string | null): void;
   setTags(tags: string[]): void;
-  /** Replaces the state / staged / rollback / update filters (leaving the others). */
+  /** Replaces the state / staged / rollback / update / desired filters (leaving the others). */
   setStatusFilter(filter: Partial<StatusFilter>): void;
-  /** Clears every filter, then applies these status filters (the Fleet overview's counts link here). */
-  showStatus(filter: Partial<StatusFilter>): void;
+  /** Clears every filter, then applies these (the Fleet overview's counts and the Desired images page link here). */
+  showStatus(filter: Partial<StatusFilter & Pick<DeviceQuery, 'site' | 'tags'>>): void;
   /** Sort by a column; the same column again flips the direction. */
   toggleSort(sort: DeviceSort): void;
   clearFilters(): void;
@@ -84,12 +87,12 @@ interface DevicesState {
   exportAs(format: 'csv' | 'json'): Promise<void>;
 }
 
-const noStatusFilter: StatusFilter = { states: [], staged: false, rollback: false, updateAvailable: false };
+const noStatusFilter: StatusFilter = { states: [], staged: false, rollback: false, updateAvailable: false, desired: [] };
 const initialQuery: DeviceQuery = { search: '', site: null, tags: [], ...noStatusFilter, sort: 'name', dir: 'asc' };
 
 /** True when a search, site, tag or status filter narrows the list. */
 export function hasFilters(q: DeviceQuery): boolean {
-  return q.search !== '' || q.site !== null || q.tags.length > 0 || q.states.length > 0 || q.staged || q.rollback || q.updateAvailable;
+  return q.search !== '' || q.site !== null || q.tags.length > 0 || q.states.length > 0 || q.staged || q.rollback || q.updateAvailable || q.desired.length > 0;
 }
 
 /** The device at a row index, if its page is loaded. */
@@ -107,6 +110,7 @@ export function filterInput(q: Pick<DeviceQuery, 'search' | 'site' | 'tags'> & P
     ...(q.staged ? { staged: true } : {}),
     ...(q.rollback ? { rollback: true } : {}),
     ...(q.updateAvailable ? { updateAvailable: true } : {}),
+    ...(q.desired?.length ? { desired: q.desired } : {}),
   };
 }
 

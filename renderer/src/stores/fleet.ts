@@ -10,7 +10,7 @@ import { useUi } from './ui';
 
 /** One count the overview shows, and the Devices filter that lists those devices. */
 export interface StateCount {
-  id: 'online' | 'offline' | 'error' | 'not-bootc' | 'never' | 'stale' | 'staged' | 'rollback' | 'update';
+  id: 'online' | 'offline' | 'error' | 'not-bootc' | 'never' | 'stale' | 'staged' | 'rollback' | 'update' | 'behind';
   label: string;
   filter: Partial<StatusFilter>;
 }
@@ -26,6 +26,7 @@ export const stateCounts: StateCount[] = [
   { id: 'staged', label: 'Update staged', filter: { staged: true } },
   { id: 'rollback', label: 'Rollback available', filter: { rollback: true } },
   { id: 'update', label: 'Update available', filter: { updateAvailable: true } },
+  { id: 'behind', label: 'Behind desired', filter: { desired: ['behind'] } },
 ];
 
 interface FleetState {

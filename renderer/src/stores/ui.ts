@@ -4,11 +4,18 @@
  * toasts and the global error bar.
  */
 import { create } from 'zustand';
-import type { Device, HostKey, Site } from '../../../shared/contract';
+import type { DesiredScope, Device, HostKey, Registry, Site } from '../../../shared/contract';
 import { asAppError, errorText, isExpectedError } from '../lib/error-text';
 
 /** The user's theme choice; "system" follows the OS setting. */
 export type ThemePref = 'light' | 'dark' | 'system';
+
+/** A desired image's owner: a site (by id), a tag (by name) or a device (by id), with the name to show. */
+export interface DesiredTarget {
+  scope: DesiredScope;
+  target: string;
+  targetName: string;
+}
 
 /** Which dialog is open (one at a time). */
 export type DialogState =
@@ -20,6 +27,11 @@ export type DialogState =
   | { kind: 'site-delete'; site: Site }
   | { kind: 'hostkey-accept'; device: Device; hostKey: HostKey }
   | { kind: 'snapshot'; device: Device; snapshotId: number }
+  /** Set a desired image: for a given owner (`for`, fixed), or choosing one. */
+  | { kind: 'desired-set'; for: DesiredTarget | null; image?: string }
+  | { kind: 'desired-clear'; for: DesiredTarget; image: string; deviceCount: number }
+  | { kind: 'registry-form'; registry: Registry | null }
+  | { kind: 'registry-remove'; registry: Registry }
   | null;
 
 /** A transient notice in the corner. */
