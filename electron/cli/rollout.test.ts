@@ -126,4 +126,37 @@ suite('bootfleet rollout', () => {
     const log = await cli(['log', '--device', 'k2']);
     expect(log.stdout).toMatch(/device\.upgrade {2}upgrade and apply on k2: booted 42\.20261001\.0 \(\w{12}\), as expected/);
   }, 240_000);
+
+  it('pauses a rollout another process drives, from this one', async () => {
+    await lab.retag('stable', '2.0');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'index.ts'), '--data-dir', dataDir, 'rollout', 'create', 'upgrade', ...NAMES, '--name', 'to 2.0', '--canary', '0', '--batch-size', '1', '--wait', '120', '--yes'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Wait until the other process has the rollout running, then pause it from here.
+    let id = '';
+    for (let i = 0; i < 400 && !id; i++) {
+      await sleep(50);
+      const list = await cli(['rollout', 'status', '--json']);
+      const found = (JSON.parse(list.stdout || '[]') as { id: string; name: string; state: string }[]).find((r) => r.name === 'to 2.0' && r.state === 'running');
+      if (found) id = found.id;
+    }
+    expect(id, out).not.toBe('');
+    const paused = await cli(['rollout', 'pause', id]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toContain('(pause requested)');
+    expect(await exited).toBe(1);
+    expect(out).toMatch(/: paused — \d done, 0 failed, 0 running, \d to go of 4\./);
+    expect(out).toContain(`Resume with: bootfleet rollout resume ${id}`);
+    // It stopped between devices: nothing is left half-done, and most devices were never touched.
+    const shown = JSON.parse((await cli(['rollout', 'status', id, '--json'])).stdout) as { state: string; devices: { state: string }[] };
+    expect(shown.state).toBe('paused');
+    expect(shown.devices.every((d) => d.state === 'done' || d.state === 'pending')).toBe(true);
+    expect(shown.devices.filter((d) => d.state === 'pending').length).toBeGreaterThan(0);
+  }, 120_000);
 });
