@@ -5,6 +5,7 @@ import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
 import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices } from './commands/devices';
+import { registerDrives } from './commands/drives';
 import { registerInfo } from './commands/info';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
@@ -82,6 +83,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerHostKeys(program, kit);
   registerActions(program, kit);
   registerRollouts(program, kit);
+  registerDrives(program, kit);
   registerDesired(program, kit);
   registerRegistries(program, kit);
   registerActivity(program, kit);

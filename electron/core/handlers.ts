@@ -4,6 +4,7 @@ import type { ActivityRepo } from './activity/activity-repo';
 import type { DesiredService } from './desired/desired-service';
 import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
+import { listDrives } from './flash/drives';
 import type { FleetService } from './fleet/fleet-service';
 import { qualifiedName } from './inventory/names';
 import type { OpenSshImport } from './ssh/openssh-import';
@@ -89,6 +90,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'rollouts.pause': (a, c) => d.rollouts.pause(c.actor, a.id),
     'rollouts.resume': (a, c) => d.rollouts.resume(c.actor, a.id),
     'rollouts.cancel': (a, c) => d.rollouts.cancel(c.actor, a.id),
+    'drives.list': (a) => listDrives(a),
     'desired.list': () => d.desired.list(),
     'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve),
     'desired.clear': (a, c) => d.desired.clear(c.actor, a.scope, a.target),

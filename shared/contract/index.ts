@@ -5,6 +5,7 @@ import { activityMethods } from './activity';
 import { appMethods } from './app';
 import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
+import { flashMethods } from './flash';
 import { fleetMethods } from './fleet';
 import type { EventName, EventPayload } from './events';
 import { rolloutMethods } from './rollouts';
@@ -18,6 +19,7 @@ export * from './app';
 export * from './devices';
 export * from './events';
 export * from './fields';
+export * from './flash';
 export * from './fleet';
 export * from './rollouts';
 export * from './status';
@@ -37,6 +39,7 @@ export const methods = {
   ...actionMethods,
   ...desiredMethods,
   ...rolloutMethods,
+  ...flashMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Drive } from '../../../shared/contract';
+import { AppError, ErrorCode } from '../../../shared/errors';
+
+const run = promisify(execFile);
+
+/** One node of `lsblk --json` output (a disk, partition, loop device, or a holder such as LVM). */
+export interface LsblkNode {
+  name: string;
+  path: string;
+  type: string;
+  size: number | string | null;
+  model?: string | null;
+  vendor?: string | null;
+  serial?: string | null;
+  tran?: string | null;
+  rm?: boolean | string | null;
+  ro?: boolean | string | null;
+  hotplug?: boolean | string | null;
+  mountpoints?: (string | null)[] | null;
+  mountpoint?: string | null;
+  fstype?: string | null;
+  label?: string | null;
+  children?: LsblkNode[];
+}
+
+export const LSBLK_COLUMNS = 'NAME,PATH,TYPE,SIZE,MODEL,VENDOR,SERIAL,TRAN,RM,RO,HOTPLUG,MOUNTPOINTS,FSTYPE,LABEL';
+
+/** Mount points that mean "the running system is on this drive". */
+const SYSTEM_MOUNTS = new Set(['/', '/boot', '/boot/efi', '/efi', '/usr', '/var', '/home', '/sysroot', '[SWAP]']);
+
+/** Reads the block devices with lsblk (util-linux), bytes and JSON, no shell. */
+export async function readLsblk(): Promise<LsblkNode[]> {
+  try {
+    const { stdout } = await run('lsblk', ['--json', '--bytes', '--tree', '--output', LSBLK_COLUMNS], { maxBuffer: 16 * 1024 * 1024 });
+    return (JSON.parse(stdout) as { blockdevices: LsblkNode[] }).blockdevices;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === 'ENOENT') throw new AppError(ErrorCode.INTERNAL, 'lsblk is not installed; install util-linux to list drives.');
+    throw new AppError(ErrorCode.INTERNAL, `lsblk failed: ${err.stderr?.trim() || err.message}`);
+  }
+}
+
+const bool = (v: boolean | string | null | undefined): boolean => v === true || v === '1' || v === 'true';
+const num = (v: number | string | null | undefined): number => (typeof v === 'number' ? v : Number(v ?? 0));
+const clean = (v: string | null | undefined): string | null => (v && v.trim() ? v.trim() : null);
+
+function mountsOf(n: LsblkNode): string[] {
+  const list = n.mountpoints ?? (n.mountpoint !== undefined ? [n.mountpoint] : []);
+  return list.filter((m): m is string => !!m);
+}
+
+/** Every mount point in a subtree (partitions, and holders such as LVM or LUKS under them). */
+function allMounts(n: LsblkNode): string[] {
+  return [...mountsOf(n), ...(n.children ?? []).flatMap(allMounts)];
+}
+
+/** The bus a drive hangs off, from lsblk's transport and the device name. */
+function busOf(n: LsblkNode): string | null {
+  if (n.type === 'loop') return 'loop';
+  const tran = clean(n.tran);
+  if (tran === 'mmc' || n.name.startsWith('mmcblk')) return 'sd';
+  if (tran) return tran;
+  if (n.name.startsWith('vd')) return 'virtio';
+  if (n.name.startsWith('nvme')) return 'nvme';
+  return null;
+}
+
+export function formatSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/**
+ * Turns lsblk's tree into drives with their problems. Only whole disks and loop devices are
+ * candidates (partitions, RAM disks, zram, optical and device-mapper nodes are not).
+ */
+export function drivesFromLsblk(nodes: LsblkNode[], opts: { imageSize?: number | undefined } = {}): Drive[] {
+  const drives: Drive[] = [];
+  for (const n of nodes) {
+    if (n.type !== 'disk' && n.type !== 'loop') continue;
+    if (/^(zram|ram)\d+$/.test(n.name)) continue;
+    const size = num(n.size);
+    const bus = busOf(n);
+    const mounts = allMounts(n);
+    const system = mounts.some((m) => SYSTEM_MOUNTS.has(m) || m.startsWith('/boot/'));
+    const removable = bool(n.rm) || bool(n.hotplug) || bus === 'usb' || bus === 'sd';
+    const readOnly = bool(n.ro);
+    const problems: Drive['problems'] = [];
+    if (system) problems.push({ code: 'system', message: `holds the running system (mounted at ${mounts.filter((m) => SYSTEM_MOUNTS.has(m) || m.startsWith('/boot/')).join(', ')})` });
+    if (readOnly) problems.push({ code: 'read-only', message: 'is read-only (a write-protect switch, or the kernel set it so)' });
+    if (size === 0) problems.push({ code: 'no-medium', message: 'has no medium (an empty card reader or an unattached loop device)' });
+    else if (opts.imageSize !== undefined && opts.imageSize > size) {
+      problems.push({ code: 'too-small', message: `is ${formatSize(size)}, smaller than the ${formatSize(opts.imageSize)} image` });
+    }
+    const internal = !removable && bus !== 'loop';
+    const model = clean(n.model);
+    const vendor = clean(n.vendor);
+    const label = [vendor && !/^0x/.test(vendor) ? vendor : null, model].filter(Boolean).join(' ') || (bus === 'loop' ? 'Loop device' : 'Disk');
+    drives.push({
+      path: n.path,
+      name: n.name,
+      size,
+      model,
+      vendor,
+      serial: clean(n.serial),
+      bus,
+      removable,
+      readOnly,
+      system,
+      mountpoints: mounts,
+      partitions: (n.children ?? [])
+        .filter((c) => c.type === 'part')
+        .map((c) => ({ path: c.path, size: num(c.size), fstype: clean(c.fstype), label: clean(c.label), mountpoints: allMounts(c) })),
+      problems,
+      hiddenByDefault: system || internal || bus === 'loop' || size === 0,
+      needsTypedConfirmation: internal,
+      description: `${label} ${formatSize(size)}${bus ? ` (${bus.toUpperCase()})` : ''}`,
+    });
+  }
+  return drives;
+}
+
+/** The drives to show: removable media that could take an image, or with `all` every drive. */
+export async function listDrives(opts: { all: boolean; imageSize?: number | undefined }): Promise<Drive[]> {
+  const drives = drivesFromLsblk(await readLsblk(), { imageSize: opts.imageSize });
+  return opts.all ? drives : drives.filter((d) => !d.hiddenByDefault);
+}

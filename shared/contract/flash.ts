@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { method } from './define';
+
+/**
+ * Drives Bootfleet can write install media to. Each comes with the reasons it may not be
+ * written (the system disk, read-only, too small) or needs care (an internal disk, mounted
+ * filesystems that will be unmounted), so the UI and CLI show why rather than hide silently.
+ */
+
+export const driveProblemSchema = z.object({
+  code: z.enum(['system', 'read-only', 'too-small', 'no-medium']),
+  message: z.string(),
+});
+
+export const driveSchema = z.object({
+  /** `/dev/sdb`, `/dev/mmcblk0`, `/dev/loop3`. */
+  path: z.string(),
+  name: z.string(),
+  size: z.number().int(),
+  model: z.string().nullable(),
+  vendor: z.string().nullable(),
+  serial: z.string().nullable(),
+  /** usb, sd (mmc), nvme, sata, ata, scsi, virtio, loop, or null when the kernel does not say. */
+  bus: z.string().nullable(),
+  removable: z.boolean(),
+  readOnly: z.boolean(),
+  /** Holds the running system (/, /boot, /usr, /var, /home or swap): never writable. */
+  system: z.boolean(),
+  /** Mount points on the drive or its partitions; they are unmounted before writing. */
+  mountpoints: z.array(z.string()),
+  partitions: z.array(z.object({ path: z.string(), size: z.number().int(), fstype: z.string().nullable(), label: z.string().nullable(), mountpoints: z.array(z.string()) })),
+  /** Reasons it cannot be written; empty when it can. */
+  problems: z.array(driveProblemSchema),
+  /** Not shown unless all drives are asked for: loop devices, internal disks, the system disk. */
+  hiddenByDefault: z.boolean(),
+  /** An internal (non-removable) disk: writing needs the drive's name typed to confirm. */
+  needsTypedConfirmation: z.boolean(),
+  /** One line describing it: "SanDisk Ultra 32.0 GB (USB)". */
+  description: z.string(),
+});
+export type Drive = z.infer<typeof driveSchema>;
+
+export const flashMethods = {
+  'drives.list': method({
+    input: z
+      .object({
+        /** Also loop devices, internal disks and the system disk (each with its reasons). */
+        all: z.boolean().default(false),
+        /** Mark drives smaller than this many bytes (the image to write). */
+        imageSize: z.number().int().min(0).optional(),
+      })
+      .default({ all: false }),
+    output: z.array(driveSchema),
+    summary: 'Drives that can take an image (with --all: every drive), each with what stands in the way of writing it.',
+  }),
+};
