@@ -5,7 +5,7 @@ import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
 import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices } from './commands/devices';
-import { registerDrives } from './commands/drives';
+import { registerDrives, registerImages } from './commands/drives';
 import { registerInfo } from './commands/info';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
@@ -84,6 +84,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerActions(program, kit);
   registerRollouts(program, kit);
   registerDrives(program, kit);
+  registerImages(program, kit);
   registerDesired(program, kit);
   registerRegistries(program, kit);
   registerActivity(program, kit);

@@ -5,6 +5,7 @@ import type { DesiredService } from './desired/desired-service';
 import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
 import { listDrives } from './flash/drives';
+import { checkImage, inspectImage } from './flash/image';
 import type { FleetService } from './fleet/fleet-service';
 import { qualifiedName } from './inventory/names';
 import type { OpenSshImport } from './ssh/openssh-import';
@@ -91,6 +92,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'rollouts.resume': (a, c) => d.rollouts.resume(c.actor, a.id),
     'rollouts.cancel': (a, c) => d.rollouts.cancel(c.actor, a.id),
     'drives.list': (a) => listDrives(a),
+    'images.inspect': async (a) => ({ ...(await inspectImage(a.path)), checksum: await checkImage(a.path, a) }),
     'desired.list': () => d.desired.list(),
     'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve),
     'desired.clear': (a, c) => d.desired.clear(c.actor, a.scope, a.target),

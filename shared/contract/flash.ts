@@ -40,7 +40,41 @@ export const driveSchema = z.object({
 });
 export type Drive = z.infer<typeof driveSchema>;
 
+export const imageInfoSchema = z.object({
+  path: z.string(),
+  fileSize: z.number().int(),
+  compression: z.enum(['none', 'gzip', 'xz', 'zstd']),
+  /** Decompressed size, where the file records it. */
+  size: z.number().int().nullable(),
+  format: z.enum(['iso', 'disk', 'unknown']),
+  volumeLabel: z.string().nullable(),
+  /** El Torito boot catalog. */
+  elTorito: z.boolean(),
+  /** An MBR with a partition: boots from a USB stick (a hybrid ISO, or a disk image). */
+  mbr: z.boolean(),
+  checksum: z.object({
+    /** matched: equal to the published SHA-256; failed: differs (writing is refused); unchecked: nothing to compare with. */
+    result: z.enum(['matched', 'failed', 'unchecked']),
+    actual: z.string(),
+    expected: z.string().nullable(),
+    /** "pasted", or the checksum file it came from. */
+    source: z.string().nullable(),
+  }),
+});
+export type ImageInfo = z.infer<typeof imageInfoSchema>;
+
 export const flashMethods = {
+  'images.inspect': method({
+    input: z.object({
+      path: z.string().trim().min(1, 'is required'),
+      /** A SHA-256 the user pasted (64 hex characters). */
+      sha256: z.string().trim().optional(),
+      /** A SHA256SUMS-style file; with neither, one next to the image is looked for. */
+      sumsFile: z.string().trim().min(1).optional(),
+    }),
+    output: imageInfoSchema,
+    summary: "What an image file is (compression, size, ISO label, bootable) and whether its SHA-256 matches the published one.",
+  }),
   'drives.list': method({
     input: z
       .object({

@@ -1,0 +1,212 @@
+import { execFile, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import { AppError, ErrorCode } from '../../../shared/errors';
+
+const run = promisify(execFile);
+
+export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
+
+/** What an install image is, read from its first sectors (decompressed where needed). */
+export interface ImageInfo {
+  path: string;
+  fileSize: number;
+  compression: Compression;
+  /** The size once decompressed; null where the format does not record it. */
+  size: number | null;
+  format: 'iso' | 'disk' | 'unknown';
+  /** ISO 9660 volume identifier. */
+  volumeLabel: string | null;
+  /** El Torito boot catalog (boots from optical media and, with the MBR, from USB). */
+  elTorito: boolean;
+  /** A valid MBR (boot signature and at least one partition): boots from a USB stick. */
+  mbr: boolean;
+}
+
+const MAGIC: [Compression, number[]][] = [
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['gzip', [0x1f, 0x8b]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+/** How much of the (decompressed) start of an image is needed: the MBR, the ISO descriptors. */
+const HEAD = 64 * 1024;
+
+export function compressionOf(head: Uint8Array): Compression {
+  for (const [kind, magic] of MAGIC) if (magic.every((b, i) => head[i] === b)) return kind;
+  return 'none';
+}
+
+/** A readable stream of the image's content, decompressed (gzip in process, xz and zstd by their tools). */
+export function openContent(path: string, compression: Compression, signal?: AbortSignal): NodeJS.ReadableStream {
+  if (compression === 'none') return createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) });
+  if (compression === 'gzip') return createReadStream(path, { highWaterMark: 1024 * 1024 }).pipe(createGunzip({ chunkSize: 1024 * 1024 }));
+  const [cmd, args] = compression === 'xz' ? ['xz', ['-dc', '-T0', '--', path]] : ['zstd', ['-dc', '--', path]];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+  // The content ends only when the tool exits well: a corrupt or truncated file is an error, not a short image.
+  const out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4096);
+  });
+  child.stdout.pipe(out, { end: false });
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    out.destroy(e.code === 'ENOENT' ? new AppError(ErrorCode.INTERNAL, `${cmd} is not installed; it is needed for .${compression === 'xz' ? 'xz' : 'zst'} images.`) : e);
+  });
+  child.on('close', (code, sig) => {
+    if (code === 0) out.end();
+    else if (!out.destroyed) out.destroy(new AppError(ErrorCode.VALIDATION_FAILED, `${stderr.trim().split('\n').pop() || `${cmd} exited with ${code ?? sig}`}`));
+  });
+  out.on('close', () => child.kill());
+  return out;
+}
+
+async function readHead(path: string, compression: Compression): Promise<Buffer> {
+  const stream = openContent(path, compression);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      n += (c as Buffer).length;
+      if (n >= HEAD) break;
+    }
+  } catch (e) {
+    if (n < HEAD) throw new AppError(ErrorCode.VALIDATION_FAILED, `${basename(path)} could not be decompressed: ${(e as Error).message}`);
+  } finally {
+    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  }
+  return Buffer.concat(chunks).subarray(0, HEAD);
+}
+
+/** The decompressed size where the container records it (xz index, zstd frame header, gzip trailer when under 4 GiB). */
+async function contentSize(path: string, compression: Compression, fileSize: number): Promise<number | null> {
+  try {
+    if (compression === 'none') return fileSize;
+    if (compression === 'xz') {
+      const { stdout } = await run('xz', ['--robot', '--list', '--', path]);
+      const totals = stdout.split('\n').find((l) => l.startsWith('totals\t'));
+      return totals ? Number(totals.split('\t')[4]) : null;
+    }
+    if (compression === 'zstd') {
+      const { stdout } = await run('zstd', ['-lv', '--', path]);
+      const m = /Decompressed Size:.*\((\d+) B\)/.exec(stdout);
+      return m ? Number(m[1]) : null;
+    }
+    // gzip keeps the size modulo 2^32: trust it only for files that cannot have wrapped.
+    if (fileSize >= 2 ** 32) return null;
+    const fh = await open(path, 'r');
+    try {
+      const b = Buffer.alloc(4);
+      await fh.read(b, 0, 4, fileSize - 4);
+      const isize = b.readUInt32LE(0);
+      return isize >= fileSize / 1100 ? isize : null; // more than 1100:1 means it wrapped
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** Reads what an image file is. Refuses what is not a file or is empty. */
+export async function inspectImage(path: string): Promise<ImageInfo> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new AppError(ErrorCode.NOT_FOUND, `No image at ${path}.`);
+  }
+  if (!st.isFile()) throw new AppError(ErrorCode.VALIDATION_FAILED, `${path} is not a file.`);
+  if (st.size === 0) throw new AppError(ErrorCode.VALIDATION_FAILED, `${path} is empty.`);
+  const fh = await open(path, 'r');
+  const magic = Buffer.alloc(8);
+  await fh.read(magic, 0, 8, 0);
+  await fh.close();
+  const compression = compressionOf(magic);
+  const head = await readHead(path, compression);
+  const iso = head.length >= 0x8800 && head.toString('latin1', 0x8001, 0x8006) === 'CD001';
+  const elTorito = head.length >= 0x8900 && head[0x8800] === 0 && head.toString('latin1', 0x8801, 0x8806) === 'CD001' && head.toString('latin1', 0x8807, 0x881e) === 'EL TORITO SPECIFICATION';
+  const mbr = head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa && [0, 1, 2, 3].some((i) => head[446 + i * 16 + 4] !== 0);
+  return {
+    path,
+    fileSize: st.size,
+    compression,
+    size: await contentSize(path, compression, st.size),
+    format: iso ? 'iso' : mbr || head.toString('latin1', 512, 520) === 'EFI PART' ? 'disk' : 'unknown',
+    volumeLabel: iso ? head.toString('latin1', 0x8028, 0x8048).trim() || null : null,
+    elTorito,
+    mbr,
+  };
+}
+
+/** SHA-256 of a file as stored (the compressed file, as published checksums are). */
+export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const c of createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) })) hash.update(c as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * The expected SHA-256 of `image` from a checksum file: GNU (`HEX  name`, `HEX *name`) or BSD
+ * (`SHA256 (name) = HEX`) lines, matched by file name. Null when the file does not list it.
+ */
+export function findInSums(text: string, image: string): string | null {
+  const name = basename(image);
+  for (const line of text.split(/\r?\n/)) {
+    const gnu = /^\\?([0-9a-fA-F]{64}) [ *](.+)$/.exec(line.trim());
+    if (gnu && basename(gnu[2]!) === name) return gnu[1]!.toLowerCase();
+    const bsd = /^SHA256 \((.+)\) = ([0-9a-fA-F]{64})$/.exec(line.trim());
+    if (bsd && basename(bsd[1]!) === name) return bsd[2]!.toLowerCase();
+  }
+  return null;
+}
+
+export interface ChecksumResult {
+  /** matched: equal to the expected one; failed: differs (refuse to write); unchecked: nothing to compare with. */
+  result: 'matched' | 'failed' | 'unchecked';
+  actual: string;
+  expected: string | null;
+  /** Where the expected value came from: "pasted", or the checksum file's path. */
+  source: string | null;
+}
+
+/**
+ * Checks an image against a pasted SHA-256 or a checksum file; with neither, looks for
+ * SHA256SUMS (or IMAGE.sha256) next to it. The image is always hashed, so a flash record can
+ * say what was written.
+ */
+export async function checkImage(path: string, opts: { sha256?: string | undefined; sumsFile?: string | undefined; signal?: AbortSignal }): Promise<ChecksumResult> {
+  let expected: string | null = null;
+  let source: string | null = null;
+  if (opts.sha256) {
+    const hex = opts.sha256.trim().toLowerCase().replace(/^sha256:/, '');
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'A SHA-256 is 64 hexadecimal characters.');
+    expected = hex;
+    source = 'pasted';
+  } else {
+    const candidates = opts.sumsFile ? [opts.sumsFile] : [join(dirname(path), 'SHA256SUMS'), `${path}.sha256`, join(dirname(path), 'CHECKSUM')];
+    for (const f of candidates) {
+      let text: string;
+      try {
+        text = await readFile(f, 'utf8');
+      } catch {
+        if (opts.sumsFile) throw new AppError(ErrorCode.NOT_FOUND, `No checksum file at ${f}.`);
+        continue;
+      }
+      expected = findInSums(text, path);
+      if (expected) {
+        source = f;
+        break;
+      }
+      if (opts.sumsFile) throw new AppError(ErrorCode.VALIDATION_FAILED, `${f} lists no SHA-256 for ${basename(path)}.`);
+    }
+  }
+  const actual = await sha256File(path, opts.signal);
+  return { result: expected === null ? 'unchecked' : expected === actual ? 'matched' : 'failed', actual, expected, source };
+}
