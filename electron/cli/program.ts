@@ -5,7 +5,7 @@ import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
 import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices } from './commands/devices';
-import { registerDrives, registerImages } from './commands/drives';
+import { registerDrives, registerFlash, registerImages, registerVerify } from './commands/drives';
 import { registerInfo } from './commands/info';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
@@ -85,6 +85,8 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerRollouts(program, kit);
   registerDrives(program, kit);
   registerImages(program, kit);
+  registerFlash(program, kit);
+  registerVerify(program, kit);
   registerDesired(program, kit);
   registerRegistries(program, kit);
   registerActivity(program, kit);

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock';
 import { openDatabase, type Db } from './db/open';
 import { DesiredService } from './desired/desired-service';
 import { EventBus } from './events';
+import { FlashService } from './flash/flash-service';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { buildHandlers } from './handlers';
@@ -54,6 +55,7 @@ export interface BootfleetCore {
   actions: ActionService;
   jobs: JobsRepo;
   rollouts: RolloutService;
+  flash: FlashService;
   desired: DesiredService;
   registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
@@ -110,8 +112,10 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const registries = new RegistriesRepo(db, secrets, clock);
   const registry = new RegistryClient(registries);
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
+  const flash = new FlashService({ db, activity, bus, clock });
   const handlers = buildHandlers({
     actions,
+    flash,
     rollouts,
     desired,
     registries,
@@ -149,6 +153,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     actions,
     jobs,
     rollouts,
+    flash,
     desired,
     registries,
     hostKeys,
@@ -181,6 +186,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     close() {
       fleet.cancelAll();
       actions.cancelAll();
+      flash.cancelAll();
       pool.close();
       for (const t of timers) clearInterval(t);
       timers.clear();

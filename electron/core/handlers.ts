@@ -5,7 +5,9 @@ import type { DesiredService } from './desired/desired-service';
 import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
 import { listDrives } from './flash/drives';
+import type { FlashService } from './flash/flash-service';
 import { checkImage, inspectImage } from './flash/image';
+import { verifyDrive } from './flash/writer';
 import type { FleetService } from './fleet/fleet-service';
 import { qualifiedName } from './inventory/names';
 import type { OpenSshImport } from './ssh/openssh-import';
@@ -26,6 +28,7 @@ export interface HandlerDeps {
   actions: ActionService;
   jobs: JobsRepo;
   rollouts: RolloutService;
+  flash: FlashService;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -92,6 +95,10 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'rollouts.resume': (a, c) => d.rollouts.resume(c.actor, a.id),
     'rollouts.cancel': (a, c) => d.rollouts.cancel(c.actor, a.id),
     'drives.list': (a) => listDrives(a),
+    'flash.start': (a, c) => d.flash.start(c.actor, a),
+    'flash.cancel': (a) => d.flash.cancel(a.id),
+    'flash.verify': async (a) => verifyDrive(a.image, (await inspectImage(a.image)).compression, a.drive),
+    'flash.list': (a) => d.flash.list(a.limit),
     'images.inspect': async (a) => ({ ...(await inspectImage(a.path)), checksum: await checkImage(a.path, a) }),
     'desired.list': () => d.desired.list(),
     'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobSchema } from './actions';
 import { refreshProgressSchema } from './fleet';
+import { flashSchema } from './flash';
 import { rolloutSchema } from './rollouts';
 
 /** Events pushed from the core to every connected client. */
@@ -18,6 +19,8 @@ export const events = {
   'job.updated': jobSchema,
   /** A rollout moved on (a device finished, a batch started, it paused or ended). */
   'rollout.updated': rolloutSchema,
+  /** A flash moved on (about 5 times a second while writing, and when it ends). */
+  'flash.progress': flashSchema,
   /** Output lines a device printed during a job. */
   'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
   /** Devices whose stored status changed: refetch their rows. */

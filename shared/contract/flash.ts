@@ -63,7 +63,75 @@ export const imageInfoSchema = z.object({
 });
 export type ImageInfo = z.infer<typeof imageInfoSchema>;
 
+export const flashPhaseSchema = z.enum(['writing', 'flushing', 'verifying', 'done', 'failed', 'canceled']);
+
+/** One target of a flash as it goes. */
+export const flashTargetProgressSchema = z.object({
+  path: z.string(),
+  phase: flashPhaseSchema,
+  written: z.number(),
+  verified: z.number(),
+  /** Bytes to write (the decompressed size), when known. */
+  total: z.number().nullable(),
+  bytesPerSecond: z.number(),
+  etaSeconds: z.number().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** What the drive holds now, in words: "written and verified", "partially written, not bootable". */
+  condition: z.string().nullable(),
+});
+export type FlashTargetProgress = z.infer<typeof flashTargetProgressSchema>;
+
+export const flashSchema = z.object({
+  id: z.string(),
+  image: z.string(),
+  /** SHA-256 of the image file, and how it was checked. */
+  imageSha256: z.string(),
+  checksum: z.enum(['matched', 'unchecked']),
+  /** SHA-256 of the bytes written (the decompressed image). */
+  contentSha256: z.string().nullable(),
+  bytes: z.number().nullable(),
+  verify: z.boolean(),
+  state: z.enum(['running', 'done', 'failed', 'canceled', 'interrupted']),
+  actor: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  targets: z.array(
+    flashTargetProgressSchema.extend({
+      model: z.string().nullable(),
+      serial: z.string().nullable(),
+      description: z.string(),
+    }),
+  ),
+});
+export type Flash = z.infer<typeof flashSchema>;
+
 export const flashMethods = {
+  'flash.start': method({
+    input: z.object({
+      image: z.string().trim().min(1, 'is required'),
+      /** Drive paths as drives.list gives them (e.g. /dev/sdb); several are written at once. */
+      drives: z.array(z.string().trim().min(1)).min(1, 'choose at least one drive').max(16),
+      sha256: z.string().trim().optional(),
+      sumsFile: z.string().trim().min(1).optional(),
+      /** Read every drive back and compare (default). Off: faster, and nothing proves the drive holds the image. */
+      verify: z.boolean().default(true),
+      /** The names of internal disks, typed by the user to confirm writing them. */
+      confirm: z.array(z.string()).default([]),
+    }),
+    output: flashSchema,
+    summary: 'Check the image, then write it to the drives (one read of the source), verify each, and record it; progress in flash.progress.',
+  }),
+  'flash.verify': method({
+    input: z.object({ image: z.string().trim().min(1), drive: z.string().trim().min(1) }),
+    output: z.object({ match: z.boolean(), bytes: z.number(), imageSha256: z.string(), driveSha256: z.string() }),
+    summary: 'Read a drive back and say whether it holds the image (compared by SHA-256 of the decompressed content).',
+  }),
+  'flash.cancel': method({ input: z.object({ id: z.string() }), output: flashSchema, summary: 'Stop a flash; each drive is left in a stated condition.' }),
+  'flash.list': method({
+    input: z.object({ limit: z.number().int().min(1).max(500).default(50) }).default({ limit: 50 }),
+    output: z.array(flashSchema),
+    summary: 'Past and running flashes, newest first: which stick carries which image.',
+  }),
   'images.inspect': method({
     input: z.object({
       path: z.string().trim().min(1, 'is required'),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatSize } from '../../core/flash/drives';
 import { keyValues, table } from '../output';
 import type { CommandKit } from '../program';
+import { collect } from './options';
 
 export function registerImages(program: Command, kit: CommandKit): void {
   program
@@ -55,6 +56,93 @@ export function registerDrives(program: Command, kit: CommandKit): void {
           ]);
           return table(['DRIVE', 'SIZE', 'MODEL', 'BUS', 'SERIAL', 'MOUNTED', 'WRITABLE'], rows, 70);
         });
+      }),
+    );
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+
+export function registerFlash(program: Command, kit: CommandKit): void {
+  program
+    .command('flash')
+    .argument('<image>', '.iso, .raw, .img, or those as .xz, .gz, .zst')
+    .requiredOption('--drive <path>', 'a drive from `bootfleet drives` (repeat to write several at once)', collect)
+    .option('--sha256 <hex>', 'the SHA-256 the image must have (else SHA256SUMS next to it is used, if any)')
+    .option('--sha256sums <file>', 'a checksum file listing the image')
+    .option('--no-verify', 'do not read the drives back (faster; nothing then proves they hold the image)')
+    .option('--confirm <name>', 'the name of an internal disk (e.g. sda), to confirm writing it', collect)
+    .option('--yes', 'go ahead: everything on the drives is erased')
+    .description('write an install image to one or more drives, verify each, and record it')
+    .addHelpText('after', '\nWriting a drive needs root. Exit status 0 only when every drive was written (and verified).')
+    .action(
+      kit.run(async (s, o, image) => {
+        const drives = o.drive as string[];
+        if (!o.yes) {
+          const info = await s.call('images.inspect', { path: image!, ...(o.sha256 ? { sha256: o.sha256 as string } : {}), ...(o.sha256sums ? { sumsFile: o.sha256sums as string } : {}) });
+          const all = await s.call('drives.list', { all: true, ...(info.size ? { imageSize: info.size } : {}) });
+          const lines = drives.map((p) => {
+            const d = all.find((x) => x.path === p);
+            if (!d) return `  ${p}: not a drive Bootfleet lists`;
+            return `  ${p}: ${d.description}${d.serial ? `, serial ${d.serial}` : ''}${d.problems.length ? ` — REFUSED: ${d.problems.map((x) => x.message).join('; ')}` : d.needsTypedConfirmation ? ' — internal disk: add --confirm ' + d.name : ''}`;
+          });
+          kit.io.stdout(
+            `Image ${info.path}: ${info.size ? formatSize(info.size) : 'size unknown'}${info.volumeLabel ? `, "${info.volumeLabel}"` : ''}; SHA-256 ${info.checksum.result === 'matched' ? 'matched' : info.checksum.result === 'failed' ? 'DOES NOT MATCH' : 'not checked'}.\n` +
+              `Everything on these drives will be erased:\n${lines.join('\n')}\n\nNothing was done. Run again with --yes to write.\n`,
+          );
+          kit.exitWith(1);
+          return;
+        }
+        const core = s.open();
+        const started = await s.call('flash.start', {
+          image: image!,
+          drives,
+          verify: o.verify !== false,
+          confirm: (o.confirm as string[] | undefined) ?? [],
+          ...(o.sha256 ? { sha256: o.sha256 as string } : {}),
+          ...(o.sha256sums ? { sumsFile: o.sha256sums as string } : {}),
+        });
+        let lastLine = '';
+        const off = core.bus.subscribe((event, payload) => {
+          if (o.json || event !== 'flash.progress') return;
+          const f = payload as typeof started;
+          if (f.id !== started.id) return;
+          const line = f.targets
+            .map((t) => `${t.path} ${t.phase}${t.phase === 'writing' || t.phase === 'verifying' ? ` ${mb(t.phase === 'writing' ? t.written : t.verified)}${t.total ? `/${mb(t.total)}` : ''} ${mb(t.bytesPerSecond)}/s${t.etaSeconds !== null ? ` ETA ${t.etaSeconds}s` : ''}` : ''}`)
+            .join(' | ');
+          if (kit.io.stderrIsTty) kit.io.stderr(`\r\x1b[K${line}`);
+          else if (line.replace(/ [\d.]+ MB.*?(?=\||$)/g, '') !== lastLine.replace(/ [\d.]+ MB.*?(?=\||$)/g, '')) kit.io.stderr(`${line}\n`);
+          lastLine = line;
+        });
+        const onSigint = (): void => void s.call('flash.cancel', { id: started.id }).catch(() => undefined);
+        process.once('SIGINT', onSigint);
+        try {
+          const f = await core.flash.wait(started.id);
+          if (kit.io.stderrIsTty && !o.json) kit.io.stderr('\n');
+          kit.print(o, f, () =>
+            table(['DRIVE', 'RESULT', 'CONDITION', 'DETAIL'], f.targets.map((t) => [t.path, t.phase, t.condition ?? '-', t.error ? `${t.error.message} [${t.error.code}]` : `${t.description}${t.serial ? `, serial ${t.serial}` : ''}`]), 90) +
+            `Image SHA-256 ${f.imageSha256} (${f.checksum}); wrote ${f.bytes ?? 0} bytes, content SHA-256 ${f.contentSha256 ?? '-'}.\n`,
+          );
+          if (f.state !== 'done') kit.exitWith(1);
+        } finally {
+          process.off('SIGINT', onSigint);
+          off();
+        }
+      }),
+    );
+}
+
+export function registerVerify(program: Command, kit: CommandKit): void {
+  program
+    .command('verify')
+    .argument('<image>', 'the image the drive should hold')
+    .requiredOption('--drive <path>', 'the drive to read back')
+    .description('read a drive back and say whether it holds the image')
+    .addHelpText('after', '\nExit status 1 when the drive does not hold the image.')
+    .action(
+      kit.run(async (s, o, image) => {
+        const r = await s.call('flash.verify', { image: image!, drive: o.drive as string });
+        kit.print(o, r, () => (r.match ? `${o.drive as string} holds ${image} (${r.bytes} bytes, SHA-256 ${r.imageSha256}).\n` : `${o.drive as string} does NOT hold ${image}: its first ${r.bytes} bytes hash to ${r.driveSha256}, the image to ${r.imageSha256}.\n`));
+        if (!r.match) kit.exitWith(1);
       }),
     );
 }

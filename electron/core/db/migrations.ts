@@ -296,6 +296,32 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'flashes: which drive got which image',
+    up(db) {
+      db.exec(`
+        CREATE TABLE flashes (
+          id TEXT PRIMARY KEY,
+          image TEXT NOT NULL,
+          image_sha256 TEXT NOT NULL,
+          checksum TEXT NOT NULL CHECK (checksum IN ('matched', 'unchecked')),
+          content_sha256 TEXT,
+          bytes INTEGER,
+          verify INTEGER NOT NULL CHECK (verify IN (0, 1)),
+          state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'canceled', 'interrupted')),
+          actor TEXT NOT NULL,
+          via TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          started_at TEXT NOT NULL,
+          finished_at TEXT,
+          targets TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX flashes_started ON flashes (started_at);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,0 +1,218 @@
+import { execFile } from 'node:child_process';
+import { hostname } from 'node:os';
+import { promisify } from 'node:util';
+import type { Flash, MethodArgs } from '../../../shared/contract';
+import { AppError, ErrorCode } from '../../../shared/errors';
+import type { ActivityRepo, Actor } from '../activity/activity-repo';
+import type { Clock } from '../clock';
+import type { Db } from '../db/open';
+import { StatementCache } from '../db/statements';
+import type { EventBus } from '../events';
+import { newId } from '../ids';
+import { alive } from '../updates/jobs-repo';
+import { listDrives } from './drives';
+import { checkImage, inspectImage } from './image';
+import { writeImage } from './writer';
+
+const run = promisify(execFile);
+
+interface FlashRow {
+  id: string;
+  image: string;
+  image_sha256: string;
+  checksum: 'matched' | 'unchecked';
+  content_sha256: string | null;
+  bytes: number | null;
+  verify: number;
+  state: Flash['state'];
+  actor: string;
+  pid: number;
+  host: string;
+  started_at: string;
+  finished_at: string | null;
+  targets: string;
+}
+
+/**
+ * Flashing as the user sees it: the image is checked first (a SHA-256 that does not match is
+ * refused), every drive must be one the enumeration lists with nothing in its way (internal
+ * disks need their name typed), mounted filesystems are unmounted, then the image is written,
+ * verified and recorded ("which stick carries which image").
+ */
+export class FlashService {
+  private readonly sql: StatementCache;
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly running = new Map<string, Promise<Flash>>();
+
+  constructor(private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock }) {
+    this.sql = new StatementCache(d.db);
+    this.markOrphans();
+  }
+
+  async start(actor: Actor, input: MethodArgs<'flash.start'>): Promise<Flash> {
+    const info = await inspectImage(input.image);
+    const check = await checkImage(input.image, input);
+    if (check.result === 'failed') {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `The image does not match its published SHA-256 (${check.source}): expected ${check.expected}, got ${check.actual}. Nothing was written.`, { check });
+    }
+    const size = info.size ?? info.fileSize;
+    const drives = await listDrives({ all: true, imageSize: info.size ?? undefined });
+    const chosen = [...new Set(input.drives)].map((path) => {
+      const d = drives.find((x) => x.path === path);
+      if (!d) throw new AppError(ErrorCode.NOT_FOUND, `${path} is not a drive Bootfleet lists; refresh the drive list and choose again.`);
+      if (d.problems.length) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} cannot be written: it ${d.problems.map((p) => p.message).join('; ')}.`);
+      if (d.needsTypedConfirmation && !input.confirm.includes(d.name)) {
+        throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is an internal disk (${d.description}); type its name "${d.name}" to confirm writing it.`);
+      }
+      return d;
+    });
+    for (const d of chosen) {
+      for (const m of [...d.mountpoints].reverse()) {
+        try {
+          await run('umount', [m]);
+        } catch (e) {
+          throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is mounted at ${m} and could not be unmounted (${((e as { stderr?: string }).stderr ?? '').trim() || 'busy'}); close what uses it and try again.`);
+        }
+      }
+    }
+    const id = newId();
+    const flash: Flash = {
+      id,
+      image: input.image,
+      imageSha256: check.actual,
+      checksum: check.result === 'matched' ? 'matched' : 'unchecked',
+      contentSha256: null,
+      bytes: null,
+      verify: input.verify,
+      state: 'running',
+      actor: actor.user,
+      startedAt: this.d.clock.now(),
+      finishedAt: null,
+      targets: chosen.map((d) => ({
+        path: d.path,
+        model: d.model,
+        serial: d.serial,
+        description: d.description,
+        phase: 'writing',
+        written: 0,
+        verified: 0,
+        total: size,
+        bytesPerSecond: 0,
+        etaSeconds: null,
+        error: null,
+        condition: null,
+      })),
+    };
+    this.sql
+      .get(
+        `INSERT INTO flashes (id, image, image_sha256, checksum, verify, state, actor, via, pid, host, started_at, targets)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, flash.image, flash.imageSha256, flash.checksum, input.verify ? 1 : 0, actor.user, actor.via, process.pid, hostname(), flash.startedAt, JSON.stringify(flash.targets));
+    const controller = new AbortController();
+    this.controllers.set(id, controller);
+    const p = this.run(actor, flash, info.compression, info.size, controller.signal).finally(() => {
+      this.controllers.delete(id);
+      this.running.delete(id);
+    });
+    this.running.set(id, p);
+    return flash;
+  }
+
+  private async run(actor: Actor, flash: Flash, compression: Awaited<ReturnType<typeof inspectImage>>['compression'], size: number | null, signal: AbortSignal): Promise<Flash> {
+    const merge = (progress: Flash['targets'][number][] | Omit<Flash['targets'][number], 'model' | 'serial' | 'description'>[]) => {
+      flash.targets = flash.targets.map((t) => ({ ...t, ...(progress.find((p) => p.path === t.path) ?? {}) }));
+    };
+    try {
+      const r = await writeImage({
+        image: flash.image,
+        compression,
+        size,
+        targets: flash.targets,
+        verify: flash.verify,
+        signal,
+        onProgress: (targets) => {
+          merge(targets);
+          this.d.bus.emit('flash.progress', flash);
+        },
+      });
+      merge(r.targets);
+      flash.contentSha256 = r.contentSha256;
+      flash.bytes = r.bytes;
+      flash.state = signal.aborted ? 'canceled' : flash.targets.some((t) => t.phase === 'failed') ? 'failed' : 'done';
+    } catch (e) {
+      const targets = (e as { targets?: Flash['targets'] }).targets;
+      if (targets) merge(targets);
+      flash.state = 'failed';
+      for (const t of flash.targets) if (!t.error) t.error = { code: (e as AppError).code ?? ErrorCode.INTERNAL, message: (e as Error).message };
+    }
+    flash.finishedAt = this.d.clock.now();
+    this.sql
+      .get('UPDATE flashes SET state = ?, content_sha256 = ?, bytes = ?, finished_at = ?, targets = ? WHERE id = ?')
+      .run(flash.state, flash.contentSha256, flash.bytes, flash.finishedAt, JSON.stringify(flash.targets), flash.id);
+    for (const t of flash.targets) {
+      this.d.activity.append(actor, {
+        action: 'drive.flashed',
+        entityType: 'drive',
+        entityId: t.serial ?? t.path,
+        entityName: `${t.description}${t.serial ? ` (serial ${t.serial})` : ''}`,
+        summary: `Flashed ${flash.image} to ${t.path} (${t.description}): ${t.condition ?? t.phase}${t.error ? ` — ${t.error.message}` : ''}`,
+        details: { flashId: flash.id, imageSha256: flash.imageSha256, checksum: flash.checksum, contentSha256: flash.contentSha256, verified: t.phase === 'done' && flash.verify, result: t.phase },
+      });
+    }
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    this.d.bus.emit('flash.progress', flash);
+    return flash;
+  }
+
+  /** Resolves when a flash this process runs has ended (at once for one that has). */
+  async wait(id: string): Promise<Flash> {
+    return this.running.get(id) ?? this.get(id);
+  }
+
+  cancel(id: string): Flash {
+    const f = this.get(id);
+    this.controllers.get(id)?.abort();
+    return f;
+  }
+
+  get(id: string): Flash {
+    const row = this.sql.get('SELECT * FROM flashes WHERE id = ?').get(id) as FlashRow | undefined;
+    if (!row) throw new AppError(ErrorCode.NOT_FOUND, `No flash ${id}.`);
+    return toFlash(row);
+  }
+
+  list(limit: number): Flash[] {
+    return (this.sql.get('SELECT * FROM flashes ORDER BY started_at DESC LIMIT ?').all(limit) as FlashRow[]).map(toFlash);
+  }
+
+  cancelAll(): void {
+    for (const c of this.controllers.values()) c.abort();
+  }
+
+  /** Flashes whose process died: interrupted, each drive partially written. */
+  private markOrphans(): void {
+    const rows = this.sql.get("SELECT * FROM flashes WHERE state = 'running'").all() as FlashRow[];
+    for (const r of rows.filter((x) => !alive(x.pid, x.host))) {
+      const targets = (JSON.parse(r.targets) as Flash['targets']).map((t) => (t.phase === 'done' ? t : { ...t, phase: 'failed' as const, condition: 'partially written, not bootable (Bootfleet stopped while writing)' }));
+      this.sql.get("UPDATE flashes SET state = 'interrupted', finished_at = ?, targets = ? WHERE id = ?").run(this.d.clock.now(), JSON.stringify(targets), r.id);
+    }
+  }
+}
+
+function toFlash(r: FlashRow): Flash {
+  return {
+    id: r.id,
+    image: r.image,
+    imageSha256: r.image_sha256,
+    checksum: r.checksum,
+    contentSha256: r.content_sha256,
+    bytes: r.bytes,
+    verify: r.verify === 1,
+    state: r.state,
+    actor: r.actor,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    targets: JSON.parse(r.targets) as Flash['targets'],
+  };
+}
