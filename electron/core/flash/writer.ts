@@ -13,6 +13,8 @@ const run = promisify(execFile);
 const BLOCK = 4 * 1024 * 1024;
 /** Dirty data per target is flushed every this many bytes, so progress means "on the drive". */
 const SYNC_EVERY = 64 * 1024 * 1024;
+/** Blocks read ahead of the slowest target's writes (memory: this many blocks). */
+const IN_FLIGHT = 4;
 
 export interface WriteTarget {
   path: string;
@@ -100,30 +102,40 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
   let bytes = 0;
   let pending: Buffer[] = [];
   let pendingLen = 0;
-  const writeBlock = async (block: Buffer): Promise<void> => {
-    await Promise.all(
-      live.map(async (t) => {
-        if (!t.fh || t.phase !== 'writing') return;
-        try {
-          let off = 0;
-          while (off < block.length) {
-            const { bytesWritten } = await t.fh.write(block, off, block.length - off, bytes + off);
-            if (bytesWritten === 0) throw new AppError(ErrorCode.INTERNAL, `${t.path} took no more data at ${bytes + off} bytes: the drive is smaller than the image.`);
-            off += bytesWritten;
-          }
-          t.written += block.length;
-          t.sinceSync += block.length;
-          if (t.sinceSync >= SYNC_EVERY) {
-            t.sinceSync = 0;
-            await t.fh.datasync();
-          }
-        } catch (e) {
-          fail(t, e, 'partially written, not bootable');
-        }
-      }),
-    );
-    bytes += block.length;
+  // Writes are queued per target (in order) while the next blocks are read and hashed, with a
+  // bounded number of blocks in flight, so reading, hashing and writing overlap.
+  const chains = new Map<Live, Promise<void>>(live.map((t) => [t, Promise.resolve()]));
+  const inFlight: Promise<void>[] = [];
+  const writeTo = async (t: Live, block: Buffer, pos: number): Promise<void> => {
+    if (!t.fh || t.phase !== 'writing') return;
+    try {
+      let off = 0;
+      while (off < block.length) {
+        const { bytesWritten } = await t.fh.write(block, off, block.length - off, pos + off);
+        if (bytesWritten === 0) throw new AppError(ErrorCode.INTERNAL, `${t.path} took no more data at ${pos + off} bytes: the drive is smaller than the image.`);
+        off += bytesWritten;
+      }
+      t.written += block.length;
+      t.sinceSync += block.length;
+      if (t.sinceSync >= SYNC_EVERY) {
+        t.sinceSync = 0;
+        await t.fh.datasync();
+      }
+    } catch (e) {
+      fail(t, e, 'partially written, not bootable');
+    }
     report();
+  };
+  const writeBlock = async (block: Buffer): Promise<void> => {
+    const pos = bytes;
+    bytes += block.length;
+    const all = live.map((t) => {
+      const next = chains.get(t)!.then(() => writeTo(t, block, pos));
+      chains.set(t, next);
+      return next;
+    });
+    inFlight.push(Promise.all(all).then(() => undefined));
+    if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
   };
 
   let canceled = false;
@@ -134,15 +146,17 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
       pending.push(chunk);
       pendingLen += chunk.length;
       while (pendingLen >= BLOCK) {
-        const all = Buffer.concat(pending, pendingLen);
+        const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLen);
         await writeBlock(all.subarray(0, BLOCK));
-        pending = [all.subarray(BLOCK)];
+        pending = all.length > BLOCK ? [all.subarray(BLOCK)] : [];
         pendingLen -= BLOCK;
       }
       if (live.every((t) => t.phase !== 'writing')) break;
     }
     if (pendingLen) await writeBlock(Buffer.concat(pending, pendingLen));
+    await Promise.all(inFlight);
   } catch (e) {
+    await Promise.all(inFlight).catch(() => undefined);
     if (o.signal.aborted) canceled = true;
     else {
       for (const t of live) if (t.phase === 'writing') fail(t, e, 'partially written, not bootable');
