@@ -58,7 +58,8 @@ function createWindow(): BrowserWindow {
 
 app.enableSandbox();
 app.whenReady().then(() => {
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
+  // Everything is refused except notifications (a long job or rollout ending), which the app asks for.
+  session.defaultSession.setPermissionRequestHandler((_wc, perm, callback) => callback(perm === 'notifications'));
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });

@@ -68,6 +68,8 @@ export const jobSchema = z.object({
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   summary: z.string().nullable(),
+  /** The rollout this job is a batch of, if any. */
+  rolloutId: z.string().nullable(),
   devices: z.array(jobDeviceSchema),
 });
 export type Job = z.infer<typeof jobSchema>;

@@ -247,6 +247,10 @@ export class ActionService {
   cancel(jobId: string): Job {
     const job = this.d.jobs.get(jobId);
     if (!job) throw new AppError(ErrorCode.NOT_FOUND, `No job ${jobId}.`);
+    if (job.rolloutId) {
+      // Its devices would only be picked up again by the rollout: stop the rollout instead.
+      throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `This job is a batch of rollout ${job.rolloutId}; pause or cancel the rollout instead.`, { rolloutId: job.rolloutId });
+    }
     this.controllers.get(jobId)?.abort();
     return job;
   }

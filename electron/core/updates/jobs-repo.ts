@@ -17,6 +17,7 @@ interface JobRow {
   created_at: string;
   finished_at: string | null;
   summary: string | null;
+  rollout_id: string | null;
 }
 
 interface JobDeviceRow {
@@ -209,6 +210,7 @@ export class JobsRepo {
       createdAt: r.created_at,
       finishedAt: r.finished_at,
       summary: r.summary,
+      rolloutId: r.rollout_id,
       devices,
     };
   }

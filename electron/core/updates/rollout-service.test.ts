@@ -66,6 +66,8 @@ suite('rollouts against the lab', () => {
     for (const dev of d.devices) expect([dev.name, dev.state, dev.resultDigest]).toEqual([dev.name, 'done', digest('1.1')]);
     // One job per batch, each tied to the rollout.
     expect(core.db.prepare('SELECT count(DISTINCT id) FROM jobs WHERE rollout_id = ?').pluck().get(r.id)).toBe(3);
+    const batchJob = (await ok(core, 'jobs.list', {})).find((j) => j.rolloutId === r.id)!;
+    expect((await fails(core, 'jobs.cancel', { id: batchJob.id })).message).toBe(`This job is a batch of rollout ${r.id}; pause or cancel the rollout instead.`);
     const log = await ok(core, 'activity.list', { limit: 50 });
     expect(log.items.filter((e) => e.action === 'device.upgrade' && e.summary.includes('booted'))).toHaveLength(4);
     expect(log.items.find((e) => e.action === 'rollout.done')?.summary).toMatch(/Rollout wave 1 done: 4 done, 0 failed/);
