@@ -2,10 +2,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
+import { startNotices } from './lib/notify';
 import { startUi, useUi } from './stores/ui';
 import './styles/app.css';
 
 startUi();
+startNotices();
 
 window.addEventListener('unhandledrejection', (e) => {
   useUi.getState().reportError(e.reason, 'A background task');

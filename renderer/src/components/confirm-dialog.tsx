@@ -18,6 +18,8 @@ export interface ConfirmDialogProps {
   /** Test id of the confirm button. Default `confirm-delete`. */
   confirmTestId?: string;
   width?: 'narrow' | 'normal';
+  /** The text of the button that keeps things as they are. Default "Cancel". */
+  dismissLabel?: string;
 }
 
 /** Confirm a destructive action (`data-testid="confirm-delete"` on the button). */
@@ -31,6 +33,7 @@ export function ConfirmDialog({
   busyLabel = 'Deleting…',
   confirmTestId = 'confirm-delete',
   width = 'narrow',
+  dismissLabel = 'Cancel',
 }: ConfirmDialogProps): ReactElement {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -54,7 +57,7 @@ export function ConfirmDialog({
       footer={
         <>
           <button type="button" className="button" onClick={onClose} disabled={busy} data-autofocus>
-            Cancel
+            {dismissLabel}
           </button>
           <button type="button" className="button button-danger" data-testid={confirmTestId} onClick={() => void confirm()} disabled={busy}>
             {busy ? busyLabel : confirmLabel}

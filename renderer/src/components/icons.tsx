@@ -252,3 +252,29 @@ export function TargetIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** Rollouts (steps up: batch after batch). */
+export function RolloutIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M3 20h5v-5h5v-5h5V5" />
+      <path d="m15 8 3-3 3 3" />
+    </Svg>
+  );
+}
+/** Pause. */
+export function PauseIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <rect x="6" y="5" width="4" height="14" rx="1" />
+      <rect x="14" y="5" width="4" height="14" rx="1" />
+    </Svg>
+  );
+}
+/** Play (resume). */
+export function PlayIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M7 5v14l11-7L7 5Z" />
+    </Svg>
+  );
+}

@@ -5,26 +5,12 @@ import { errorHint } from '../lib/error-text';
 import { formatDuration, plural } from '../lib/format';
 import { routeHref } from '../stores/ui';
 import { AlertIcon, CheckIcon, CloseIcon } from './icons';
+import { SegmentBar } from './progress-bar';
 
 /** The bar: answered (green) and failed (red) shares of the total. */
 export function ProgressBar({ progress }: { progress: RefreshProgress }): ReactElement {
-  const { total, done, ok, failed, state } = progress;
-  const pct = (n: number): string => `${total > 0 ? (100 * n) / total : state === 'running' ? 0 : 100}%`;
-  return (
-    <div
-      className={`progress progress-${state}`}
-      role="progressbar"
-      aria-label="Devices contacted"
-      aria-valuemin={0}
-      aria-valuemax={total}
-      aria-valuenow={done}
-      aria-valuetext={`${done} of ${total}`}
-      data-testid="refresh-bar"
-    >
-      <span className="progress-ok" style={{ width: pct(ok) }} />
-      <span className="progress-failed" style={{ width: pct(failed) }} />
-    </div>
-  );
+  const { total, ok, failed, state } = progress;
+  return <SegmentBar counts={{ total, done: ok, failed }} label="Devices contacted" ended={state !== 'running'} state={state} testId="refresh-bar" />;
 }
 
 /** "3 of 40 · 2 answered · 1 failed · 3.2/s · about 12 s left". */

@@ -6,7 +6,7 @@
 import { useEffect, type ReactElement } from 'react';
 import type { DesiredEntry, Registry } from '../../../shared/contract';
 import { EmptyState } from '../components/empty-state';
-import { AlertIcon, EditIcon, PlusIcon, RefreshIcon, TargetIcon, TrashIcon } from '../components/icons';
+import { AlertIcon, EditIcon, PlusIcon, RefreshIcon, RolloutIcon, TargetIcon, TrashIcon } from '../components/icons';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { scopeLabel, withoutRef } from '../lib/desired';
 import { plural } from '../lib/format';
@@ -59,6 +59,17 @@ function EntryRow({ entry: e }: { entry: DesiredEntry }): ReactElement {
   const openDialog = useUi((s) => s.openDialog);
   const navigate = useUi((s) => s.navigate);
   const showStatus = useDevices((s) => s.showStatus);
+  /** The rollout wizard for the devices of this entry that are behind. */
+  const rollOut = (): void =>
+    openDialog({
+      kind: 'rollout-new',
+      preset: {
+        ...(e.scope === 'device' ? { devices: [e.targetName] } : { filter: { ...(e.scope === 'site' ? { site: e.targetName } : { tags: [e.target] }), desired: ['behind'] } }),
+        source: `the devices behind the desired image of ${e.scope} ${e.targetName}`,
+        action: 'upgrade',
+        image: e.image,
+      },
+    });
   /** The devices this entry decides in the devices table (a device entry: its page). */
   const show = (behind: boolean): void => {
     if (e.scope === 'device') return navigate('devices', e.target);
@@ -98,9 +109,14 @@ function EntryRow({ entry: e }: { entry: DesiredEntry }): ReactElement {
       </td>
       <td className="num">
         {e.behindCount > 0 ? (
-          <button type="button" className="behind-link" title="Show the devices that run another image" onClick={() => show(true)} data-testid="desired-behind">
-            {e.behindCount.toLocaleString('en-US')} behind
-          </button>
+          <span className="behind-cell">
+            <button type="button" className="behind-link" title="Show the devices that run another image" onClick={() => show(true)} data-testid="desired-behind">
+              {e.behindCount.toLocaleString('en-US')} behind
+            </button>
+            <button type="button" className="icon-button small" aria-label={`Roll out to the devices behind ${e.image}`} title="Roll out to these devices…" onClick={rollOut} data-testid="desired-rollout">
+              <RolloutIcon size={14} />
+            </button>
+          </span>
         ) : (
           <span className="muted" data-testid="desired-behind">
             0

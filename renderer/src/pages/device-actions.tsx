@@ -10,10 +10,8 @@ import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon } from '../compo
 import { RelativeTime, ShortDigest } from '../components/status';
 import { describeError } from '../lib/error-text';
 import { shortDigest } from '../lib/format';
+import { actionTitle, actionVerb, imageWithTransport, jobStateLabel, phaseLabel, TRANSPORTS, type Transport } from '../lib/jobs';
 import { useJobs } from '../stores/jobs';
-
-type Transport = 'registry' | 'oci' | 'oci-archive' | 'containers-storage' | 'dir' | 'docker-archive';
-const TRANSPORTS: Transport[] = ['registry', 'oci', 'oci-archive', 'containers-storage', 'dir', 'docker-archive'];
 
 /** What a button asks for. */
 interface Request {
@@ -22,37 +20,8 @@ interface Request {
   transport?: Transport;
 }
 
-const actionTitle: Record<ActionKind, string> = {
-  check: 'Check for update',
-  upgrade: 'Stage update',
-  apply: 'Apply staged update',
-  switch: 'Switch image',
-  rollback: 'Roll back',
-};
-
-const actionVerb: Record<ActionKind, string> = {
-  check: 'check',
-  upgrade: 'stage update',
-  apply: 'apply',
-  switch: 'switch',
-  rollback: 'roll back',
-};
-
 /** Actions that may also reboot into the result. */
 const canApply = (a: ActionKind): boolean => a === 'upgrade' || a === 'switch' || a === 'rollback';
-
-const phaseLabel: Record<string, string> = {
-  queued: 'Queued',
-  contacting: 'Contacting',
-  checking: 'Checking',
-  pulling: 'Pulling',
-  staging: 'Staging',
-  'rolling-back': 'Rolling back',
-  rebooting: 'Rebooting',
-  waiting: 'Waiting',
-  verifying: 'Verifying',
-  finished: 'Finished',
-};
 
 /** The phases a job goes through, in order, for its action. */
 function phasesOf(job: Job, dev: JobDevice): string[] {
@@ -288,7 +257,7 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
       <div className="plan" data-testid="plan-dialog" data-state={loadError ? 'error' : plan ? 'ready' : 'loading'} data-possible={plan ? String(plan.possible) : undefined}>
         {action === 'switch' ? (
           <p className="plan-target">
-            Switch to <code>{request.transport && request.transport !== 'registry' ? `${request.transport}:` : ''}{request.image}</code>
+            Switch to <code>{imageWithTransport(request.image ?? '', request.transport)}</code>
           </p>
         ) : null}
         {loadError ? (
@@ -490,7 +459,11 @@ export function JobPanel({ deviceId }: { deviceId: string }): ReactElement | nul
           </span>
         </h2>
         <div className="job-head-actions">
-          {running && cancellable.has(dev.phase) ? (
+          {running && job.kind === 'rollout' ? (
+            <span className="muted small" title="This job is a batch of a rollout: pause or cancel the rollout instead" data-testid="job-in-rollout">
+              part of a rollout
+            </span>
+          ) : running && cancellable.has(dev.phase) ? (
             <button
               type="button"
               className="button small"
@@ -541,8 +514,6 @@ export function JobPanel({ deviceId }: { deviceId: string }): ReactElement | nul
     </section>
   );
 }
-
-const jobStateLabel: Record<Job['state'], string> = { running: 'running', done: 'done', failed: 'failed', canceled: 'cancelled', interrupted: 'interrupted' };
 
 /** The device's recent jobs; a click shows one (with its output) in the job panel. */
 export function RecentJobs({ deviceId }: { deviceId: string }): ReactElement {

@@ -1,16 +1,18 @@
 /** Renders the one open dialog from the UI store, whichever page opened it. */
 import type { ReactElement } from 'react';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { formatTime } from '../lib/format';
+import { formatTime, plural } from '../lib/format';
 import { useDesired } from '../stores/desired';
 import { useDeviceDetail } from '../stores/device-detail';
 import { useDevices } from '../stores/devices';
+import { useRollouts } from '../stores/rollouts';
 import { useSites } from '../stores/sites';
 import { useUi } from '../stores/ui';
 import { DesiredDialog } from './desired-dialog';
 import { DeviceDialog } from './device-dialog';
 import { ImportDialog } from './import-dialog';
 import { RegistryDialog } from './registry-dialog';
+import { RolloutWizard } from './rollout-wizard';
 import { SiteDialog } from './site-dialog';
 import { SnapshotDialog } from './snapshot-dialog';
 import { SshImportDialog } from './ssh-import-dialog';
@@ -24,6 +26,7 @@ export function DialogHost(): ReactElement | null {
   const acceptHostKey = useDeviceDetail((s) => s.acceptHostKey);
   const clearDesired = useDesired((s) => s.clear);
   const removeRegistry = useDesired((s) => s.removeRegistry);
+  const cancelRollout = useRollouts((s) => s.cancel);
   if (!dialog) return null;
   switch (dialog.kind) {
     case 'device-form':
@@ -173,6 +176,35 @@ export function DialogHost(): ReactElement | null {
           confirmTestId="confirm-remove-registry"
           errorTestId="registry-remove-error"
           onConfirm={() => removeRegistry(r.host)}
+          onClose={close}
+        />
+      );
+    }
+    case 'rollout-new':
+      return <RolloutWizard preset={dialog.preset} onClose={close} />;
+    case 'rollout-cancel': {
+      const r = dialog.rollout;
+      return (
+        <ConfirmDialog
+          title="Cancel rollout"
+          message={
+            <>
+              Cancel rollout <strong>{r.name}</strong>?{' '}
+              {r.counts.pending === 0
+                ? 'No device is waiting'
+                : r.counts.pending === 1
+                  ? 'The device not yet started is skipped'
+                  : `The ${plural(r.counts.pending, 'device')} not yet started are skipped`}
+              {r.counts.running === 0 ? '' : r.counts.running === 1 ? '; the device acting now finishes and is verified' : `; the ${plural(r.counts.running, 'device')} acting now finish and are verified`}. A
+              cancelled rollout cannot be resumed.
+            </>
+          }
+          confirmLabel="Cancel rollout"
+          busyLabel="Cancelling…"
+          dismissLabel="Keep it"
+          confirmTestId="confirm-cancel-rollout"
+          errorTestId="rollout-cancel-error"
+          onConfirm={() => cancelRollout(r.id)}
           onClose={close}
         />
       );

@@ -1,17 +1,21 @@
 /**
  * Device action jobs (check, upgrade, apply, switch, rollback) as the device page shows them:
  * the plan before anything runs (`actions.plan`), the job started (`actions.start`), kept live by
- * `job.updated` and `job.log`, and the device's recent jobs (`jobs.list`).
+ * `job.updated` and `job.log`, and the device's recent jobs (`jobs.list`); and the jobs across all
+ * devices (a rollout's batches too) that the Rollouts page lists.
  */
 import { create } from 'zustand';
 import type { ActionInput, ActionPlan, Job } from '../../../shared/contract';
 import { client } from '../lib/api';
+import { askNotifyPermission } from '../lib/notify';
 import { useUi } from './ui';
 
 /** Output kept per device of a job (the newest characters win). */
 export const LOG_CAP = 64 * 1024;
 /** Jobs shown in "Recent jobs". */
 export const RECENT_LIMIT = 10;
+/** Jobs across all devices shown on the Rollouts page. */
+export const FLEET_JOBS_LIMIT = 50;
 
 interface JobsState {
   /** Jobs seen (started here, listed, or pushed by job.updated), by id. */
@@ -23,6 +27,8 @@ interface JobsState {
   recent: string[];
   /** The job shown in the device page's job panel, by device id. */
   shown: Record<string, string>;
+  /** Jobs across all devices, newest first (null until listed); new ones are added as they start. */
+  fleet: string[] | null;
   /** Reads what an action would do (changes nothing). */
   plan(input: ActionInput): Promise<ActionPlan[]>;
   /** Starts an action; the job becomes the one shown for its devices. */
@@ -36,6 +42,8 @@ interface JobsState {
   dismiss(deviceId: string): void;
   /** Forgets the device listed (leaving its page). */
   clearDevice(): void;
+  /** Lists the newest jobs across all devices. */
+  loadFleet(): Promise<void>;
 }
 
 function capped(text: string): string {
@@ -43,6 +51,7 @@ function capped(text: string): string {
 }
 
 let listSeq = 0;
+let fleetSeq = 0;
 
 /** The jobs store. */
 export const useJobs = create<JobsState>((set, get) => ({
@@ -51,10 +60,12 @@ export const useJobs = create<JobsState>((set, get) => ({
   device: null,
   recent: [],
   shown: {},
+  fleet: null,
   plan(input) {
     return client.invoke('actions.plan', input);
   },
   async start(input) {
+    askNotifyPermission();
     const job = await client.invoke('actions.start', input);
     set((s) => {
       const shown = { ...s.shown };
@@ -64,6 +75,7 @@ export const useJobs = create<JobsState>((set, get) => ({
         jobs: { ...s.jobs, [job.id]: s.jobs[job.id] ?? job },
         shown,
         recent: touches && !s.recent.includes(job.id) ? [job.id, ...s.recent].slice(0, RECENT_LIMIT) : s.recent,
+        fleet: withNew(s.fleet, job.id),
       };
     });
     return job;
@@ -121,7 +133,31 @@ export const useJobs = create<JobsState>((set, get) => ({
     listSeq++;
     set({ device: null, recent: [] });
   },
+  async loadFleet() {
+    const my = ++fleetSeq;
+    try {
+      const list = await client.invoke('jobs.list', { limit: FLEET_JOBS_LIMIT });
+      if (my !== fleetSeq) return;
+      set((s) => {
+        const jobs = { ...s.jobs };
+        for (const j of list) if (!jobs[j.id] || jobs[j.id]!.state === 'running') jobs[j.id] = j;
+        // Jobs pushed while the list was on its way stay on top.
+        const listed = list.map((j) => j.id);
+        const pushed = (s.fleet ?? []).filter((id) => !listed.includes(id) && jobs[id] && jobs[id]!.createdAt >= (list[0]?.createdAt ?? ''));
+        return { jobs, fleet: [...pushed, ...listed].slice(0, FLEET_JOBS_LIMIT) };
+      });
+    } catch (err) {
+      useUi.getState().reportError(err, 'Loading the jobs');
+    }
+  },
 }));
+
+
+/** The fleet list with a job added on top (once it has been listed). */
+function withNew(fleet: string[] | null, id: string): string[] | null {
+  if (fleet === null || fleet.includes(id)) return fleet;
+  return [id, ...fleet].slice(0, FLEET_JOBS_LIMIT);
+}
 
 function upsert(job: Job): void {
   useJobs.setState((s) => {
@@ -129,6 +165,7 @@ function upsert(job: Job): void {
     return {
       jobs: { ...s.jobs, [job.id]: job },
       recent: touches && !s.recent.includes(job.id) ? [job.id, ...s.recent].slice(0, RECENT_LIMIT) : s.recent,
+      fleet: withNew(s.fleet, job.id),
     };
   });
 }
@@ -140,4 +177,9 @@ client.on('job.log', (p) => {
     const mine = s.logs[p.jobId] ?? {};
     return { logs: { ...s.logs, [p.jobId]: { ...mine, [p.deviceId]: capped((mine[p.deviceId] ?? '') + p.text) } } };
   });
+});
+
+// After a reconnect, or a change by another process, the jobs the Rollouts page lists may be stale.
+client.on('inventory.changed', (p) => {
+  if (p.entity === 'all' && useJobs.getState().fleet !== null && useUi.getState().route.page === 'rollouts') void useJobs.getState().loadFleet();
 });

@@ -4,7 +4,7 @@
  * toasts and the global error bar.
  */
 import { create } from 'zustand';
-import type { DesiredScope, Device, HostKey, Registry, Site } from '../../../shared/contract';
+import type { DesiredScope, Device, DeviceFilter, HostKey, Registry, Rollout, RolloutAction, Site } from '../../../shared/contract';
 import { asAppError, errorText, isExpectedError } from '../lib/error-text';
 
 /** The user's theme choice; "system" follows the OS setting. */
@@ -15,6 +15,17 @@ export interface DesiredTarget {
   scope: DesiredScope;
   target: string;
   targetName: string;
+}
+
+/** What the rollout wizard starts from: the devices (by a filter or by name) and, optionally, the action. */
+export interface RolloutPreset {
+  filter?: DeviceFilter;
+  devices?: string[];
+  /** Where the selection comes from, in words: "the Devices page filter". */
+  source?: string;
+  action?: RolloutAction;
+  /** The image offered for a switch (e.g. the desired image of the devices behind it). */
+  image?: string;
 }
 
 /** Which dialog is open (one at a time). */
@@ -32,6 +43,9 @@ export type DialogState =
   | { kind: 'desired-clear'; for: DesiredTarget; image: string; deviceCount: number }
   | { kind: 'registry-form'; registry: Registry | null }
   | { kind: 'registry-remove'; registry: Registry }
+  /** The rollout wizard: devices and action, policy, review. */
+  | { kind: 'rollout-new'; preset?: RolloutPreset }
+  | { kind: 'rollout-cancel'; rollout: Rollout }
   | null;
 
 /** A transient notice in the corner. */
