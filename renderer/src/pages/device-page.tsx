@@ -6,15 +6,15 @@
 import { useEffect, type ReactElement } from 'react';
 import type { BootcStatus, DeviceDetail, HostKey } from '../../../shared/contract';
 import { DeploymentCard } from '../components/deployment-card';
-import { EmptyState } from '../components/empty-state';
-import { AlertIcon, ChevronLeftIcon, DeviceIcon, EditIcon, KeyIcon, RefreshIcon } from '../components/icons';
+import { BackLink, DetailPlaceholder } from '../components/detail-frame';
+import { AlertIcon, DeviceIcon, EditIcon, KeyIcon, RefreshIcon } from '../components/icons';
 import { CopyButton, RelativeTime, StaleMarker, StatePill } from '../components/status';
 import { errorHint } from '../lib/error-text';
 import { formatAddress, formatBytes, formatDuration, formatTime } from '../lib/format';
 import { useDeviceDetail } from '../stores/device-detail';
 import { useJobs } from '../stores/jobs';
 import { isRunning, useRefresh, type RefreshJob } from '../stores/refresh';
-import { routeHref, useUi } from '../stores/ui';
+import { useUi } from '../stores/ui';
 import { ActionsBar, JobPanel, RecentJobs } from './device-actions';
 import { DesiredCard } from './device-desired';
 import { DeviceHistory } from './device-history';
@@ -324,7 +324,6 @@ export function DevicePage({ id }: { id: string }): ReactElement {
   const job = useRefresh((s) => (detail ? s.device[detail.device.id] : undefined));
   const refreshDevice = useRefresh((s) => s.refreshDevice);
   const openDialog = useUi((s) => s.openDialog);
-  const navigate = useUi((s) => s.navigate);
   const loadRecentJobs = useJobs((s) => s.loadRecent);
   const clearJobsDevice = useJobs((s) => s.clearDevice);
   const deviceId = detail?.device.id ?? null;
@@ -344,48 +343,11 @@ export function DevicePage({ id }: { id: string }): ReactElement {
     if (detail) document.title = `${detail.device.name} · Bootfleet`;
   }, [detail]);
 
-  const back = (
-    <a
-      href={routeHref('devices')}
-      className="back-link"
-      onClick={(e) => {
-        e.preventDefault();
-        navigate('devices');
-      }}
-      data-testid="back-to-devices"
-    >
-      <ChevronLeftIcon size={14} /> Devices
-    </a>
-  );
-
+  const back = <BackLink page="devices" label="Devices" />;
   if (error) {
-    return (
-      <div className="page">
-        <div className="page-header">
-          <div>
-            {back}
-            <h1>Device not found</h1>
-          </div>
-        </div>
-        <div className="page-body">
-          <EmptyState icon={<DeviceIcon size={28} />} title="This device is not in the inventory">
-            <p>{error.message}</p>
-          </EmptyState>
-        </div>
-      </div>
-    );
+    return <DetailPlaceholder back={back} notFound={{ heading: 'Device not found', title: 'This device is not in the inventory', icon: <DeviceIcon size={28} />, message: error.message }} />;
   }
-
-  if (!detail || (detail.device.id !== id && detail.device.name !== id)) {
-    return (
-      <div className="page">
-        <div className="page-header">
-          <div>{back}</div>
-        </div>
-        <div className="loading-line">Loading…</div>
-      </div>
-    );
-  }
+  if (!detail || (detail.device.id !== id && detail.device.name !== id)) return <DetailPlaceholder back={back} />;
 
   const d = detail.device;
   const running = isRunning(job);

@@ -6,8 +6,8 @@
  */
 import { useEffect, useMemo, useState, type ReactElement } from 'react';
 import type { RolloutDevice } from '../../../shared/contract';
-import { EmptyState } from '../components/empty-state';
-import { AlertIcon, ChevronLeftIcon, CloseIcon, InfoIcon, PauseIcon, PlayIcon, RolloutIcon } from '../components/icons';
+import { BackLink, DetailPlaceholder } from '../components/detail-frame';
+import { AlertIcon, CloseIcon, InfoIcon, PauseIcon, PlayIcon, RolloutIcon } from '../components/icons';
 import { batchLabel, CountsLine, RolloutBar, rolloutWhat, RolloutStateBadge } from '../components/rollout-status';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { errorHint } from '../lib/error-text';
@@ -261,7 +261,6 @@ export function RolloutPage({ id }: { id: string }): ReactElement {
   const close = useRollouts((s) => s.close);
   const pause = useRollouts((s) => s.pause);
   const resume = useRollouts((s) => s.resume);
-  const navigate = useUi((s) => s.navigate);
   const openDialog = useUi((s) => s.openDialog);
   const [busy, setBusy] = useState<'pause' | 'resume' | null>(null);
 
@@ -274,47 +273,11 @@ export function RolloutPage({ id }: { id: string }): ReactElement {
     if (rollout) document.title = `${rollout.name} · Rollouts · Bootfleet`;
   }, [rollout]);
 
-  const back = (
-    <a
-      href={routeHref('rollouts')}
-      className="back-link"
-      onClick={(e) => {
-        e.preventDefault();
-        navigate('rollouts');
-      }}
-      data-testid="back-to-rollouts"
-    >
-      <ChevronLeftIcon size={14} /> Rollouts
-    </a>
-  );
-
+  const back = <BackLink page="rollouts" label="Rollouts" />;
   if (error) {
-    return (
-      <div className="page">
-        <div className="page-header">
-          <div>
-            {back}
-            <h1>Rollout not found</h1>
-          </div>
-        </div>
-        <div className="page-body">
-          <EmptyState icon={<RolloutIcon size={28} />} title="There is no such rollout">
-            <p>{error.message}</p>
-          </EmptyState>
-        </div>
-      </div>
-    );
+    return <DetailPlaceholder back={back} notFound={{ heading: 'Rollout not found', title: 'There is no such rollout', icon: <RolloutIcon size={28} />, message: error.message }} />;
   }
-  if (!rollout) {
-    return (
-      <div className="page">
-        <div className="page-header">
-          <div>{back}</div>
-        </div>
-        <div className="loading-line">Loading…</div>
-      </div>
-    );
-  }
+  if (!rollout) return <DetailPlaceholder back={back} />;
 
   const r = rollout;
   const act = async (what: 'pause' | 'resume'): Promise<void> => {
