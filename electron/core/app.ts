@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock';
 import { openDatabase, type Db } from './db/open';
 import { DesiredService } from './desired/desired-service';
 import { EventBus } from './events';
+import { DriveWatcher } from './flash/drive-watcher';
 import { FlashService } from './flash/flash-service';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
@@ -113,9 +114,11 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const registry = new RegistryClient(registries);
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
   const flash = new FlashService({ db, activity, bus, clock });
+  const driveWatcher = new DriveWatcher(bus);
   const handlers = buildHandlers({
     actions,
     flash,
+    driveWatcher,
     rollouts,
     desired,
     registries,
@@ -187,6 +190,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
       fleet.cancelAll();
       actions.cancelAll();
       flash.cancelAll();
+      driveWatcher.stop();
       pool.close();
       for (const t of timers) clearInterval(t);
       timers.clear();

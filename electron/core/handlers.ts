@@ -4,6 +4,8 @@ import type { ActivityRepo } from './activity/activity-repo';
 import type { DesiredService } from './desired/desired-service';
 import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
+import { browse } from './files/browse';
+import type { DriveWatcher } from './flash/drive-watcher';
 import { listDrives } from './flash/drives';
 import type { FlashService } from './flash/flash-service';
 import { checkImage, inspectImage } from './flash/image';
@@ -29,6 +31,7 @@ export interface HandlerDeps {
   jobs: JobsRepo;
   rollouts: RolloutService;
   flash: FlashService;
+  driveWatcher: DriveWatcher;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -94,7 +97,11 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'rollouts.pause': (a, c) => d.rollouts.pause(c.actor, a.id),
     'rollouts.resume': (a, c) => d.rollouts.resume(c.actor, a.id),
     'rollouts.cancel': (a, c) => d.rollouts.cancel(c.actor, a.id),
-    'drives.list': (a) => listDrives(a),
+    'drives.list': (a) => {
+      d.driveWatcher.touch();
+      return listDrives(a);
+    },
+    'files.browse': (a) => browse(a),
     'flash.start': (a, c) => d.flash.start(c.actor, a),
     'flash.cancel': (a) => d.flash.cancel(a.id),
     'flash.verify': async (a) => verifyDrive(a.image, (await inspectImage(a.image)).compression, a.drive),

@@ -21,6 +21,8 @@ export const events = {
   'rollout.updated': rolloutSchema,
   /** A flash moved on (about 5 times a second while writing, and when it ends). */
   'flash.progress': flashSchema,
+  /** A drive was plugged in or removed, or its mounts changed: refetch drives.list. */
+  'drives.changed': z.object({}),
   /** Output lines a device printed during a job. */
   'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
   /** Devices whose stored status changed: refetch their rows. */

@@ -52,6 +52,11 @@ export const imageInfoSchema = z.object({
   elTorito: z.boolean(),
   /** An MBR with a partition: boots from a USB stick (a hybrid ISO, or a disk image). */
   mbr: z.boolean(),
+  /**
+   * For an installer built by bootc-image-builder: the container image it installs, read from
+   * the kickstart on the ISO (`ostreecontainer --url=...`). Null when the image is not one.
+   */
+  bootc: z.object({ imageRef: z.string(), transport: z.string().nullable(), source: z.string() }).nullable(),
   checksum: z.object({
     /** matched: equal to the published SHA-256; failed: differs (writing is refused); unchecked: nothing to compare with. */
     result: z.enum(['matched', 'failed', 'unchecked']),
@@ -142,6 +147,23 @@ export const flashMethods = {
     }),
     output: imageInfoSchema,
     summary: "What an image file is (compression, size, ISO label, bootable) and whether its SHA-256 matches the published one.",
+  }),
+  'files.browse': method({
+    input: z
+      .object({
+        /** A directory on the machine Bootfleet runs on; the user's home when left out. */
+        path: z.string().trim().optional(),
+        /** images: directories plus files that look like install images (and checksum files). */
+        show: z.enum(['images', 'all']).default('images'),
+      })
+      .default({ show: 'images' }),
+    output: z.object({
+      path: z.string(),
+      parent: z.string().nullable(),
+      home: z.string(),
+      entries: z.array(z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']), size: z.number().nullable(), modifiedAt: z.string().nullable() })),
+    }),
+    summary: 'List a directory of the machine Bootfleet runs on (for choosing an image in a browser): directories first, names only, no content.',
   }),
   'drives.list': method({
     input: z

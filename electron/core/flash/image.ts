@@ -26,6 +26,8 @@ export interface ImageInfo {
   elTorito: boolean;
   /** A valid MBR (boot signature and at least one partition): boots from a USB stick. */
   mbr: boolean;
+  /** For a bootc-image-builder installer: the container image it installs (from its kickstart). */
+  bootc: { imageRef: string; transport: string | null; source: string } | null;
 }
 
 const MAGIC: [Compression, number[]][] = [
@@ -142,6 +144,7 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
     volumeLabel: iso ? head.toString('latin1', 0x8028, 0x8048).trim() || null : null,
     elTorito,
     mbr,
+    bootc: null,
   };
 }
 
