@@ -104,7 +104,10 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'files.browse': (a) => browse(a),
     'flash.start': (a, c) => d.flash.start(c.actor, a),
     'flash.cancel': (a) => d.flash.cancel(a.id),
-    'flash.verify': async (a) => verifyDrive(a.image, (await inspectImage(a.image)).compression, a.drive),
+    'flash.verify': async (a) => {
+      const info = await inspectImage(a.image);
+      return verifyDrive(a.image, info.compression, info.size, a.drive);
+    },
     'flash.list': (a) => d.flash.list(a.limit),
     'images.inspect': async (a) => ({ ...(await inspectImage(a.path)), checksum: await checkImage(a.path, a) }),
     'desired.list': () => d.desired.list(),

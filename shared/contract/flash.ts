@@ -89,8 +89,11 @@ export type FlashTargetProgress = z.infer<typeof flashTargetProgressSchema>;
 export const flashSchema = z.object({
   id: z.string(),
   image: z.string(),
-  /** SHA-256 of the image file, and how it was checked. */
-  imageSha256: z.string(),
+  /**
+   * SHA-256 of the image file as published (the compressed file), and how it was checked. Null
+   * while a flash of an image that had nothing to check against runs: it is hashed as it is written.
+   */
+  imageSha256: z.string().nullable(),
   checksum: z.enum(['matched', 'unchecked']),
   /** SHA-256 of the bytes written (the decompressed image). */
   contentSha256: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,8 @@ suite('flashing onto loop devices', () => {
     expect(f).toMatchObject({ state: 'done', verify: true, checksum: 'unchecked' });
     expect(f.targets[0]).toMatchObject({ path: a, phase: 'done', condition: 'written and verified', error: null });
     const iso = readFileSync(join(dir, 'live.iso'));
+    // Nothing to check against: the file is hashed as it is written, and the record names it.
+    expect(f.imageSha256).toBe(createHash('sha256').update(iso).digest('hex'));
     expect(head(a, iso.length).equals(iso)).toBe(true);
 
     const raw = await flash({ image: join(dir, 'disk.raw.xz'), drives: [a] });
@@ -130,6 +132,30 @@ suite('flashing onto loop devices', () => {
     expect(by[good]).toMatchObject({ phase: 'done', condition: 'written and verified' });
     expect(by[bad]!.phase).toBe('failed');
     expect(by[bad]!.condition).toMatch(/partially written, not bootable|does not verify/);
+  });
+
+  it('fails, and says not to use the drive, when the checked image changes while it is written', async () => {
+    const a = loop(300);
+    const img = join(dir, 'changing.raw');
+    execFileSync('truncate', ['-s', '256M', img]);
+    const sha256 = createHash('sha256').update(Buffer.alloc(256 * MiB)).digest('hex');
+    const started = await ok(core, 'flash.start', { image: img, drives: [a], sha256, verify: false });
+    expect(started).toMatchObject({ checksum: 'matched', imageSha256: sha256 });
+    await new Promise<void>((resolve) => {
+      const off = core.bus.subscribe((event, p) => {
+        if (event === 'flash.progress' && (p as Flash).targets[0]!.written > 0) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const fd = openSync(img, 'r+');
+    writeSync(fd, Buffer.from('tampered'), 0, 8, 250 * MiB);
+    closeSync(fd);
+    const f = await core.flash.wait(started.id);
+    expect(f.state).toBe('failed');
+    expect(f.targets[0]!.condition).toBe('written from an image that changed while it was written: do not use');
+    expect(f.imageSha256).not.toBe(sha256);
   });
 
   it('cancels mid-write and says what the drive holds', async () => {

@@ -11,7 +11,7 @@ import type { EventBus } from '../events';
 import { newId } from '../ids';
 import { alive } from '../updates/jobs-repo';
 import { listDrives } from './drives';
-import { checkImage, inspectImage } from './image';
+import { expectedSha256, fileVersion, inspectImage, knownSha256, openSource, rememberSha256, sha256File, type Compression } from './image';
 import { writeImage } from './writer';
 
 const run = promisify(execFile);
@@ -51,9 +51,14 @@ export class FlashService {
 
   async start(actor: Actor, input: MethodArgs<'flash.start'>): Promise<Flash> {
     const info = await inspectImage(input.image);
-    const check = await checkImage(input.image, input);
-    if (check.result === 'failed') {
-      throw new AppError(ErrorCode.VALIDATION_FAILED, `The image does not match its published SHA-256 (${check.source}): expected ${check.expected}, got ${check.actual}. Nothing was written.`, { check });
+    const version = await fileVersion(input.image);
+    // With a published SHA-256 the image is checked before anything is written (once per version
+    // of the file: inspecting it first already hashed it). With none, it is hashed as it is written.
+    const want = await expectedSha256(input.image, input);
+    const checked = want ? await sha256File(input.image) : null;
+    if (want && checked !== want.expected) {
+      const check = { result: 'failed', actual: checked, expected: want.expected, source: want.source };
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `The image does not match its published SHA-256 (${want.source}): expected ${want.expected}, got ${checked}. Nothing was written.`, { check });
     }
     const size = info.size ?? info.fileSize;
     const drives = await listDrives({ all: true, imageSize: info.size ?? undefined });
@@ -79,8 +84,8 @@ export class FlashService {
     const flash: Flash = {
       id,
       image: input.image,
-      imageSha256: check.actual,
-      checksum: check.result === 'matched' ? 'matched' : 'unchecked',
+      imageSha256: checked ?? (await knownSha256(input.image)),
+      checksum: want ? 'matched' : 'unchecked',
       contentSha256: null,
       bytes: null,
       verify: input.verify,
@@ -108,10 +113,10 @@ export class FlashService {
         `INSERT INTO flashes (id, image, image_sha256, checksum, verify, state, actor, via, pid, host, started_at, targets)
          VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, flash.image, flash.imageSha256, flash.checksum, input.verify ? 1 : 0, actor.user, actor.via, process.pid, hostname(), flash.startedAt, JSON.stringify(flash.targets));
+      .run(id, flash.image, flash.imageSha256 ?? '', flash.checksum, input.verify ? 1 : 0, actor.user, actor.via, process.pid, hostname(), flash.startedAt, JSON.stringify(flash.targets));
     const controller = new AbortController();
     this.controllers.set(id, controller);
-    const p = this.run(actor, flash, info.compression, info.size, controller.signal).finally(() => {
+    const p = this.run(actor, flash, info.compression, info.size, version, controller.signal).finally(() => {
       this.controllers.delete(id);
       this.running.delete(id);
     });
@@ -119,14 +124,14 @@ export class FlashService {
     return flash;
   }
 
-  private async run(actor: Actor, flash: Flash, compression: Awaited<ReturnType<typeof inspectImage>>['compression'], size: number | null, signal: AbortSignal): Promise<Flash> {
+  private async run(actor: Actor, flash: Flash, compression: Compression, size: number | null, version: string, signal: AbortSignal): Promise<Flash> {
     const merge = (progress: Flash['targets'][number][] | Omit<Flash['targets'][number], 'model' | 'serial' | 'description'>[]) => {
       flash.targets = flash.targets.map((t) => ({ ...t, ...(progress.find((p) => p.path === t.path) ?? {}) }));
     };
     try {
+      const { source, fileSha256 } = await openSource(flash.image, compression, signal);
       const r = await writeImage({
-        image: flash.image,
-        compression,
+        source,
         size,
         targets: flash.targets,
         verify: flash.verify,
@@ -140,6 +145,19 @@ export class FlashService {
       flash.contentSha256 = r.contentSha256;
       flash.bytes = r.bytes;
       flash.state = signal.aborted ? 'canceled' : flash.targets.some((t) => t.phase === 'failed') ? 'failed' : 'done';
+      if (!signal.aborted) {
+        // The file as read while writing: what the record names, and (when it was checked first) the same file.
+        const read = fileSha256() ?? r.contentSha256;
+        if (flash.imageSha256 !== null && read !== flash.imageSha256) {
+          flash.state = 'failed';
+          for (const t of flash.targets) {
+            t.phase = 'failed';
+            t.condition = 'written from an image that changed while it was written: do not use';
+            t.error = { code: ErrorCode.VALIDATION_FAILED, message: `The image file changed while it was being written (SHA-256 ${read}, checked as ${flash.imageSha256}).` };
+          }
+        } else rememberSha256(flash.image, version, read);
+        flash.imageSha256 = read;
+      }
     } catch (e) {
       const targets = (e as { targets?: Flash['targets'] }).targets;
       if (targets) merge(targets);
@@ -148,8 +166,8 @@ export class FlashService {
     }
     flash.finishedAt = this.d.clock.now();
     this.sql
-      .get('UPDATE flashes SET state = ?, content_sha256 = ?, bytes = ?, finished_at = ?, targets = ? WHERE id = ?')
-      .run(flash.state, flash.contentSha256, flash.bytes, flash.finishedAt, JSON.stringify(flash.targets), flash.id);
+      .get('UPDATE flashes SET state = ?, image_sha256 = ?, content_sha256 = ?, bytes = ?, finished_at = ?, targets = ? WHERE id = ?')
+      .run(flash.state, flash.imageSha256 ?? '', flash.contentSha256, flash.bytes, flash.finishedAt, JSON.stringify(flash.targets), flash.id);
     for (const t of flash.targets) {
       this.d.activity.append(actor, {
         action: 'drive.flashed',
@@ -204,7 +222,7 @@ function toFlash(r: FlashRow): Flash {
   return {
     id: r.id,
     image: r.image,
-    imageSha256: r.image_sha256,
+    imageSha256: r.image_sha256 || null,
     checksum: r.checksum,
     contentSha256: r.content_sha256,
     bytes: r.bytes,

@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { AppError, ErrorCode } from '../../../shared/errors';
+import { fileSource, streamSource, type ContentSource } from './blocks';
 
 const run = promisify(execFile);
 
@@ -44,18 +45,31 @@ export function compressionOf(head: Uint8Array): Compression {
   return 'none';
 }
 
-/** A readable stream of the image's content, decompressed (gzip in process, xz and zstd by their tools). */
-export function openContent(path: string, compression: Compression, signal?: AbortSignal): NodeJS.ReadableStream {
-  if (compression === 'none') return createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) });
-  if (compression === 'gzip') return createReadStream(path, { highWaterMark: 1024 * 1024 }).pipe(createGunzip({ chunkSize: 1024 * 1024 }));
-  const [cmd, args] = compression === 'xz' ? ['xz', ['-dc', '-T0', '--', path]] : ['zstd', ['-dc', '--', path]];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+/**
+ * A readable stream of the image's content, decompressed (gzip in process, xz and zstd by their
+ * tools, fed by this process). `onFileBytes` sees the file's bytes as read (to hash the file as
+ * published while it is decompressed, in one read).
+ */
+export function openContent(path: string, compression: Compression, signal?: AbortSignal, onFileBytes?: (b: Buffer) => void): NodeJS.ReadableStream {
+  const file = createReadStream(path, { highWaterMark: compression === 'none' ? 4 * 1024 * 1024 : 1024 * 1024, ...(signal ? { signal } : {}) });
+  if (onFileBytes) file.on('data', (b) => onFileBytes(b as Buffer));
+  if (compression === 'none') return file;
+  if (compression === 'gzip') {
+    const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
+    file.on('error', (e) => gunzip.destroy(e));
+    return file.pipe(gunzip);
+  }
+  const [cmd, args] = compression === 'xz' ? ['xz', ['-dc', '-T0']] : ['zstd', ['-dc']];
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
   // The content ends only when the tool exits well: a corrupt or truncated file is an error, not a short image.
   const out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4096);
   });
+  child.stdin.on('error', () => undefined); // the tool stopped reading: its exit status says why
+  file.on('error', (e) => out.destroy(e));
+  file.pipe(child.stdin);
   child.stdout.pipe(out, { end: false });
   child.on('error', (e: NodeJS.ErrnoException) => {
     out.destroy(e.code === 'ENOENT' ? new AppError(ErrorCode.INTERNAL, `${cmd} is not installed; it is needed for .${compression === 'xz' ? 'xz' : 'zst'} images.`) : e);
@@ -64,8 +78,28 @@ export function openContent(path: string, compression: Compression, signal?: Abo
     if (code === 0) out.end();
     else if (!out.destroyed) out.destroy(new AppError(ErrorCode.VALIDATION_FAILED, `${stderr.trim().split('\n').pop() || `${cmd} exited with ${code ?? sig}`}`));
   });
-  out.on('close', () => child.kill());
+  out.on('close', () => {
+    file.destroy();
+    child.kill();
+  });
   return out;
+}
+
+/**
+ * The image's content as a block source for the writer, and the SHA-256 of the file as
+ * published, computed from the same read: for a plain file the content is the file (null here:
+ * the writer's content hash is the file's); for a compressed one the compressed bytes are hashed
+ * on their way to the decompressor.
+ */
+export async function openSource(path: string, compression: Compression, signal?: AbortSignal): Promise<{ source: ContentSource; fileSha256: () => string | null }> {
+  if (compression === 'none') return { source: await fileSource(path), fileSha256: () => null };
+  const hash = createHash('sha256');
+  const stream = openContent(path, compression, signal, (b) => hash.update(b));
+  let digest: string | null = null;
+  return {
+    source: streamSource(stream as AsyncIterable<Buffer>, () => (stream as NodeJS.ReadableStream & { destroy(): void }).destroy()),
+    fileSha256: () => (digest ??= hash.digest('hex')),
+  };
 }
 
 async function readHead(path: string, compression: Compression): Promise<Buffer> {
@@ -148,11 +182,36 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
   };
 }
 
+/** Identifies one version of a file: a hash computed for it stays good while this is unchanged. */
+export async function fileVersion(path: string): Promise<string> {
+  const st = await stat(path);
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+/** Hashes already computed in this process (inspecting an image, then writing it, hashes it once). */
+const known = new Map<string, { version: string; sha256: string }>();
+
+/** Records a file's SHA-256 computed elsewhere (while writing it). */
+export function rememberSha256(path: string, version: string, sha256: string): void {
+  known.set(path, { version, sha256 });
+}
+
+/** The SHA-256 of a file if this process has computed it for its current version. */
+export async function knownSha256(path: string): Promise<string | null> {
+  const k = known.get(path);
+  return k && k.version === (await fileVersion(path).catch(() => '')) ? k.sha256 : null;
+}
+
 /** SHA-256 of a file as stored (the compressed file, as published checksums are). */
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+  const version = await fileVersion(path);
+  const k = known.get(path);
+  if (k && k.version === version) return k.sha256;
   const hash = createHash('sha256');
   for await (const c of createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) })) hash.update(c as Buffer);
-  return hash.digest('hex');
+  const sha256 = hash.digest('hex');
+  rememberSha256(path, version, sha256);
+  return sha256;
 }
 
 /**
@@ -180,36 +239,37 @@ export interface ChecksumResult {
 }
 
 /**
- * Checks an image against a pasted SHA-256 or a checksum file; with neither, looks for
- * SHA256SUMS (or IMAGE.sha256) next to it. The image is always hashed, so a flash record can
- * say what was written.
+ * The SHA-256 an image should have: pasted, from a checksum file, or (with neither) from
+ * SHA256SUMS, IMAGE.sha256 or CHECKSUM next to it. Null when there is nothing to compare with.
  */
-export async function checkImage(path: string, opts: { sha256?: string | undefined; sumsFile?: string | undefined; signal?: AbortSignal }): Promise<ChecksumResult> {
-  let expected: string | null = null;
-  let source: string | null = null;
+export async function expectedSha256(path: string, opts: { sha256?: string | undefined; sumsFile?: string | undefined }): Promise<{ expected: string; source: string } | null> {
   if (opts.sha256) {
     const hex = opts.sha256.trim().toLowerCase().replace(/^sha256:/, '');
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'A SHA-256 is 64 hexadecimal characters.');
-    expected = hex;
-    source = 'pasted';
-  } else {
-    const candidates = opts.sumsFile ? [opts.sumsFile] : [join(dirname(path), 'SHA256SUMS'), `${path}.sha256`, join(dirname(path), 'CHECKSUM')];
-    for (const f of candidates) {
-      let text: string;
-      try {
-        text = await readFile(f, 'utf8');
-      } catch {
-        if (opts.sumsFile) throw new AppError(ErrorCode.NOT_FOUND, `No checksum file at ${f}.`);
-        continue;
-      }
-      expected = findInSums(text, path);
-      if (expected) {
-        source = f;
-        break;
-      }
-      if (opts.sumsFile) throw new AppError(ErrorCode.VALIDATION_FAILED, `${f} lists no SHA-256 for ${basename(path)}.`);
-    }
+    return { expected: hex, source: 'pasted' };
   }
+  const candidates = opts.sumsFile ? [opts.sumsFile] : [join(dirname(path), 'SHA256SUMS'), `${path}.sha256`, join(dirname(path), 'CHECKSUM')];
+  for (const f of candidates) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch {
+      if (opts.sumsFile) throw new AppError(ErrorCode.NOT_FOUND, `No checksum file at ${f}.`);
+      continue;
+    }
+    const expected = findInSums(text, path);
+    if (expected) return { expected, source: f };
+    if (opts.sumsFile) throw new AppError(ErrorCode.VALIDATION_FAILED, `${f} lists no SHA-256 for ${basename(path)}.`);
+  }
+  return null;
+}
+
+/**
+ * Checks an image against its published SHA-256 (see expectedSha256). The image is always
+ * hashed (once per version of the file in this process), so a flash record says what was written.
+ */
+export async function checkImage(path: string, opts: { sha256?: string | undefined; sumsFile?: string | undefined; signal?: AbortSignal }): Promise<ChecksumResult> {
+  const want = await expectedSha256(path, opts);
   const actual = await sha256File(path, opts.signal);
-  return { result: expected === null ? 'unchecked' : expected === actual ? 'matched' : 'failed', actual, expected, source };
+  return { result: want === null ? 'unchecked' : want.expected === actual ? 'matched' : 'failed', actual, expected: want?.expected ?? null, source: want?.source ?? null };
 }

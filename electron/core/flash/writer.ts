@@ -1,29 +1,35 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { FlashTargetProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
+import { ALIGN, BlockPool, openDirect, readFully, writeFully, type ContentSource } from './blocks';
 import { openContent, type Compression } from './image';
 
 const run = promisify(execFile);
 
 /** Writes go out in blocks of this size (a multiple of every sector size), all targets in step. */
 const BLOCK = 4 * 1024 * 1024;
-/** Dirty data per target is flushed every this many bytes, so progress means "on the drive". */
-const SYNC_EVERY = 64 * 1024 * 1024;
 /** Blocks read ahead of the slowest target's writes (memory: this many blocks). */
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 6;
+/** Reads in flight while verifying. */
+const VERIFY_IN_FLIGHT = 3;
+/**
+ * Written with buffered I/O (no direct I/O on that target), the dirty data is synced every this
+ * many bytes, so memory stays bounded and progress means "on the drive".
+ */
+const SYNC_EVERY = 64 * 1024 * 1024;
 
 export interface WriteTarget {
   path: string;
 }
 
 export interface WriteOptions {
-  image: string;
-  compression: Compression;
-  /** Decompressed size if known (for the ETA). */
+  /** The content to write, pulled a block at a time. */
+  source: ContentSource;
+  /** Content size if known (for the ETA). */
   size: number | null;
   targets: WriteTarget[];
   verify: boolean;
@@ -40,15 +46,18 @@ export interface WriteResult {
 
 interface Live extends FlashTargetProgress {
   fh: FileHandle | null;
+  direct: boolean;
   sinceSync: number;
   startedAt: number;
 }
 
 /**
- * Streams an image (decompressed once) onto every target in step: each block is written to all
- * targets, a failing target drops out without stopping the others, dirty data is flushed as it
- * goes, and each target is then read back (its buffer cache dropped first) and compared with the
- * hash computed while writing. Cancelling leaves targets stated as partially written.
+ * Streams content onto every target in step, from one read of the source: each block is hashed
+ * and written to all targets with direct I/O (aligned blocks, several in flight, so reading,
+ * hashing and writing overlap); a failing target drops out without stopping the others; each
+ * target is synced, then read back (direct I/O again, so from the drive, not the cache) and
+ * compared with the hash computed while writing. Cancelling leaves targets stated as partially
+ * written.
  */
 export async function writeImage(o: WriteOptions): Promise<WriteResult> {
   const started = Date.now();
@@ -63,10 +72,12 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
     error: null,
     condition: null,
     fh: null,
+    direct: false,
     sinceSync: 0,
     startedAt: started,
   }));
   const fail = (t: Live, e: unknown, condition: string) => {
+    if (t.phase === 'failed') return;
     t.phase = 'failed';
     t.error = e instanceof AppError ? { code: e.code, message: e.message } : { code: ErrorCode.INTERNAL, message: describeIoError(t.path, e) };
     t.condition = condition;
@@ -93,31 +104,37 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
   // Open every target exclusively: the kernel refuses a block device that is mounted or in use.
   for (const t of live) {
     try {
-      t.fh = await open(t.path, constants.O_WRONLY | constants.O_EXCL);
+      const { fh, direct } = await openDirect(t.path, constants.O_WRONLY | constants.O_EXCL);
+      t.fh = fh;
+      t.direct = direct;
     } catch (e) {
       fail(t, e, 'not written (could not be opened)');
     }
   }
+  const pool = new BlockPool(BLOCK, IN_FLIGHT + 2);
   const hash = createHash('sha256');
   let bytes = 0;
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
-  // Writes are queued per target (in order) while the next blocks are read and hashed, with a
-  // bounded number of blocks in flight, so reading, hashing and writing overlap.
+  // Writes are queued per target, in order; a block goes back to the pool once every target has it.
   const chains = new Map<Live, Promise<void>>(live.map((t) => [t, Promise.resolve()]));
-  const inFlight: Promise<void>[] = [];
   const writeTo = async (t: Live, block: Buffer, pos: number): Promise<void> => {
     if (!t.fh || t.phase !== 'writing') return;
     try {
-      let off = 0;
-      while (off < block.length) {
-        const { bytesWritten } = await t.fh.write(block, off, block.length - off, pos + off);
-        if (bytesWritten === 0) throw new AppError(ErrorCode.INTERNAL, `${t.path} took no more data at ${pos + off} bytes: the drive is smaller than the image.`);
-        off += bytesWritten;
-      }
+      const tooSmall = () => new AppError(ErrorCode.INTERNAL, `${t.path} took no more data at ${pos} bytes: the drive is smaller than the image.`);
+      const aligned = block.length - (block.length % ALIGN);
+      if (t.direct && aligned < block.length) {
+        // The image's last bytes are not a whole block: direct I/O takes whole blocks only.
+        if (aligned) await writeFully(t.fh, block.subarray(0, aligned), pos, tooSmall);
+        const tail = await open(t.path, constants.O_WRONLY);
+        try {
+          await writeFully(tail, Buffer.from(block.subarray(aligned)), pos + aligned, tooSmall);
+          await tail.sync();
+        } finally {
+          await tail.close();
+        }
+      } else await writeFully(t.fh, block, pos, tooSmall);
       t.written += block.length;
       t.sinceSync += block.length;
-      if (t.sinceSync >= SYNC_EVERY) {
+      if (!t.direct && t.sinceSync >= SYNC_EVERY) {
         t.sinceSync = 0;
         await t.fh.datasync();
       }
@@ -126,105 +143,149 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
     }
     report();
   };
-  const writeBlock = async (block: Buffer): Promise<void> => {
-    const pos = bytes;
-    bytes += block.length;
-    const all = live.map((t) => {
-      const next = chains.get(t)!.then(() => writeTo(t, block, pos));
-      chains.set(t, next);
-      return next;
-    });
-    inFlight.push(Promise.all(all).then(() => undefined));
-    if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-  };
 
   let canceled = false;
+  let failure: unknown = null;
   try {
-    const source = openContent(o.image, o.compression, o.signal);
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      pending.push(chunk);
-      pendingLen += chunk.length;
-      while (pendingLen >= BLOCK) {
-        const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLen);
-        await writeBlock(all.subarray(0, BLOCK));
-        pending = all.length > BLOCK ? [all.subarray(BLOCK)] : [];
-        pendingLen -= BLOCK;
+    let buf = await pool.acquire();
+    let n = await o.source.read(buf);
+    while (n > 0) {
+      if (o.signal.aborted) break;
+      const block = buf.subarray(0, n);
+      const pos = bytes;
+      bytes += n;
+      // Start reading the next block before hashing this one, so the read overlaps the hash.
+      const nextBuf = await pool.acquire();
+      const next = n === buf.length ? o.source.read(nextBuf) : Promise.resolve(0);
+      hash.update(block);
+      const all = live.map((t) => {
+        const p = chains.get(t)!.then(() => writeTo(t, block, pos));
+        chains.set(t, p);
+        return p;
+      });
+      const done = buf;
+      void Promise.all(all).then(() => pool.release(done));
+      if (live.every((t) => t.phase !== 'writing')) {
+        await next.catch(() => 0);
+        pool.release(nextBuf);
+        break;
       }
-      if (live.every((t) => t.phase !== 'writing')) break;
+      buf = nextBuf;
+      n = await next;
     }
-    if (pendingLen) await writeBlock(Buffer.concat(pending, pendingLen));
-    await Promise.all(inFlight);
   } catch (e) {
-    await Promise.all(inFlight).catch(() => undefined);
-    if (o.signal.aborted) canceled = true;
-    else {
-      for (const t of live) if (t.phase === 'writing') fail(t, e, 'partially written, not bootable');
-      throw Object.assign(e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL, String((e as Error)?.message ?? e)), { targets: live.map(strip) });
-    }
+    failure = e;
+  } finally {
+    o.source.close();
   }
+  await Promise.all(chains.values());
   if (o.signal.aborted) canceled = true;
+  else if (failure) {
+    for (const t of live) if (t.phase === 'writing') fail(t, failure, 'partially written, not bootable');
+    throw Object.assign(failure instanceof AppError ? failure : new AppError(ErrorCode.INTERNAL, String((failure as Error)?.message ?? failure)), { targets: live.map(strip) });
+  }
 
-  // Flush what is buffered, whatever happens: a cancelled target is left in a stated condition.
+  const contentSha256 = hash.digest('hex');
+  // Each target is synced (the drive commits what it cached) and, at the same time, read back:
+  // direct writes are already on the drive, so the read-back does not wait for the sync and the
+  // two overlap. A cancelled target is synced too and left in a stated condition.
   await Promise.all(
     live.map(async (t) => {
       if (!t.fh) return;
+      const fh = t.fh;
+      const verifying = !canceled && o.verify;
+      t.phase = canceled ? t.phase : verifying ? 'verifying' : 'flushing';
+      t.startedAt = Date.now();
+      report(true);
+      const synced = fh.sync().then(() => fh.close());
+      const readBackResult = verifying
+        ? readBack(t.path, bytes, o.signal, (n) => {
+            t.verified += n;
+            report();
+          }).then(
+            (sha) => ({ sha, error: null }),
+            (error: unknown) => ({ sha: null, error }),
+          )
+        : null;
       try {
-        t.phase = canceled ? t.phase : 'flushing';
-        report(true);
-        await t.fh.sync();
-        await t.fh.close();
+        await synced;
         t.fh = null;
-        if (canceled) {
-          t.phase = 'canceled';
-          t.condition = `partially written (${t.written} of ${o.size ?? '?'} bytes), not bootable`;
-        }
       } catch (e) {
-        fail(t, e, 'partially written, not bootable');
+        await readBackResult;
+        t.fh = null;
+        return fail(t, e, 'partially written, not bootable');
       }
+      if (canceled) {
+        t.phase = 'canceled';
+        t.condition = `partially written (${t.written} of ${o.size ?? '?'} bytes), not bootable`;
+        return;
+      }
+      if (!readBackResult) {
+        t.phase = 'done';
+        return;
+      }
+      const r = await readBackResult;
+      if (r.error) {
+        if (o.signal.aborted) {
+          t.phase = 'canceled';
+          t.condition = 'written completely; verification cancelled';
+        } else fail(t, r.error, 'written; verification could not run');
+      } else if (r.sha !== contentSha256) {
+        fail(t, new AppError('VERIFY_FAILED', `${t.path} does not read back what was written: the drive may be failing or counterfeit.`), 'written but does not verify: do not use');
+      } else t.phase = 'done';
     }),
   );
-  const contentSha256 = hash.digest('hex');
-  if (canceled) {
-    report(true);
-    return { contentSha256, bytes, targets: live.map(strip) };
-  }
-
-  if (o.verify) {
-    await Promise.all(
-      live.map(async (t) => {
-        if (t.phase !== 'flushing') return;
-        t.phase = 'verifying';
-        t.startedAt = Date.now();
-        report(true);
-        try {
-          // Drop the block device's cached pages so the read-back comes from the drive.
-          await run('blockdev', ['--flushbufs', t.path]).catch(() => undefined);
-          const h = createHash('sha256');
-          if (bytes > 0) {
-            for await (const c of createReadStream(t.path, { start: 0, end: bytes - 1, highWaterMark: BLOCK, signal: o.signal }) as AsyncIterable<Buffer>) {
-              h.update(c);
-              t.verified += c.length;
-              report();
-            }
-          }
-          if (h.digest('hex') !== contentSha256) {
-            fail(t, new AppError('VERIFY_FAILED', `${t.path} does not read back what was written: the drive may be failing or counterfeit.`), 'written but does not verify: do not use');
-          } else t.phase = 'done';
-        } catch (e) {
-          if (o.signal.aborted) {
-            t.phase = 'canceled';
-            t.condition = 'written completely; verification cancelled';
-          } else fail(t, e, 'written; verification could not run');
-        }
-      }),
-    );
-  } else {
-    for (const t of live) if (t.phase === 'flushing') t.phase = 'done';
-  }
   for (const t of live) if (t.phase === 'done') t.condition = o.verify ? 'written and verified' : 'written, not verified';
   report(true);
   return { contentSha256, bytes, targets: live.map(strip) };
+}
+
+/**
+ * SHA-256 of a drive's first `bytes`, read from the drive itself: direct I/O with several reads
+ * in flight (hashing one block while the next are read); the cache is dropped first for the part
+ * direct I/O cannot read (a last partial sector) and for drives that do not take direct I/O.
+ */
+export async function readBack(path: string, bytes: number, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<string> {
+  await run('blockdev', ['--flushbufs', path]).catch(() => undefined);
+  const h = createHash('sha256');
+  const { fh, direct } = await openDirect(path, constants.O_RDONLY);
+  const pool = new BlockPool(BLOCK, VERIFY_IN_FLIGHT);
+  try {
+    const aligned = direct ? bytes - (bytes % ALIGN) : bytes;
+    const reads: Promise<{ buf: Buffer; n: number; want: number }>[] = [];
+    let pos = 0;
+    const issue = (): void => {
+      if (pos >= aligned) return;
+      const want = Math.min(BLOCK, aligned - pos);
+      const at = pos;
+      pos += want;
+      reads.push(pool.acquire().then(async (buf) => ({ buf, want, n: await readFully(fh, buf, want, at) })));
+    };
+    for (let i = 0; i < VERIFY_IN_FLIGHT; i++) issue();
+    while (reads.length) {
+      signal?.throwIfAborted();
+      const { buf, n, want } = await reads.shift()!;
+      h.update(buf.subarray(0, n));
+      pool.release(buf);
+      onBytes?.(n);
+      if (n < want) return h.digest('hex'); // the drive ended early: it cannot match
+      issue();
+    }
+    if (aligned < bytes) {
+      const tail = await open(path, 'r');
+      try {
+        const b = Buffer.alloc(bytes - aligned);
+        const n = await readFully(tail, b, b.length, aligned);
+        h.update(b.subarray(0, n));
+        onBytes?.(n);
+      } finally {
+        await tail.close();
+      }
+    }
+    return h.digest('hex');
+  } finally {
+    await fh.close();
+  }
 }
 
 function strip(t: Live): FlashTargetProgress {
@@ -255,25 +316,19 @@ function describeIoError(path: string, e: unknown): string {
 
 /**
  * Reads a drive back and compares it with an image (decompressed): the first `bytes` of the
- * drive must hash the same as the image's content. The buffer cache is dropped first.
+ * drive must hash the same as the image's content. Where the content size is known up front the
+ * image and the drive are read at the same time.
  */
-export async function verifyDrive(image: string, compression: Compression, path: string, signal?: AbortSignal): Promise<{ match: boolean; bytes: number; imageSha256: string; driveSha256: string }> {
-  const want = createHash('sha256');
-  let bytes = 0;
-  for await (const c of openContent(image, compression, signal) as AsyncIterable<Buffer>) {
-    want.update(c);
-    bytes += c.length;
-  }
-  await run('blockdev', ['--flushbufs', path]).catch(() => undefined);
-  const got = createHash('sha256');
-  let read = 0;
-  if (bytes > 0) {
-    for await (const c of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: BLOCK, ...(signal ? { signal } : {}) }) as AsyncIterable<Buffer>) {
-      got.update(c);
-      read += c.length;
+export async function verifyDrive(image: string, compression: Compression, size: number | null, path: string, signal?: AbortSignal): Promise<{ match: boolean; bytes: number; imageSha256: string; driveSha256: string }> {
+  const hashImage = async (): Promise<{ sha: string; bytes: number }> => {
+    const want = createHash('sha256');
+    let bytes = 0;
+    for await (const c of openContent(image, compression, signal) as AsyncIterable<Buffer>) {
+      want.update(c);
+      bytes += c.length;
     }
-  }
-  const imageSha256 = want.digest('hex');
-  const driveSha256 = got.digest('hex');
-  return { match: read === bytes && imageSha256 === driveSha256, bytes, imageSha256, driveSha256 };
+    return { sha: want.digest('hex'), bytes };
+  };
+  const [img, drive] = size !== null ? await Promise.all([hashImage(), readBack(path, size, signal)]) : await hashImage().then(async (i) => [i, await readBack(path, i.bytes, signal)] as const);
+  return { match: img.sha === drive && (size === null || size === img.bytes), bytes: img.bytes, imageSha256: img.sha, driveSha256: drive };
 }

@@ -1,0 +1,123 @@
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * Aligned buffers and block I/O for writing drives. Direct I/O (O_DIRECT) skips the page cache,
+ * so a write is on the drive when it completes and a read-back comes from the drive, but the
+ * kernel then needs buffers aligned to the drive's logical block size. Node's Buffers have no
+ * alignment guarantee (malloc's 16 bytes), while a WebAssembly memory is page-aligned: blocks are
+ * cut from one at multiples of 4096, which suits every sector size (512 and 4Kn drives).
+ */
+export const ALIGN = 4096;
+const WASM_PAGE = 65536;
+
+/** A fixed set of aligned blocks, handed out and returned; waiting when all are in use. */
+export class BlockPool {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: ((b: Buffer) => void)[] = [];
+
+  constructor(
+    readonly blockSize: number,
+    count: number,
+  ) {
+    if (blockSize % ALIGN) throw new Error(`block size ${blockSize} is not a multiple of ${ALIGN}`);
+    const mem = new WebAssembly.Memory({ initial: Math.ceil((blockSize * count) / WASM_PAGE) });
+    for (let i = 0; i < count; i++) this.free.push(Buffer.from(mem.buffer, i * blockSize, blockSize));
+  }
+
+  async acquire(): Promise<Buffer> {
+    return this.free.pop() ?? new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(b: Buffer): void {
+    const w = this.waiting.shift();
+    if (w) w(b);
+    else this.free.push(b);
+  }
+}
+
+/** Where direct I/O cannot be used (a regular file on tmpfs, some drivers): buffered, with syncs. */
+export async function openDirect(path: string, flags: number): Promise<{ fh: FileHandle; direct: boolean }> {
+  try {
+    return { fh: await open(path, flags | constants.O_DIRECT), direct: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    return { fh: await open(path, flags), direct: false };
+  }
+}
+
+/** Writes all of `data` at `pos`, or throws; a drive that takes no more is too small. */
+export async function writeFully(fh: FileHandle, data: Buffer, pos: number, onShort: () => Error): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off, pos + off);
+    if (bytesWritten === 0) throw onShort();
+    off += bytesWritten;
+  }
+}
+
+/** Reads until `into` is full or the file ends; returns the bytes read. */
+export async function readFully(fh: FileHandle, into: Buffer, length: number, pos: number): Promise<number> {
+  let n = 0;
+  while (n < length) {
+    const { bytesRead } = await fh.read(into, n, length - n, pos + n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return n;
+}
+
+/**
+ * Content to write, pulled a block at a time into the writer's aligned buffers (no copy for a
+ * plain file). `read` fills `into` as far as it can and returns the bytes placed; 0 at the end.
+ */
+export interface ContentSource {
+  read(into: Buffer): Promise<number>;
+  close(): void;
+}
+
+/** A plain file read straight into the blocks. */
+export async function fileSource(path: string): Promise<ContentSource> {
+  const fh = await open(path, 'r');
+  let pos = 0;
+  return {
+    async read(into) {
+      const n = await readFully(fh, into, into.length, pos);
+      pos += n;
+      return n;
+    },
+    close: () => void fh.close().catch(() => undefined),
+  };
+}
+
+/** Any stream of chunks (a decompressor's output, the helper's input), copied into the blocks. */
+export function streamSource(stream: AsyncIterable<Buffer>, onClose: () => void = () => undefined): ContentSource {
+  const it = stream[Symbol.asyncIterator]();
+  let rest: Buffer | null = null;
+  let ended = false;
+  return {
+    async read(into) {
+      let n = 0;
+      while (n < into.length) {
+        if (!rest || rest.length === 0) {
+          if (ended) break;
+          const r = await it.next();
+          if (r.done) {
+            ended = true;
+            break;
+          }
+          rest = r.value;
+        }
+        const take = Math.min(rest.length, into.length - n);
+        rest.copy(into, n, 0, take);
+        rest = rest.subarray(take);
+        n += take;
+      }
+      return n;
+    },
+    close() {
+      void it.return?.();
+      onClose();
+    },
+  };
+}
