@@ -17,7 +17,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -50,12 +50,23 @@ function deviceSha256(dev: string, bytes: number): string {
   return out.split(' ')[0]!;
 }
 
+/** The part of etcher-sdk's API the benchmark uses (it is not a dependency, so has no types here). */
+interface EtcherSdk {
+  sourceDestination: {
+    File: new (o: { path: string }) => object;
+    BlockDevice: new (o: { drive: object; write: boolean; direct: boolean; unmountOnSuccess: boolean }) => object;
+  };
+  multiWrite: {
+    decompressThenFlash(o: { source: object; destinations: object[]; verify: boolean; onFail: (d: object, e: Error) => void; onProgress: () => void }): Promise<{ failures: Map<object, Error> }>;
+  };
+}
+
 /** etcher-sdk from bench/.etcher, installed there on first use. */
-function loadEtcher(): typeof import('etcher-sdk') | null {
+function loadEtcher(): EtcherSdk | null {
   const dir = join(__dirname, '.etcher');
   const req = createRequire(join(dir, 'package.json'));
   try {
-    return req('etcher-sdk') as typeof import('etcher-sdk');
+    return req('etcher-sdk') as EtcherSdk;
   } catch {
     console.log('Installing etcher-sdk into bench/.etcher (once; about 100 MB)...');
     mkdirSync(dir, { recursive: true });
@@ -63,7 +74,7 @@ function loadEtcher(): typeof import('etcher-sdk') | null {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench-etcher', private: true, dependencies: { 'etcher-sdk': '10.2.x' }, overrides: { 'unbzip2-stream': '1.4.3' } }, null, 2));
     const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
     if (r.status !== 0) return null;
-    return req('etcher-sdk') as typeof import('etcher-sdk');
+    return req('etcher-sdk') as EtcherSdk;
   }
 }
 
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
       const { multiWrite, sourceDestination } = etcher;
       const source = new sourceDestination.File({ path: image });
       // drivelist never lists loop devices: its drive object is built by hand, as Etcher would get it for a stick.
-      const drive = { device: dev, raw: dev, devicePath: null, description: 'loop', size: (SIZE_MIB + 16) * 1024 * 1024, mountpoints: [], isReadOnly: false, isSystem: false, isRemovable: true, isUSB: true, isVirtual: false, isSCSI: false, isUAS: false, isCard: false, busType: 'USB', busVersion: null, blockSize: 512, logicalBlockSize: 512, enumerator: 'loop', error: null, partitionTableType: null, displayName: dev } as unknown as ConstructorParameters<typeof sourceDestination.BlockDevice>[0]['drive'];
+      const drive = { device: dev, raw: dev, devicePath: null, description: 'loop', size: (SIZE_MIB + 16) * 1024 * 1024, mountpoints: [], isReadOnly: false, isSystem: false, isRemovable: true, isUSB: true, isVirtual: false, isSCSI: false, isUAS: false, isCard: false, busType: 'USB', busVersion: null, blockSize: 512, logicalBlockSize: 512, enumerator: 'loop', error: null, partitionTableType: null, displayName: dev };
       const target = new sourceDestination.BlockDevice({ drive, write: true, direct: true, unmountOnSuccess: false });
       const r = await multiWrite.decompressThenFlash({ source, destinations: [target], verify: true, onFail: (_d, e) => check('etcher-sdk', false, e.message), onProgress: () => undefined });
       check('etcher-sdk', r.failures.size === 0, `${r.failures.size} failures`);
