@@ -4,8 +4,8 @@ import react from '@vitejs/plugin-react';
 import pkg from './package.json';
 
 /**
- * One build for the three Node entry points (Electron main, the `bootfleet` CLI and its
- * `serve` host, the `npm start` launcher), the sandboxed preload, and the renderer.
+ * One build for the four Node entry points (Electron main, the `bootfleet` CLI and its
+ * `serve` host, the `npm start` launcher, the privileged flash helper), the sandboxed preload, and the renderer.
  * Dependencies stay external in the Node builds (they are installed alongside).
  */
 export default defineConfig({
@@ -18,6 +18,7 @@ export default defineConfig({
           index: resolve(__dirname, 'electron/main/index.ts'),
           cli: resolve(__dirname, 'electron/cli/index.ts'),
           launch: resolve(__dirname, 'electron/cli/launch.ts'),
+          'flash-helper': resolve(__dirname, 'electron/helper/flash-helper.ts'),
         },
       },
     },

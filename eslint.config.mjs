@@ -1,6 +1,6 @@
 // Lint enforces the layering (as VS Code and GitHub Desktop do):
 // - shared/ is the contract: no Node, no DOM-only code, no Electron;
-// - electron/core, electron/cli and electron/serve run under plain Node: never `electron`;
+// - electron/core, electron/cli, electron/serve and electron/helper run under plain Node: never `electron`;
 // - the renderer talks only through the contract: no Node modules, nothing from electron/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -33,7 +33,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/core/**/*.ts', 'electron/cli/**/*.ts', 'electron/serve/**/*.ts', 'bench/**/*.ts'],
+    files: ['electron/core/**/*.ts', 'electron/cli/**/*.ts', 'electron/serve/**/*.ts', 'electron/helper/**/*.ts', 'bench/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ regex: '^(\\.\\./)+(electron/)?(main|preload)(/|$)', message: 'Plain-Node code must not depend on the Electron shell.' }, { group: ['**/renderer/**'], message: 'Node code must not import the renderer.' }] }],
     },

@@ -6,7 +6,7 @@ import { openDatabase, type Db } from './db/open';
 import { DesiredService } from './desired/desired-service';
 import { EventBus } from './events';
 import { DriveWatcher } from './flash/drive-watcher';
-import { FlashService } from './flash/flash-service';
+import { FlashService, flashOptionsFromEnv, type FlashOptions } from './flash/flash-service';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { buildHandlers } from './handlers';
@@ -39,6 +39,8 @@ export interface AppOptions {
   ssh?: { concurrency?: number; connectTimeoutMs?: number; commandTimeoutMs?: number; agentSocket?: string | undefined; defaultUser?: string };
   /** Device actions: command timeout and the reboot poll interval. */
   actions?: { commandTimeoutMs?: number; pollMs?: number };
+  /** Flashing: when to use the privileged helper and how to start it (default: as needed, through pkexec). */
+  flash?: FlashOptions;
   /** After this long without a good contact a device's state is shown as stale (default 24 h). */
   staleAfterMs?: number;
 }
@@ -113,7 +115,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const registries = new RegistriesRepo(db, secrets, clock);
   const registry = new RegistryClient(registries);
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
-  const flash = new FlashService({ db, activity, bus, clock });
+  const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
   const handlers = buildHandlers({
     actions,

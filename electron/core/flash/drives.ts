@@ -133,3 +133,37 @@ export async function listDrives(opts: { all: boolean; imageSize?: number | unde
   const drives = drivesFromLsblk(await readLsblk(), { imageSize: opts.imageSize });
   return opts.all ? drives : drives.filter((d) => !d.hiddenByDefault);
 }
+
+/**
+ * The drives a flash may write, by path, checked against a fresh enumeration: each must be listed,
+ * have nothing in its way, and (an internal disk) have its name typed to confirm. With `expect`,
+ * each must also still be the drive the user chose (same size and serial), so a stick swapped
+ * between choosing and writing is refused.
+ */
+export async function chooseDrives(paths: string[], opts: { confirm: string[]; imageSize?: number | undefined; expect?: { path: string; size: number; serial: string | null }[] }): Promise<Drive[]> {
+  const drives = await listDrives({ all: true, imageSize: opts.imageSize });
+  return [...new Set(paths)].map((path) => {
+    const d = drives.find((x) => x.path === path);
+    if (!d) throw new AppError(ErrorCode.NOT_FOUND, `${path} is not a drive Bootfleet lists; refresh the drive list and choose again.`);
+    if (d.problems.length) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} cannot be written: it ${d.problems.map((p) => p.message).join('; ')}.`);
+    if (d.needsTypedConfirmation && !opts.confirm.includes(d.name)) {
+      throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is an internal disk (${d.description}); type its name "${d.name}" to confirm writing it.`);
+    }
+    const was = opts.expect?.find((e) => e.path === path);
+    if (opts.expect && (!was || was.size !== d.size || was.serial !== d.serial)) {
+      throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is not the drive that was chosen (it is now ${d.description}${d.serial ? `, serial ${d.serial}` : ''}); choose again.`);
+    }
+    return d;
+  });
+}
+
+/** Unmounts everything mounted from a drive (deepest first), or says what holds it. */
+export async function unmountDrive(d: Drive): Promise<void> {
+  for (const m of [...d.mountpoints].reverse()) {
+    try {
+      await run('umount', [m]);
+    } catch (e) {
+      throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is mounted at ${m} and could not be unmounted (${((e as { stderr?: string }).stderr ?? '').trim() || 'busy'}); close what uses it and try again.`);
+    }
+  }
+}

@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { promisify } from 'node:util';
-import type { Flash, MethodArgs } from '../../../shared/contract';
+import { quote } from 'shell-quote';
+import type { Drive, Flash, FlashTargetProgress, MethodArgs } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
@@ -10,11 +12,37 @@ import { StatementCache } from '../db/statements';
 import type { EventBus } from '../events';
 import { newId } from '../ids';
 import { alive } from '../updates/jobs-repo';
-import { listDrives } from './drives';
-import { expectedSha256, fileVersion, inspectImage, knownSha256, openSource, rememberSha256, sha256File, type Compression } from './image';
-import { writeImage } from './writer';
+import { chooseDrives, unmountDrive } from './drives';
+import { defaultHelperLaunch, writeViaHelper, type HelperLaunch } from './helper-client';
+import { expectedSha256, fileVersion, inspectImage, knownSha256, openContent, openSource, rememberSha256, sha256File, type Compression } from './image';
+import { writeImage, type WriteResult } from './writer';
 
-const run = promisify(execFile);
+
+export interface FlashOptions {
+  /** auto: the privileged helper only when this process may not write the drives; always (tests); never. */
+  helper?: 'auto' | 'always' | 'never';
+  /** How to start the helper; by default pkexec and the helper built next to this bundle. */
+  helperLaunch?: HelperLaunch;
+}
+
+/**
+ * BOOTFLEET_FLASH_HELPER=always|never overrides when the helper is used (always: also as root,
+ * to exercise the helper and pkexec end to end).
+ */
+export function flashOptionsFromEnv(env: NodeJS.ProcessEnv): FlashOptions {
+  const mode = env.BOOTFLEET_FLASH_HELPER;
+  return mode === 'always' || mode === 'never' ? { helper: mode } : {};
+}
+
+/** What a flash needs beyond its record. */
+interface RunPlan {
+  compression: Compression;
+  size: number | null;
+  version: string;
+  drives: Drive[];
+  confirm: string[];
+  helper: boolean;
+}
 
 interface FlashRow {
   id: string;
@@ -44,7 +72,10 @@ export class FlashService {
   private readonly controllers = new Map<string, AbortController>();
   private readonly running = new Map<string, Promise<Flash>>();
 
-  constructor(private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock }) {
+  constructor(
+    private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock },
+    private readonly opts: FlashOptions = {},
+  ) {
     this.sql = new StatementCache(d.db);
     this.markOrphans();
   }
@@ -61,25 +92,10 @@ export class FlashService {
       throw new AppError(ErrorCode.VALIDATION_FAILED, `The image does not match its published SHA-256 (${want.source}): expected ${want.expected}, got ${checked}. Nothing was written.`, { check });
     }
     const size = info.size ?? info.fileSize;
-    const drives = await listDrives({ all: true, imageSize: info.size ?? undefined });
-    const chosen = [...new Set(input.drives)].map((path) => {
-      const d = drives.find((x) => x.path === path);
-      if (!d) throw new AppError(ErrorCode.NOT_FOUND, `${path} is not a drive Bootfleet lists; refresh the drive list and choose again.`);
-      if (d.problems.length) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} cannot be written: it ${d.problems.map((p) => p.message).join('; ')}.`);
-      if (d.needsTypedConfirmation && !input.confirm.includes(d.name)) {
-        throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is an internal disk (${d.description}); type its name "${d.name}" to confirm writing it.`);
-      }
-      return d;
-    });
-    for (const d of chosen) {
-      for (const m of [...d.mountpoints].reverse()) {
-        try {
-          await run('umount', [m]);
-        } catch (e) {
-          throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is mounted at ${m} and could not be unmounted (${((e as { stderr?: string }).stderr ?? '').trim() || 'busy'}); close what uses it and try again.`);
-        }
-      }
-    }
+    const chosen = await chooseDrives(input.drives, { confirm: input.confirm, imageSize: info.size ?? undefined });
+    const helper = await this.needsHelper(chosen);
+    // Unmounting needs root as well: with the helper, the helper does it.
+    if (!helper) for (const d of chosen) await unmountDrive(d);
     const id = newId();
     const flash: Flash = {
       id,
@@ -116,7 +132,8 @@ export class FlashService {
       .run(id, flash.image, flash.imageSha256 ?? '', flash.checksum, input.verify ? 1 : 0, actor.user, actor.via, process.pid, hostname(), flash.startedAt, JSON.stringify(flash.targets));
     const controller = new AbortController();
     this.controllers.set(id, controller);
-    const p = this.run(actor, flash, info.compression, info.size, version, controller.signal).finally(() => {
+    const plan = { compression: info.compression, size: info.size, version, drives: chosen, confirm: input.confirm, helper };
+    const p = this.run(actor, flash, plan, controller.signal).finally(() => {
       this.controllers.delete(id);
       this.running.delete(id);
     });
@@ -124,22 +141,42 @@ export class FlashService {
     return flash;
   }
 
-  private async run(actor: Actor, flash: Flash, compression: Compression, size: number | null, version: string, signal: AbortSignal): Promise<Flash> {
+  /**
+   * Whether writing these drives needs the privileged helper: not when running as root (the CLI
+   * under sudo) or when the user may write every drive (e.g. in the `disk` group).
+   */
+  private async needsHelper(drives: Drive[]): Promise<boolean> {
+    const mode = this.opts.helper ?? 'auto';
+    if (mode !== 'auto') return mode === 'always';
+    if (process.getuid?.() === 0) return false;
+    const writable = await Promise.all(drives.map((d) => access(d.path, constants.W_OK).then(() => true, () => false)));
+    return !writable.every(Boolean);
+  }
+
+  private async write(flash: Flash, plan: RunPlan, signal: AbortSignal, onProgress: (t: FlashTargetProgress[]) => void): Promise<{ result: WriteResult; fileSha256: string | null }> {
+    if (!plan.helper) {
+      const { source, fileSha256 } = await openSource(flash.image, plan.compression, signal);
+      const result = await writeImage({ source, size: plan.size, targets: flash.targets, verify: flash.verify, signal, onProgress });
+      return { result, fileSha256: fileSha256() };
+    }
+    const launch = this.opts.helperLaunch ?? defaultHelperLaunch();
+    const hint = `Or run it as root from a terminal: sudo bootfleet flash ${quote([flash.image])} ${flash.targets.map((t) => `--drive ${t.path}`).join(' ')}${plan.confirm.map((c) => ` --confirm ${c}`).join('')} --yes`;
+    if (!launch) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Writing drives needs root, and this build has no flash helper. ${hint}`);
+    // The app reads the image as the user and streams it; the helper only ever opens the drives.
+    const fileHash = plan.compression === 'none' ? null : createHash('sha256');
+    const content = openContent(flash.image, plan.compression, signal, fileHash ? (b) => fileHash.update(b) : undefined) as AsyncIterable<Buffer>;
+    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, signal, onProgress, hint });
+    return { result, fileSha256: fileHash ? fileHash.digest('hex') : null };
+  }
+
+  private async run(actor: Actor, flash: Flash, plan: RunPlan, signal: AbortSignal): Promise<Flash> {
     const merge = (progress: Flash['targets'][number][] | Omit<Flash['targets'][number], 'model' | 'serial' | 'description'>[]) => {
       flash.targets = flash.targets.map((t) => ({ ...t, ...(progress.find((p) => p.path === t.path) ?? {}) }));
     };
     try {
-      const { source, fileSha256 } = await openSource(flash.image, compression, signal);
-      const r = await writeImage({
-        source,
-        size,
-        targets: flash.targets,
-        verify: flash.verify,
-        signal,
-        onProgress: (targets) => {
-          merge(targets);
-          this.d.bus.emit('flash.progress', flash);
-        },
+      const { result: r, fileSha256 } = await this.write(flash, plan, signal, (targets) => {
+        merge(targets);
+        this.d.bus.emit('flash.progress', flash);
       });
       merge(r.targets);
       flash.contentSha256 = r.contentSha256;
@@ -147,7 +184,7 @@ export class FlashService {
       flash.state = signal.aborted ? 'canceled' : flash.targets.some((t) => t.phase === 'failed') ? 'failed' : 'done';
       if (!signal.aborted) {
         // The file as read while writing: what the record names, and (when it was checked first) the same file.
-        const read = fileSha256() ?? r.contentSha256;
+        const read = fileSha256 ?? r.contentSha256;
         if (flash.imageSha256 !== null && read !== flash.imageSha256) {
           flash.state = 'failed';
           for (const t of flash.targets) {
@@ -155,14 +192,18 @@ export class FlashService {
             t.condition = 'written from an image that changed while it was written: do not use';
             t.error = { code: ErrorCode.VALIDATION_FAILED, message: `The image file changed while it was being written (SHA-256 ${read}, checked as ${flash.imageSha256}).` };
           }
-        } else rememberSha256(flash.image, version, read);
+        } else rememberSha256(flash.image, plan.version, read);
         flash.imageSha256 = read;
       }
     } catch (e) {
       const targets = (e as { targets?: Flash['targets'] }).targets;
       if (targets) merge(targets);
       flash.state = 'failed';
-      for (const t of flash.targets) if (!t.error) t.error = { code: (e as AppError).code ?? ErrorCode.INTERNAL, message: (e as Error).message };
+      for (const t of flash.targets) {
+        if (!t.error) t.error = { code: (e as AppError).code ?? ErrorCode.INTERNAL, message: (e as Error).message };
+        if (t.phase !== 'done') t.phase = 'failed';
+        t.condition ??= t.written ? 'partially written, not bootable' : 'not written';
+      }
     }
     flash.finishedAt = this.d.clock.now();
     this.sql
