@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Flash } from '../../../shared/contract';
 import { formatSize } from '../../core/flash/drives';
 import { keyValues, table } from '../output';
 import type { CommandKit } from '../program';
@@ -62,6 +63,26 @@ export function registerDrives(program: Command, kit: CommandKit): void {
 
 const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
 
+function eta(s: number | null): string {
+  if (s === null) return '';
+  return s >= 3600 ? ` ETA ${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}` : s >= 60 ? ` ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : ` ETA ${s}s`;
+}
+
+/** One line per drive on a terminal: a bar, the phase, bytes, speed and time left. */
+export function progressLines(targets: Flash['targets'], width = 24): string[] {
+  const name = Math.max(...targets.map((t) => t.path.length));
+  return targets.map((t) => {
+    const done = t.phase === 'verifying' ? t.verified : t.written;
+    const moving = t.phase === 'writing' || t.phase === 'verifying';
+    const frac = t.total ? Math.min(1, done / t.total) : t.phase === 'done' ? 1 : 0;
+    const fill = Math.round(frac * width);
+    const bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}]`;
+    const pct = t.total ? `${String(Math.floor(frac * 100)).padStart(3)}%` : '    ';
+    const detail = moving ? ` ${mb(done)}${t.total ? `/${mb(t.total)}` : ''} ${mb(t.bytesPerSecond)}/s${eta(t.etaSeconds)}` : t.condition ? ` ${t.condition}` : '';
+    return `${t.path.padEnd(name)} ${bar} ${pct} ${t.phase.padEnd(9)}${detail}`;
+  });
+}
+
 export function registerFlash(program: Command, kit: CommandKit): void {
   program
     .command('flash')
@@ -101,27 +122,37 @@ export function registerFlash(program: Command, kit: CommandKit): void {
           ...(o.sha256 ? { sha256: o.sha256 as string } : {}),
           ...(o.sha256sums ? { sumsFile: o.sha256sums as string } : {}),
         });
-        let lastLine = '';
+        // On a terminal: a bar per drive, redrawn in place. Otherwise: a line when a drive changes phase.
+        let drawn = 0;
+        const phases = new Map<string, string>();
         const off = core.bus.subscribe((event, payload) => {
           if (o.json || event !== 'flash.progress') return;
           const f = payload as typeof started;
           if (f.id !== started.id) return;
-          const line = f.targets
-            .map((t) => `${t.path} ${t.phase}${t.phase === 'writing' || t.phase === 'verifying' ? ` ${mb(t.phase === 'writing' ? t.written : t.verified)}${t.total ? `/${mb(t.total)}` : ''} ${mb(t.bytesPerSecond)}/s${t.etaSeconds !== null ? ` ETA ${t.etaSeconds}s` : ''}` : ''}`)
-            .join(' | ');
-          if (kit.io.stderrIsTty) kit.io.stderr(`\r\x1b[K${line}`);
-          else if (line.replace(/ [\d.]+ MB.*?(?=\||$)/g, '') !== lastLine.replace(/ [\d.]+ MB.*?(?=\||$)/g, '')) kit.io.stderr(`${line}\n`);
-          lastLine = line;
+          if (kit.io.stderrIsTty) {
+            const lines = progressLines(f.targets);
+            kit.io.stderr(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\r\x1b[K${l}\n`).join('')}`);
+            drawn = lines.length;
+            return;
+          }
+          for (const t of f.targets) {
+            if (phases.get(t.path) === t.phase) continue;
+            phases.set(t.path, t.phase);
+            kit.io.stderr(`${t.path}: ${t.phase}${t.condition ? ` (${t.condition})` : ''}\n`);
+          }
         });
         const onSigint = (): void => void s.call('flash.cancel', { id: started.id }).catch(() => undefined);
         process.once('SIGINT', onSigint);
         try {
           const f = await core.flash.wait(started.id);
-          if (kit.io.stderrIsTty && !o.json) kit.io.stderr('\n');
-          kit.print(o, f, () =>
-            table(['DRIVE', 'RESULT', 'CONDITION', 'DETAIL'], f.targets.map((t) => [t.path, t.phase, t.condition ?? '-', t.error ? `${t.error.message} [${t.error.code}]` : `${t.description}${t.serial ? `, serial ${t.serial}` : ''}`]), 90) +
-            `Image SHA-256 ${f.imageSha256} (${f.checksum}); wrote ${f.bytes ?? 0} bytes, content SHA-256 ${f.contentSha256 ?? '-'}.\n`,
-          );
+          kit.print(o, f, () => {
+            const errors = f.targets.filter((t) => t.error);
+            return (
+              table(['DRIVE', 'RESULT', 'CONDITION', 'DRIVE MODEL'], f.targets.map((t) => [t.path, t.phase, t.condition ?? '-', `${t.description}${t.serial ? `, serial ${t.serial}` : ''}`]), 90) +
+              errors.map((t) => `\n${t.path}: ${t.error!.message} [${t.error!.code}]\n`).join('') +
+              `\nImage SHA-256 ${f.imageSha256 ?? '-'} (${f.checksum === 'matched' ? 'matched its published SHA-256' : 'not checked'}); wrote ${f.bytes ?? 0} bytes${f.contentSha256 ? `, content SHA-256 ${f.contentSha256}` : ''}.\n`
+            );
+          });
           if (f.state !== 'done') kit.exitWith(1);
         } finally {
           process.off('SIGINT', onSigint);
@@ -143,6 +174,37 @@ export function registerVerify(program: Command, kit: CommandKit): void {
         const r = await s.call('flash.verify', { image: image!, drive: o.drive as string });
         kit.print(o, r, () => (r.match ? `${o.drive as string} holds ${image} (${r.bytes} bytes, SHA-256 ${r.imageSha256}).\n` : `${o.drive as string} does NOT hold ${image}: its first ${r.bytes} bytes hash to ${r.driveSha256}, the image to ${r.imageSha256}.\n`));
         if (!r.match) kit.exitWith(1);
+      }),
+    );
+}
+
+export function registerFlashes(program: Command, kit: CommandKit): void {
+  program
+    .command('flashes')
+    .description('past flashes, newest first: which stick carries which image')
+    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .action(
+      kit.run(async (s, o) => {
+        const list = await s.call('flash.list', { limit: o.limit as number });
+        kit.print(o, list, () =>
+          list.length
+            ? table(
+                ['WHEN', 'IMAGE', 'SHA-256', 'DRIVE', 'SERIAL', 'RESULT', 'BY'],
+                list.flatMap((f) =>
+                  f.targets.map((t) => [
+                    f.startedAt.replace('T', ' ').slice(0, 16),
+                    f.image.split('/').pop() ?? f.image,
+                    f.imageSha256 ? `${f.imageSha256.slice(0, 12)} (${f.checksum})` : '-',
+                    `${t.path} ${t.description}`,
+                    t.serial ?? '-',
+                    t.condition ?? t.phase,
+                    f.actor,
+                  ]),
+                ),
+                80,
+              )
+            : 'No flashes yet.\n',
+        );
       }),
     );
 }

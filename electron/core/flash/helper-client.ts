@@ -20,8 +20,9 @@ export interface HelperLaunch {
  * Inside Electron the binary runs it as Node (pkexec clears the environment, so `env` sets it).
  */
 export function defaultHelperLaunch(): HelperLaunch | null {
-  const script = join(__dirname, 'flash-helper.js');
-  if (!existsSync(script)) return null;
+  // The core may sit in a chunk one level below the entry points (out/main/chunks).
+  const script = [join(__dirname, 'flash-helper.js'), join(__dirname, '..', 'flash-helper.js')].find((p) => existsSync(p));
+  if (!script) return null;
   const node = process.versions.electron ? ['/usr/bin/env', 'ELECTRON_RUN_AS_NODE=1', process.execPath] : [process.execPath];
   return { launcher: ['pkexec', '--disable-internal-agent'], command: [...node, script] };
 }
