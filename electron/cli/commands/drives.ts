@@ -24,6 +24,7 @@ export function registerImages(program: Command, kit: CommandKit): void {
             ['Format', `${i.format === 'iso' ? 'ISO 9660' : i.format === 'disk' ? 'disk image' : 'unknown'}${i.compression === 'none' ? '' : `, ${i.compression}-compressed`}`],
             ['Size', `${i.size === null ? 'unknown until decompressed' : formatSize(i.size)}${i.compression === 'none' ? '' : ` (file ${formatSize(i.fileSize)})`}`],
             ...(i.volumeLabel ? ([['Volume label', i.volumeLabel]] as [string, string][]) : []),
+            ...(i.bootc ? ([['Installs', `${i.bootc.imageRef}${i.bootc.transport && i.bootc.transport !== 'registry' ? ` (${i.bootc.transport})` : ''} (from ${i.bootc.source})`]] as [string, string][]) : []),
             ['Bootable', i.mbr && i.elTorito ? 'yes: hybrid ISO (El Torito and MBR)' : i.mbr ? 'yes: MBR' : i.elTorito ? 'from optical media only (El Torito, no MBR for USB)' : 'no boot record found'],
             ['SHA-256', c.actual],
             ['Check', c.result === 'matched' ? `matched (${c.source})` : c.result === 'failed' ? `FAILED: ${c.source} says ${c.expected}` : 'not checked: no SHA-256 given and no SHA256SUMS next to the image'],

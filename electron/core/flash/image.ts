@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { fileSource, streamSource, type ContentSource } from './blocks';
+import { readBootcIsoImage } from './iso';
 
 const run = promisify(execFile);
 
@@ -178,7 +179,8 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
     volumeLabel: iso ? head.toString('latin1', 0x8028, 0x8048).trim() || null : null,
     elTorito,
     mbr,
-    bootc: null,
+    // A bootc installer says which image it installs in its kickstart (read in place: plain ISOs only).
+    bootc: iso && compression === 'none' ? await readBootcIsoImage(path).catch(() => null) : null,
   };
 }
 
