@@ -123,6 +123,8 @@ export const flashMethods = {
       sumsFile: z.string().trim().min(1).optional(),
       /** Read every drive back and compare (default). Off: faster, and nothing proves the drive holds the image. */
       verify: z.boolean().default(true),
+      /** Eject removable drives (USB sticks, SD cards) once written, so they can be pulled out. */
+      eject: z.boolean().default(true),
       /** The names of internal disks, typed by the user to confirm writing them. */
       confirm: z.array(z.string()).default([]),
     }),

@@ -92,6 +92,7 @@ export function registerFlash(program: Command, kit: CommandKit): void {
     .option('--sha256 <hex>', 'the SHA-256 the image must have (else SHA256SUMS next to it is used, if any)')
     .option('--sha256sums <file>', 'a checksum file listing the image')
     .option('--no-verify', 'do not read the drives back (faster; nothing then proves they hold the image)')
+    .option('--no-eject', 'leave USB sticks and SD cards attached when done (default: eject them)')
     .option('--confirm <name>', 'the name of an internal disk (e.g. sda), to confirm writing it', collect)
     .option('--yes', 'go ahead: everything on the drives is erased')
     .description('write an install image to one or more drives, verify each, and record it')
@@ -114,11 +115,13 @@ export function registerFlash(program: Command, kit: CommandKit): void {
           kit.exitWith(1);
           return;
         }
+        if (o.verify === false) kit.io.stderr('Warning: --no-verify: the drives will not be read back, so nothing will prove they hold the image.\n');
         const core = s.open();
         const started = await s.call('flash.start', {
           image: image!,
           drives,
           verify: o.verify !== false,
+          eject: o.eject !== false,
           confirm: (o.confirm as string[] | undefined) ?? [],
           ...(o.sha256 ? { sha256: o.sha256 as string } : {}),
           ...(o.sha256sums ? { sumsFile: o.sha256sums as string } : {}),

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Drive } from '../../../shared/contract';
+import type { Drive, FlashTargetProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 
 const run = promisify(execFile);
@@ -166,4 +166,24 @@ export async function unmountDrive(d: Drive): Promise<void> {
       throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${d.path} is mounted at ${m} and could not be unmounted (${((e as { stderr?: string }).stderr ?? '').trim() || 'busy'}); close what uses it and try again.`);
     }
   }
+}
+
+/**
+ * Ejects the drives that were written well and can be removed (USB sticks, SD cards; not loop
+ * devices or internal disks), so the user may pull them out; says so in each one's condition.
+ */
+export async function ejectWritten(targets: FlashTargetProgress[], drives: Drive[]): Promise<void> {
+  await Promise.all(
+    targets.map(async (t) => {
+      const d = drives.find((x) => x.path === t.path);
+      if (t.phase !== 'done' || !d || !d.removable || d.bus === 'loop') return;
+      try {
+        await run('eject', [t.path]);
+        t.condition = `${t.condition ?? 'written'}; ejected, safe to remove`;
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'eject is not installed' : ((e as { stderr?: string }).stderr ?? '').trim() || 'eject failed';
+        t.condition = `${t.condition ?? 'written'}; not ejected (${why})`;
+      }
+    }),
+  );
 }

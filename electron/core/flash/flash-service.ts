@@ -12,7 +12,7 @@ import { StatementCache } from '../db/statements';
 import type { EventBus } from '../events';
 import { newId } from '../ids';
 import { alive } from '../updates/jobs-repo';
-import { chooseDrives, unmountDrive } from './drives';
+import { chooseDrives, ejectWritten, unmountDrive } from './drives';
 import { defaultHelperLaunch, writeViaHelper, type HelperLaunch } from './helper-client';
 import { expectedSha256, fileVersion, inspectImage, knownSha256, openContent, openSource, rememberSha256, sha256File, type Compression } from './image';
 import { writeImage, type WriteResult } from './writer';
@@ -42,6 +42,7 @@ interface RunPlan {
   drives: Drive[];
   confirm: string[];
   helper: boolean;
+  eject: boolean;
 }
 
 interface FlashRow {
@@ -132,7 +133,7 @@ export class FlashService {
       .run(id, flash.image, flash.imageSha256 ?? '', flash.checksum, input.verify ? 1 : 0, actor.user, actor.via, process.pid, hostname(), flash.startedAt, JSON.stringify(flash.targets));
     const controller = new AbortController();
     this.controllers.set(id, controller);
-    const plan = { compression: info.compression, size: info.size, version, drives: chosen, confirm: input.confirm, helper };
+    const plan = { compression: info.compression, size: info.size, version, drives: chosen, confirm: input.confirm, helper, eject: input.eject };
     const p = this.run(actor, flash, plan, controller.signal).finally(() => {
       this.controllers.delete(id);
       this.running.delete(id);
@@ -157,6 +158,7 @@ export class FlashService {
     if (!plan.helper) {
       const { source, fileSha256 } = await openSource(flash.image, plan.compression, signal);
       const result = await writeImage({ source, size: plan.size, targets: flash.targets, verify: flash.verify, signal, onProgress });
+      if (plan.eject) await ejectWritten(result.targets, plan.drives);
       return { result, fileSha256: fileSha256() };
     }
     const launch = this.opts.helperLaunch ?? defaultHelperLaunch();
@@ -165,7 +167,7 @@ export class FlashService {
     // The app reads the image as the user and streams it; the helper only ever opens the drives.
     const fileHash = plan.compression === 'none' ? null : createHash('sha256');
     const content = openContent(flash.image, plan.compression, signal, fileHash ? (b) => fileHash.update(b) : undefined) as AsyncIterable<Buffer>;
-    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, signal, onProgress, hint });
+    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, eject: plan.eject, signal, onProgress, hint });
     return { result, fileSha256: fileHash ? fileHash.digest('hex') : null };
   }
 

@@ -53,6 +53,7 @@ export async function writeViaHelper(o: {
   confirm: string[];
   size: number | null;
   verify: boolean;
+  eject: boolean;
   signal: AbortSignal;
   onProgress(targets: FlashTargetProgress[]): void;
   /** What to do instead when the helper cannot be started (shown with the error). */
@@ -92,7 +93,7 @@ export async function writeViaHelper(o: {
   });
   await spawned;
 
-  const hello: Hello = { protocol: PROTOCOL, targets: o.drives.map((d) => ({ path: d.path, size: d.size, serial: d.serial })), confirm: o.confirm, size: o.size, verify: o.verify };
+  const hello: Hello = { protocol: PROTOCOL, targets: o.drives.map((d) => ({ path: d.path, size: d.size, serial: d.serial })), confirm: o.confirm, size: o.size, verify: o.verify, eject: o.eject };
   const stdin = child.stdin;
   const alive = (): boolean => child.exitCode === null && !stdin.destroyed;
   const put = async (b: Buffer): Promise<void> => {

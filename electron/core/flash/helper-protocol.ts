@@ -29,6 +29,7 @@ export const helloSchema = z.object({
   /** Content size if known (drives smaller are refused; the ETA). */
   size: z.number().int().nullable(),
   verify: z.boolean(),
+  eject: z.boolean().default(false),
 });
 export type Hello = z.infer<typeof helloSchema>;
 

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { streamSource } from './blocks';
-import { chooseDrives, unmountDrive } from './drives';
+import { chooseDrives, ejectWritten, unmountDrive } from './drives';
 import { FRAME_DATA, FRAME_END, FRAME_HELLO, helloSchema, readFrames, type HelperMessage } from './helper-protocol';
 import { writeImage } from './writer';
 
@@ -49,6 +49,7 @@ export async function serveFlashHelper(input: Readable, output: Writable): Promi
       signal: controller.signal,
       onProgress: (targets) => send({ type: 'progress', targets }),
     });
+    if (hello.eject) await ejectWritten(r.targets, drives);
     send({ type: 'result', contentSha256: r.contentSha256, bytes: r.bytes, targets: r.targets });
     return 0;
   } catch (e) {
