@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     bootfleet: async () => {
       const started = await core.call('flash.start', { image, drives: [dev], verify: true });
       if (!started.ok) throw new Error(started.error.message);
-      const f = await core.flash.wait(started.value.id);
+      const f = await core.flash.wait((started.value as { id: string }).id);
       check('bootfleet', f.state === 'done' && f.targets[0]?.condition === 'written and verified', `state ${f.state}: ${f.targets[0]?.condition} ${f.targets[0]?.error?.message ?? ''}`);
       check('bootfleet', f.contentSha256 === want, `content hash ${f.contentSha256}`);
       return f.targets[0]?.condition ?? f.state;

@@ -10,6 +10,8 @@ import { open, type FileHandle } from 'node:fs/promises';
  */
 export const ALIGN = 4096;
 const WASM_PAGE = 65536;
+/** WebAssembly as Node provides it (the electron layer's lib has no DOM/WebAssembly typings). */
+const Wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
 
 /** A fixed set of aligned blocks, handed out and returned; waiting when all are in use. */
 export class BlockPool {
@@ -21,7 +23,7 @@ export class BlockPool {
     count: number,
   ) {
     if (blockSize % ALIGN) throw new Error(`block size ${blockSize} is not a multiple of ${ALIGN}`);
-    const mem = new WebAssembly.Memory({ initial: Math.ceil((blockSize * count) / WASM_PAGE) });
+    const mem = new Wasm.Memory({ initial: Math.ceil((blockSize * count) / WASM_PAGE) });
     for (let i = 0; i < count; i++) this.free.push(Buffer.from(mem.buffer, i * blockSize, blockSize));
   }
 

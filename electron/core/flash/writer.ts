@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { FlashTargetProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { ALIGN, BlockPool, openDirect, readFully, writeFully, type ContentSource } from './blocks';
+import { formatSize } from './drives';
 import { openContent, type Compression } from './image';
 
 const run = promisify(execFile);
@@ -217,7 +218,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
       }
       if (canceled) {
         t.phase = 'canceled';
-        t.condition = `partially written (${t.written} of ${o.size ?? '?'} bytes), not bootable`;
+        t.condition = `partially written (${formatSize(t.written)} of ${o.size !== null ? formatSize(o.size) : 'an unknown size'}), not bootable`;
         return;
       }
       if (!readBackResult) {

@@ -278,3 +278,38 @@ export function PlayIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** Flash (a USB stick). */
+export function UsbIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <rect x="7" y="9" width="10" height="12" rx="2" />
+      <path d="M9 9V3h6v6" />
+      <path d="M11 5.5h.01M13 5.5h.01" strokeWidth={2.4} />
+    </Svg>
+  );
+}
+/** A directory. */
+export function FolderIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2.5h8.5A1.5 1.5 0 0 1 21 9v9.5a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 18.5v-12Z" />
+    </Svg>
+  );
+}
+/** Up one level. */
+export function ArrowUpIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M12 19V5M6 11l6-6 6 6" />
+    </Svg>
+  );
+}
+/** Home directory. */
+export function HomeIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="m3 11 9-7 9 7" />
+      <path d="M5.5 9.5V20h13V9.5" />
+    </Svg>
+  );
+}

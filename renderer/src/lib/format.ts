@@ -81,6 +81,21 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
+ * Bytes in decimal units, as drives are sold and as the core describes them: "32 GB", "4.7 MB".
+ * The Flash page uses these throughout, so an image and a drive compare at a glance.
+ */
+export function formatDecimalBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+/**
  * An image reference without its registry host, for narrow cells: `quay.io/org/os:42` → `org/os:42`.
  * References with a transport prefix (`oci:/var/…`, `containers-storage:…`) are left whole.
  */

@@ -1,19 +1,20 @@
 /**
- * Notices when work ends: a toast for every job or rollout this UI saw running, and a desktop
+ * Notices when work ends: a toast for every job, rollout or flash this UI saw running, and a desktop
  * notification (the Web Notification API, in Electron's renderer and in browsers) when it ran
  * for longer than LONG_MS, so the user who went elsewhere learns the outcome. Permission is asked
  * the first time the user starts a job or rollout (`askNotifyPermission`), never on page load.
  */
-import type { Job, Rollout } from '../../../shared/contract';
+import type { Flash, Job, Rollout } from '../../../shared/contract';
 import { useUi } from '../stores/ui';
 import { client } from './api';
+import { flashNotice } from './flash';
 
 /** Work that ran at least this long (as this UI saw it) ends with a desktop notification. */
 export const LONG_MS = 30_000;
 /** A different threshold in ms, for tests (`localStorage['bootfleet.notifyAfterMs']`). */
 const THRESHOLD_KEY = 'bootfleet.notifyAfterMs';
 
-/** When this UI first saw each job (`job:ID`) or rollout (`rollout:ID`) running. */
+/** When this UI first saw each job (`job:ID`), rollout (`rollout:ID`) or flash (`flash:ID`) running. */
 const runningSince = new Map<string, number>();
 let asked = false;
 
@@ -102,8 +103,17 @@ function onJob(job: Job): void {
   });
 }
 
-/** Starts following jobs and rollouts; call once at startup. */
+function onFlash(f: Flash): void {
+  follow(`flash:${f.id}`, f.state === 'running', (long) => {
+    const text = flashNotice(f);
+    useUi.getState().toast(f.state === 'done' ? 'success' : f.state === 'canceled' ? 'info' : 'error', text);
+    if (long) notify(text, `flash:${f.id}`, () => useUi.getState().navigate('flash'));
+  });
+}
+
+/** Starts following jobs, rollouts and flashes; call once at startup. */
 export function startNotices(): void {
   client.on('rollout.updated', onRollout);
   client.on('job.updated', onJob);
+  client.on('flash.progress', onFlash);
 }
