@@ -10,7 +10,7 @@
  * from the drive. Each side's result is checked (the device's hash equals the image's). K runs,
  * alternating; medians compared. Targets: Bootfleet at most 1.1x dd+openssl, and faster than etcher-sdk.
  *
- *   npm run bench:flash -- [--size-mib 1024] [--runs 3] [--no-etcher] [--keep]
+ *   npm run bench:flash -- [--size-mib 1024] [--runs 3] [--no-etcher] [--direct-io] [--keep]
  *
  * Needs root (loop devices, drop_caches). etcher-sdk is not a dependency of Bootfleet (about 100 MB
  * with native modules): it is installed on first use into bench/.etcher (from the npm registry).
@@ -30,6 +30,8 @@ function arg(name: string, fallback: string): string {
 const SIZE_MIB = Number(arg('size-mib', '1024'));
 const RUNS = Number(arg('runs', '3'));
 const WITH_ETCHER = !process.argv.includes('--no-etcher');
+/** The loop device reads and writes its backing file with direct I/O: no host page cache, closer to a stick. */
+const DIRECT_IO = process.argv.includes('--direct-io');
 const TARGET_VS_DD = 1.1;
 
 if (process.getuid?.() !== 0) {
@@ -102,8 +104,8 @@ async function main(): Promise<void> {
   const want = h.digest('hex');
   const backing = join(dir, 'stick.img');
   execFileSync('truncate', ['-s', `${SIZE_MIB + 16}M`, backing]);
-  const dev = execFileSync('losetup', ['--find', '--show', backing]).toString().trim();
-  console.log(`Target: ${dev} (a loop device over ${backing})`);
+  const dev = execFileSync('losetup', ['--find', '--show', ...(DIRECT_IO ? ['--direct-io=on'] : []), backing]).toString().trim();
+  console.log(`Target: ${dev} (a loop device over ${backing}${DIRECT_IO ? ', direct I/O' : ''})`);
   const etcher = WITH_ETCHER ? loadEtcher() : null;
   if (WITH_ETCHER && !etcher) console.log('etcher-sdk could not be installed: its column is left out.');
   const dataDir = join(dir, 'data');
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
       if (!started.ok) throw new Error(started.error.message);
       const f = await core.flash.wait((started.value as { id: string }).id);
       check('bootfleet', f.state === 'done' && f.targets[0]?.condition === 'written and verified', `state ${f.state}: ${f.targets[0]?.condition} ${f.targets[0]?.error?.message ?? ''}`);
-      check('bootfleet', f.contentSha256 === want, `content hash ${f.contentSha256}`);
+      check('bootfleet', f.imageSha256 === want, `image hash ${f.imageSha256}`);
       return f.targets[0]?.condition ?? f.state;
     },
   };

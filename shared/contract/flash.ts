@@ -95,8 +95,11 @@ export const flashSchema = z.object({
    */
   imageSha256: z.string().nullable(),
   checksum: z.enum(['matched', 'unchecked']),
-  /** SHA-256 of the bytes written (the decompressed image). */
-  contentSha256: z.string().nullable(),
+  /**
+   * Digest of the bytes written (the decompressed image), `xxh64:HEX`: what each drive read back
+   * and was compared with. A fast hash for detecting corruption; the image's identity is imageSha256.
+   */
+  contentDigest: z.string().nullable(),
   bytes: z.number().nullable(),
   verify: z.boolean(),
   state: z.enum(['running', 'done', 'failed', 'canceled', 'interrupted']),

@@ -154,7 +154,7 @@ export function registerFlash(program: Command, kit: CommandKit): void {
             return (
               table(['DRIVE', 'RESULT', 'CONDITION', 'DRIVE MODEL'], f.targets.map((t) => [t.path, t.phase, t.condition ?? '-', `${t.description}${t.serial ? `, serial ${t.serial}` : ''}`]), 90) +
               errors.map((t) => `\n${t.path}: ${t.error!.message} [${t.error!.code}]\n`).join('') +
-              `\nImage SHA-256 ${f.imageSha256 ?? '-'} (${f.checksum === 'matched' ? 'matched its published SHA-256' : 'not checked'}); wrote ${f.bytes ?? 0} bytes${f.contentSha256 ? `, content SHA-256 ${f.contentSha256}` : ''}.\n`
+              `\nImage SHA-256 ${f.imageSha256 ?? '-'} (${f.checksum === 'matched' ? 'matched its published SHA-256' : 'not checked'}); wrote ${f.bytes ?? 0} bytes${f.contentDigest ? ` (${f.contentDigest})` : ''}.\n`
             );
           });
           if (f.state !== 'done') kit.exitWith(1);

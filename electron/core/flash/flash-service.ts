@@ -103,7 +103,7 @@ export class FlashService {
       image: input.image,
       imageSha256: checked ?? (await knownSha256(input.image)),
       checksum: want ? 'matched' : 'unchecked',
-      contentSha256: null,
+      contentDigest: null,
       bytes: null,
       verify: input.verify,
       state: 'running',
@@ -157,7 +157,7 @@ export class FlashService {
   private async write(flash: Flash, plan: RunPlan, signal: AbortSignal, onProgress: (t: FlashTargetProgress[]) => void): Promise<{ result: WriteResult; fileSha256: string | null }> {
     if (!plan.helper) {
       const { source, fileSha256 } = await openSource(flash.image, plan.compression, signal);
-      const result = await writeImage({ source, size: plan.size, targets: flash.targets, verify: flash.verify, signal, onProgress });
+      const result = await writeImage({ source, sha256: plan.compression === 'none' && flash.imageSha256 === null, size: plan.size, targets: flash.targets, verify: flash.verify, signal, onProgress });
       if (plan.eject) await ejectWritten(result.targets, plan.drives);
       return { result, fileSha256: fileSha256() };
     }
@@ -167,7 +167,7 @@ export class FlashService {
     // The app reads the image as the user and streams it; the helper only ever opens the drives.
     const fileHash = plan.compression === 'none' ? null : createHash('sha256');
     const content = openContent(flash.image, plan.compression, signal, fileHash ? (b) => fileHash.update(b) : undefined) as AsyncIterable<Buffer>;
-    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, eject: plan.eject, signal, onProgress, hint });
+    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, eject: plan.eject, sha256: plan.compression === 'none' && flash.imageSha256 === null, signal, onProgress, hint });
     return { result, fileSha256: fileHash ? fileHash.digest('hex') : null };
   }
 
@@ -181,21 +181,27 @@ export class FlashService {
         this.d.bus.emit('flash.progress', flash);
       });
       merge(r.targets);
-      flash.contentSha256 = r.contentSha256;
+      flash.contentDigest = r.contentDigest;
       flash.bytes = r.bytes;
       flash.state = signal.aborted ? 'canceled' : flash.targets.some((t) => t.phase === 'failed') ? 'failed' : 'done';
       if (!signal.aborted) {
-        // The file as read while writing: what the record names, and (when it was checked first) the same file.
+        // The image must be the file that was checked (or hashed before): a compressed one was
+        // hashed again as it was read; a plain one, known already, is compared by its version
+        // (size, times, inode), and one not known was hashed as it was written.
         const read = fileSha256 ?? r.contentSha256;
-        if (flash.imageSha256 !== null && read !== flash.imageSha256) {
+        const now = await fileVersion(flash.image).catch(() => 'gone');
+        const changed = flash.imageSha256 !== null ? (read !== null ? read !== flash.imageSha256 : now !== plan.version) : false;
+        if (changed) {
           flash.state = 'failed';
           for (const t of flash.targets) {
             t.phase = 'failed';
             t.condition = 'written from an image that changed while it was written: do not use';
-            t.error = { code: ErrorCode.VALIDATION_FAILED, message: `The image file changed while it was being written (SHA-256 ${read}, checked as ${flash.imageSha256}).` };
+            t.error = { code: ErrorCode.VALIDATION_FAILED, message: `The image file changed while it was being written (it was checked as SHA-256 ${flash.imageSha256}${read ? `, and read as ${read}` : ''}).` };
           }
-        } else rememberSha256(flash.image, plan.version, read);
-        flash.imageSha256 = read;
+        } else if (read !== null) {
+          rememberSha256(flash.image, plan.version, read);
+          flash.imageSha256 = read;
+        }
       }
     } catch (e) {
       const targets = (e as { targets?: Flash['targets'] }).targets;
@@ -210,7 +216,7 @@ export class FlashService {
     flash.finishedAt = this.d.clock.now();
     this.sql
       .get('UPDATE flashes SET state = ?, image_sha256 = ?, content_sha256 = ?, bytes = ?, finished_at = ?, targets = ? WHERE id = ?')
-      .run(flash.state, flash.imageSha256 ?? '', flash.contentSha256, flash.bytes, flash.finishedAt, JSON.stringify(flash.targets), flash.id);
+      .run(flash.state, flash.imageSha256 ?? '', flash.contentDigest, flash.bytes, flash.finishedAt, JSON.stringify(flash.targets), flash.id);
     for (const t of flash.targets) {
       this.d.activity.append(actor, {
         action: 'drive.flashed',
@@ -218,7 +224,7 @@ export class FlashService {
         entityId: t.serial ?? t.path,
         entityName: `${t.description}${t.serial ? ` (serial ${t.serial})` : ''}`,
         summary: `Flashed ${flash.image} to ${t.path} (${t.description}): ${t.condition ?? t.phase}${t.error ? ` — ${t.error.message}` : ''}`,
-        details: { flashId: flash.id, imageSha256: flash.imageSha256, checksum: flash.checksum, contentSha256: flash.contentSha256, verified: t.phase === 'done' && flash.verify, result: t.phase },
+        details: { flashId: flash.id, imageSha256: flash.imageSha256, checksum: flash.checksum, contentDigest: flash.contentDigest, verified: t.phase === 'done' && flash.verify, result: t.phase },
       });
     }
     this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
@@ -267,7 +273,7 @@ function toFlash(r: FlashRow): Flash {
     image: r.image,
     imageSha256: r.image_sha256 || null,
     checksum: r.checksum,
-    contentSha256: r.content_sha256,
+    contentDigest: r.content_sha256,
     bytes: r.bytes,
     verify: r.verify === 1,
     state: r.state,

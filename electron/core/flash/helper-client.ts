@@ -54,6 +54,7 @@ export async function writeViaHelper(o: {
   size: number | null;
   verify: boolean;
   eject: boolean;
+  sha256: boolean;
   signal: AbortSignal;
   onProgress(targets: FlashTargetProgress[]): void;
   /** What to do instead when the helper cannot be started (shown with the error). */
@@ -93,7 +94,7 @@ export async function writeViaHelper(o: {
   });
   await spawned;
 
-  const hello: Hello = { protocol: PROTOCOL, targets: o.drives.map((d) => ({ path: d.path, size: d.size, serial: d.serial })), confirm: o.confirm, size: o.size, verify: o.verify, eject: o.eject };
+  const hello: Hello = { protocol: PROTOCOL, targets: o.drives.map((d) => ({ path: d.path, size: d.size, serial: d.serial })), confirm: o.confirm, size: o.size, verify: o.verify, eject: o.eject, sha256: o.sha256 };
   const stdin = child.stdin;
   const alive = (): boolean => child.exitCode === null && !stdin.destroyed;
   const put = async (b: Buffer): Promise<void> => {
@@ -126,7 +127,7 @@ export async function writeViaHelper(o: {
   if (answered && answer.type === 'result') {
     const r = answer as unknown as WriteResult;
     if (readError) throw Object.assign(readError instanceof AppError ? readError : new AppError(ErrorCode.INTERNAL, String((readError as Error).message)), { targets: r.targets.map((t) => (t.phase === 'canceled' ? { ...t, phase: 'failed' as const } : t)) });
-    return { contentSha256: r.contentSha256, bytes: r.bytes, targets: r.targets };
+    return { contentDigest: r.contentDigest, contentSha256: r.contentSha256, bytes: r.bytes, targets: r.targets };
   }
   if (answered) {
     const a = answer as unknown as { code: string; message: string; targets?: FlashTargetProgress[] };

@@ -30,12 +30,14 @@ export const helloSchema = z.object({
   size: z.number().int().nullable(),
   verify: z.boolean(),
   eject: z.boolean().default(false),
+  /** Also compute the content's SHA-256 (the app does not know the image's yet). */
+  sha256: z.boolean().default(false),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
 export const helperMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), targets: z.array(flashTargetProgressSchema) }),
-  z.object({ type: z.literal('result'), contentSha256: z.string(), bytes: z.number(), targets: z.array(flashTargetProgressSchema) }),
+  z.object({ type: z.literal('result'), contentDigest: z.string(), contentSha256: z.string().nullable(), bytes: z.number(), targets: z.array(flashTargetProgressSchema) }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), targets: z.array(flashTargetProgressSchema).optional() }),
 ]);
 export type HelperMessage = z.infer<typeof helperMessageSchema>;

@@ -43,6 +43,7 @@ export async function serveFlashHelper(input: Readable, output: Writable): Promi
     }
     const r = await writeImage({
       source: streamSource(content()),
+      sha256: hello.sha256,
       size: hello.size,
       targets: drives.map((d) => ({ path: d.path })),
       verify: hello.verify,
@@ -50,7 +51,7 @@ export async function serveFlashHelper(input: Readable, output: Writable): Promi
       onProgress: (targets) => send({ type: 'progress', targets }),
     });
     if (hello.eject) await ejectWritten(r.targets, drives);
-    send({ type: 'result', contentSha256: r.contentSha256, bytes: r.bytes, targets: r.targets });
+    send({ type: 'result', contentDigest: r.contentDigest, contentSha256: r.contentSha256, bytes: r.bytes, targets: r.targets });
     return 0;
   } catch (e) {
     const err = e as Partial<AppError>;

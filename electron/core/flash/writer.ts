@@ -5,7 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { FlashTargetProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
-import { ALIGN, BlockPool, openDirect, readFully, writeFully, type ContentSource } from './blocks';
+import { ALIGN, BlockPool, openDirect, readFully, Sha256Worker, sha256, writeFully, xxh64, type ContentSource, type Hasher } from './blocks';
 import { formatSize } from './drives';
 import { openContent, type Compression } from './image';
 
@@ -30,6 +30,8 @@ export interface WriteTarget {
 export interface WriteOptions {
   /** The content to write, pulled a block at a time. */
   source: ContentSource;
+  /** Also compute the content's SHA-256 (when the caller does not know the image's already). */
+  sha256: boolean;
   /** Content size if known (for the ETA). */
   size: number | null;
   targets: WriteTarget[];
@@ -39,8 +41,10 @@ export interface WriteOptions {
 }
 
 export interface WriteResult {
-  /** SHA-256 of the content written (decompressed), computed while writing. */
-  contentSha256: string;
+  /** XXH64 of the content written (decompressed), computed while writing: each drive must read back the same. */
+  contentDigest: string;
+  /** SHA-256 of the content written, when asked for. */
+  contentSha256: string | null;
   bytes: number;
   targets: FlashTargetProgress[];
 }
@@ -113,7 +117,8 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
     }
   }
   const pool = new BlockPool(BLOCK, IN_FLIGHT + 2);
-  const hash = createHash('sha256');
+  const digest = await xxh64();
+  const hash = o.sha256 ? new Sha256Worker(pool) : null;
   let bytes = 0;
   // Writes are queued per target, in order; a block goes back to the pool once every target has it.
   const chains = new Map<Live, Promise<void>>(live.map((t) => [t, Promise.resolve()]));
@@ -158,14 +163,15 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
       // Start reading the next block before hashing this one, so the read overlaps the hash.
       const nextBuf = await pool.acquire();
       const next = n === buf.length ? o.source.read(nextBuf) : Promise.resolve(0);
-      hash.update(block);
-      const all = live.map((t) => {
+      digest.update(block);
+      const all: Promise<void>[] = live.map((t) => {
         const p = chains.get(t)!.then(() => writeTo(t, block, pos));
         chains.set(t, p);
         return p;
       });
+      if (hash) all.push(hash.update(block));
       const done = buf;
-      void Promise.all(all).then(() => pool.release(done));
+      void Promise.allSettled(all).then(() => pool.release(done));
       if (live.every((t) => t.phase !== 'writing')) {
         await next.catch(() => 0);
         pool.release(nextBuf);
@@ -182,11 +188,18 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
   await Promise.all(chains.values());
   if (o.signal.aborted) canceled = true;
   else if (failure) {
+    hash?.close();
     for (const t of live) if (t.phase === 'writing') fail(t, failure, 'partially written, not bootable');
     throw Object.assign(failure instanceof AppError ? failure : new AppError(ErrorCode.INTERNAL, String((failure as Error)?.message ?? failure)), { targets: live.map(strip) });
   }
 
-  const contentSha256 = hash.digest('hex');
+  const contentDigest = digest.digest();
+  let contentSha256: string | null = null;
+  try {
+    contentSha256 = hash ? await hash.digest() : null;
+  } finally {
+    hash?.close();
+  }
   // Each target is synced (the drive commits what it cached) and, at the same time, read back:
   // direct writes are already on the drive, so the read-back does not wait for the sync and the
   // two overlap. A cancelled target is synced too and left in a stated condition.
@@ -200,7 +213,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
       report(true);
       const synced = fh.sync().then(() => fh.close());
       const readBackResult = verifying
-        ? readBack(t.path, bytes, o.signal, (n) => {
+        ? readBack(t.path, bytes, await xxh64(), o.signal, (n) => {
             t.verified += n;
             report();
           }).then(
@@ -231,14 +244,14 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
           t.phase = 'canceled';
           t.condition = 'written completely; verification cancelled';
         } else fail(t, r.error, 'written; verification could not run');
-      } else if (r.sha !== contentSha256) {
+      } else if (r.sha !== contentDigest) {
         fail(t, new AppError('VERIFY_FAILED', `${t.path} does not read back what was written: the drive may be failing or counterfeit.`), 'written but does not verify: do not use');
       } else t.phase = 'done';
     }),
   );
   for (const t of live) if (t.phase === 'done') t.condition = o.verify ? 'written and verified' : 'written, not verified';
   report(true);
-  return { contentSha256, bytes, targets: live.map(strip) };
+  return { contentDigest, contentSha256, bytes, targets: live.map(strip) };
 }
 
 /**
@@ -246,9 +259,8 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
  * in flight (hashing one block while the next are read); the cache is dropped first for the part
  * direct I/O cannot read (a last partial sector) and for drives that do not take direct I/O.
  */
-export async function readBack(path: string, bytes: number, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<string> {
+export async function readBack(path: string, bytes: number, h: Hasher, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<string> {
   await run('blockdev', ['--flushbufs', path]).catch(() => undefined);
-  const h = createHash('sha256');
   const { fh, direct } = await openDirect(path, constants.O_RDONLY);
   const pool = new BlockPool(BLOCK, VERIFY_IN_FLIGHT);
   try {
@@ -269,7 +281,7 @@ export async function readBack(path: string, bytes: number, signal?: AbortSignal
       h.update(buf.subarray(0, n));
       pool.release(buf);
       onBytes?.(n);
-      if (n < want) return h.digest('hex'); // the drive ended early: it cannot match
+      if (n < want) return h.digest(); // the drive ended early: it cannot match
       issue();
     }
     if (aligned < bytes) {
@@ -283,7 +295,7 @@ export async function readBack(path: string, bytes: number, signal?: AbortSignal
         await tail.close();
       }
     }
-    return h.digest('hex');
+    return h.digest();
   } finally {
     await fh.close();
   }
@@ -330,6 +342,6 @@ export async function verifyDrive(image: string, compression: Compression, size:
     }
     return { sha: want.digest('hex'), bytes };
   };
-  const [img, drive] = size !== null ? await Promise.all([hashImage(), readBack(path, size, signal)]) : await hashImage().then(async (i) => [i, await readBack(path, i.bytes, signal)] as const);
+  const [img, drive] = size !== null ? await Promise.all([hashImage(), readBack(path, size, sha256(), signal)]) : await hashImage().then(async (i) => [i, await readBack(path, i.bytes, sha256(), signal)] as const);
   return { match: img.sha === drive && (size === null || size === img.bytes), bytes: img.bytes, imageSha256: img.sha, driveSha256: drive };
 }
