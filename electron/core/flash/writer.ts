@@ -194,12 +194,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteResult> {
   }
 
   const contentDigest = digest.digest();
-  let contentSha256: string | null = null;
-  try {
-    contentSha256 = hash ? await hash.digest() : null;
-  } finally {
-    hash?.close();
-  }
+  const contentSha256 = hash ? await hash.digest().finally(() => hash.close()) : null;
   // Each target is synced (the drive commits what it cached) and, at the same time, read back:
   // direct writes are already on the drive, so the read-back does not wait for the sync and the
   // two overlap. A cancelled target is synced too and left in a stated condition.
