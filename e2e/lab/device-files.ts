@@ -95,7 +95,8 @@ function sshdConfig(dev: DevicePlan): string {
     'KbdInteractiveAuthentication no',
     'PubkeyAuthentication yes',
     `AuthorizedKeysFile ${etc(dev, 'authorized_keys')}/%u`,
-    `PermitRootLogin ${dev.rootLogin ? 'prohibit-password' : 'no'}`,
+    // Live media lets root in with a password; a deployed device only with a key.
+    `PermitRootLogin ${dev.rootLogin ? (dev.password === null ? 'prohibit-password' : 'yes') : 'no'}`,
     'Subsystem sftp internal-sftp',
     'SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'AcceptEnv LANG LC_*',

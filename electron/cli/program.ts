@@ -5,6 +5,7 @@ import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
 import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices } from './commands/devices';
+import { registerProvision } from './commands/provision';
 import { registerDrives, registerFlash, registerFlashes, registerImages, registerVerify } from './commands/drives';
 import { registerInfo } from './commands/info';
 import { registerRollouts } from './commands/rollouts';
@@ -88,6 +89,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);
+  registerProvision(program, kit);
   registerDesired(program, kit);
   registerRegistries(program, kit);
   registerActivity(program, kit);

@@ -7,6 +7,7 @@ import { DesiredService } from './desired/desired-service';
 import { EventBus } from './events';
 import { DriveWatcher } from './flash/drive-watcher';
 import { FlashService, flashOptionsFromEnv, type FlashOptions } from './flash/flash-service';
+import { ProvisionService } from './provision/provision-service';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { buildHandlers } from './handlers';
@@ -117,10 +118,17 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
+  const provision = new ProvisionService({
+    pool,
+    hostKeys,
+    agentSocket: opts.ssh && 'agentSocket' in opts.ssh ? opts.ssh.agentSocket : process.env.SSH_AUTH_SOCK,
+    commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
+  });
   const handlers = buildHandlers({
     actions,
     flash,
     driveWatcher,
+    provision,
     rollouts,
     desired,
     registries,

@@ -6,6 +6,7 @@ import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
 import { browse } from './files/browse';
 import type { DriveWatcher } from './flash/drive-watcher';
+import type { ProvisionService } from './provision/provision-service';
 import { listDrives } from './flash/drives';
 import type { FlashService } from './flash/flash-service';
 import { checkImage, inspectImage } from './flash/image';
@@ -32,6 +33,7 @@ export interface HandlerDeps {
   rollouts: RolloutService;
   flash: FlashService;
   driveWatcher: DriveWatcher;
+  provision: ProvisionService;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -102,6 +104,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
       return listDrives(a);
     },
     'files.browse': (a) => browse(a),
+    'provision.inspect': (a) => d.provision.inspect(a),
     'flash.start': (a, c) => d.flash.start(c.actor, a),
     'flash.cancel': (a) => d.flash.cancel(a.id),
     'flash.verify': async (a) => {

@@ -8,7 +8,7 @@ import { method } from './define';
  */
 
 export const driveProblemSchema = z.object({
-  code: z.enum(['system', 'read-only', 'too-small', 'no-medium']),
+  code: z.enum(['system', 'read-only', 'too-small', 'no-medium', 'mounted']),
   message: z.string(),
 });
 

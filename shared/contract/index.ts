@@ -8,6 +8,7 @@ import { deviceMethods } from './devices';
 import { flashMethods } from './flash';
 import { fleetMethods } from './fleet';
 import type { EventName, EventPayload } from './events';
+import { provisionMethods } from './provision';
 import { rolloutMethods } from './rollouts';
 import { siteMethods } from './sites';
 import { sshImportMethods } from './ssh-import';
@@ -21,6 +22,7 @@ export * from './events';
 export * from './fields';
 export * from './flash';
 export * from './fleet';
+export * from './provision';
 export * from './rollouts';
 export * from './status';
 export * from './sites';
@@ -40,6 +42,7 @@ export const methods = {
   ...desiredMethods,
   ...rolloutMethods,
   ...flashMethods,
+  ...provisionMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import type { MethodArgs, ProvisionHost } from '../../../shared/contract';
+import type { HostKeysRepo } from '../ssh/host-keys';
+import type { SshPool } from '../ssh/pool';
+import { INSPECT_SCRIPT, parseInspect, provisionTarget } from './inspect';
+
+/**
+ * Provisioning boxes over SSH (issue 7). Inspecting connects as the technician typed (a password
+ * is common on live media), pins the live system's host key on first use, and reads in one round
+ * trip what an install needs to know.
+ */
+export class ProvisionService {
+  constructor(private readonly d: { pool: SshPool; hostKeys: HostKeysRepo; agentSocket: string | undefined; commandTimeoutMs: number }) {}
+
+  async inspect(input: MethodArgs<'provision.inspect'>): Promise<ProvisionHost> {
+    const target = provisionTarget(input.target, this.d.agentSocket);
+    // An idle connection is reused only with the same credentials (a retyped password is tried afresh).
+    const secret = input.target.password === undefined ? null : createHash('sha256').update(input.target.password).digest('hex');
+    const key = `provision:${JSON.stringify([input.target.host, input.target.port, input.target.user, input.target.keyPath ?? null, secret])}`;
+    const out = await this.d.pool.with(key, target, (conn) => conn.exec(['sh', '-c', INSPECT_SCRIPT], { timeoutMs: this.d.commandTimeoutMs, maxStdout: 4 * 1024 * 1024 }));
+    const pinned = this.d.hostKeys.get(target.device.pinId);
+    return parseInspect(out.stdout.toString('utf8'), `${input.target.host}:${input.target.port}`, pinned ? { keyType: pinned.keyType, fingerprint: pinned.fingerprint } : null);
+  }
+}
