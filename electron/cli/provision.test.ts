@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
 import { cleanupTempDirs, tempDir } from '../core/test-support';
@@ -43,4 +44,23 @@ suite('bootfleet provision', () => {
     expect(noAuth.stderr).toContain('Standard input was empty');
   });
 
+  it('bootfleet provision plan: prints the exact command and writes nothing', async () => {
+    const d = dev('live-podman');
+    const dataDir = tempDir();
+    let stdout = '';
+    let stderr = '';
+    const image = `${lab.registry!.host}/bootfleet/os:stable`;
+    const code = await runCli(['--data-dir', dataDir, 'provision', 'plan', d.host, '--password-stdin', '--image', image, '--disk', d.disks[0]!, '--karg', 'console=ttyS0'], {
+      stdout: (x) => (stdout += x),
+      stderr: (x) => (stderr += x),
+      readStdin: async () => `${PW}\n`,
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.startsWith(`Installs ${image} (sha256:`)).toBe(true);
+    expect(stdout).toContain(`on ${d.disks[0]} of ${d.host}:22 with this command:\n\n  podman run --rm --privileged`);
+    expect(stdout).toContain(`bootc install to-disk --karg\\=console\\=ttyS0 --target-imgref `);
+    expect(stdout).toContain('! No SSH keys are authorized for root');
+    expect(execFileSync('wipefs', ['--no-act', d.disks[0]!]).toString()).toBe(''); // still blank
+  });
 });

@@ -116,14 +116,15 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const registries = new RegistriesRepo(db, secrets, clock);
   const registry = new RegistryClient(registries);
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
-  const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
-  const driveWatcher = new DriveWatcher(bus);
   const provision = new ProvisionService({
     pool,
     hostKeys,
+    registry,
     agentSocket: opts.ssh && 'agentSocket' in opts.ssh ? opts.ssh.agentSocket : process.env.SSH_AUTH_SOCK,
     commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
   });
+  const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
+  const driveWatcher = new DriveWatcher(bus);
   const handlers = buildHandlers({
     actions,
     flash,

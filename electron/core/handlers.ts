@@ -105,6 +105,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
+    'provision.plan': (a) => d.provision.plan(a),
     'flash.start': (a, c) => d.flash.start(c.actor, a),
     'flash.cancel': (a) => d.flash.cancel(a.id),
     'flash.verify': async (a) => {

@@ -49,7 +49,40 @@ export const provisionHostSchema = z.object({
 });
 export type ProvisionHost = z.infer<typeof provisionHostSchema>;
 
+export const provisionChoiceSchema = z.object({
+  /** The registry image to install; the installed system follows it for updates. */
+  image: z.string().trim().min(1, 'is required'),
+  /** The target disk, as provision.inspect lists it (`/dev/sda` or `sda`). */
+  disk: z.string().trim().min(1, 'choose a disk'),
+  /** Erase what the disk holds (needed when it holds partitions or data). */
+  wipe: z.boolean().default(false),
+  /** The disk's name, typed to confirm erasing what it holds. */
+  confirm: z.string().trim().optional(),
+  filesystem: z.enum(['xfs', 'ext4', 'btrfs']).optional(),
+  /** Root partition size, e.g. `20G` (default: the rest of the disk). */
+  rootSize: z.string().trim().optional(),
+  kargs: z.array(z.string()).default([]),
+  /** authorized_keys text for root on the installed system. */
+  authorizedKeys: z.string().optional(),
+});
+
+export const provisionPlanSchema = z.object({
+  host: provisionHostSchema,
+  /** The digest that will be pulled and installed (the box's platform where the image has several). */
+  digest: z.string(),
+  /** The exact command line that will run on the box, as sent. */
+  command: z.string(),
+  argv: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+export type ProvisionPlan = z.infer<typeof provisionPlanSchema>;
+
 export const provisionMethods = {
+  'provision.plan': method({
+    input: z.object({ target: provisionTargetSchema }).merge(provisionChoiceSchema),
+    output: provisionPlanSchema,
+    summary: 'Check an install against the box (disk, wipe confirmation, the image resolved and its architecture) and show the exact command, without writing anything.',
+  }),
   'provision.inspect': method({
     input: z.object({ target: provisionTargetSchema }),
     output: provisionHostSchema,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ProvisionTarget } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
@@ -23,6 +24,8 @@ async function targetOf(kit: CommandKit, host: string, o: Record<string, unknown
   }
   return { host, port: o.port as number, user: o.user as string, ...(password !== undefined ? { password } : {}), ...(o.key ? { keyPath: o.key as string } : {}) };
 }
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerProvision(program: Command, kit: CommandKit): void {
   const provision = program.command('provision').description('install a bootc image onto a new box booted from live media, over SSH');
@@ -60,6 +63,39 @@ export function registerProvision(program: Command, kit: CommandKit): void {
           return `${head}${head.endsWith('\n') ? '' : '\n'}\n${disks}${h.problems.length ? `\n${h.problems.map((p) => `! ${p}`).join('\n')}\n` : ''}`;
         });
         if (h.problems.length) kit.exitWith(1);
+      }),
+    );
+
+  connectionOptions(provision.command('plan'))
+    .description('check an install against the box and print the exact command it would run (nothing is written)')
+    .requiredOption('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
+    .requiredOption('--disk <dev>', 'the target disk, as `provision inspect` lists it')
+    .option('--wipe', 'erase what the disk holds (needed when it has partitions or data)')
+    .option('--confirm <name>', "the disk's name (e.g. sda), to confirm erasing it")
+    .option('--filesystem <fs>', 'xfs, ext4 or btrfs (default: what the image says)')
+    .option('--root-size <size>', 'root partition size, e.g. 20G (default: the rest of the disk)')
+    .option('--karg <arg>', 'a kernel argument (repeat for several)', collect)
+    .option('--authorized-keys <file>', 'an authorized_keys file to install for root')
+    .action(
+      kit.run(async (s, o, host) => {
+        const authorizedKeys = o.authorizedKeys ? await readFile(o.authorizedKeys as string, 'utf8').catch(() => {
+          throw new AppError(ErrorCode.NOT_FOUND, `No authorized_keys file at ${o.authorizedKeys as string}.`);
+        }) : undefined;
+        const p = await s.call('provision.plan', {
+          target: await targetOf(kit, host!, o),
+          image: o.image as string,
+          disk: o.disk as string,
+          wipe: !!o.wipe,
+          kargs: (o.karg as string[] | undefined) ?? [],
+          ...(o.confirm ? { confirm: o.confirm as string } : {}),
+          ...(o.filesystem ? { filesystem: o.filesystem as 'xfs' | 'ext4' | 'btrfs' } : {}),
+          ...(o.rootSize ? { rootSize: o.rootSize as string } : {}),
+          ...(authorizedKeys !== undefined ? { authorizedKeys } : {}),
+        });
+        kit.print(o, p, () =>
+          `Installs ${o.image as string} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
+          (p.warnings.length ? `\n${p.warnings.map((w) => `! ${w}`).join('\n')}\n` : ''),
+        );
       }),
     );
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { MethodArgs, ProvisionHost } from '../../../shared/contract';
+import type { MethodArgs, ProvisionHost, ProvisionPlan } from '../../../shared/contract';
+import type { RegistryClient } from '../registry/client';
 import type { HostKeysRepo } from '../ssh/host-keys';
 import type { SshPool } from '../ssh/pool';
 import { INSPECT_SCRIPT, parseInspect, provisionTarget } from './inspect';
+import { planInstall } from './plan';
 
 /**
  * Provisioning boxes over SSH (issue 7). Inspecting connects as the technician typed (a password
@@ -10,7 +12,14 @@ import { INSPECT_SCRIPT, parseInspect, provisionTarget } from './inspect';
  * trip what an install needs to know.
  */
 export class ProvisionService {
-  constructor(private readonly d: { pool: SshPool; hostKeys: HostKeysRepo; agentSocket: string | undefined; commandTimeoutMs: number }) {}
+  constructor(private readonly d: { pool: SshPool; hostKeys: HostKeysRepo; registry: RegistryClient; agentSocket: string | undefined; commandTimeoutMs: number }) {}
+
+  /** Inspects the box, resolves the image, and returns the exact command an install would run. */
+  async plan(input: MethodArgs<'provision.plan'>): Promise<ProvisionPlan> {
+    const [host, resolved] = await Promise.all([this.inspect({ target: input.target }), this.d.registry.resolve(input.image)]);
+    const p = planInstall(host, input, resolved);
+    return { host, digest: p.digest, command: p.command, argv: p.argv, warnings: p.warnings };
+  }
 
   async inspect(input: MethodArgs<'provision.inspect'>): Promise<ProvisionHost> {
     const target = provisionTarget(input.target, this.d.agentSocket);

@@ -83,6 +83,20 @@ suite('provision inspect', () => {
     ]);
   });
 
+  it('plans an install: the lab image resolved to the box\'s platform, the exact podman command, wiping refused unless confirmed', async () => {
+    const d = dev('live-podman');
+    const target = { host: d.host, user: 'root', password: PW };
+    const image = `${lab.registry!.host}/bootfleet/os:stable`;
+    const amd64 = lab.images.find((i) => i.tag === '1.0')!;
+    const p = await ok(core, 'provision.plan', { target, image, disk: d.disks[0]!, authorizedKeys: 'ssh-ed25519 AAAA tech@bench\n' });
+    expect(p.digest).toBe(amd64.digests.amd64);
+    expect(p.argv.slice(0, 2)).toEqual(['podman', 'run']);
+    expect(p.argv).toContain(`${lab.registry!.host}/bootfleet/os@${p.digest}`);
+    expect(p.argv.slice(-3)).toEqual(['--target-imgref', image, d.disks[0]]);
+    expect(p.warnings).toEqual([]);
+    expect((await fails(core, 'provision.plan', { target, image: `${lab.registry!.host}/bootfleet/os:no-such-tag`, disk: d.disks[0]! })).code).toBe(ErrorCode.IMAGE_NOT_FOUND);
+  });
+
   it('refuses a wrong password and, later, a different host key at the same address', async () => {
     const d = dev('plain');
     expect((await fails(core, 'provision.inspect', { target: { host: d.host, user: d.user, password: 'wrong' } })).code).toBe(ErrorCode.SSH_AUTH_FAILED);

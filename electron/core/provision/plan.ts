@@ -1,0 +1,86 @@
+import type { ProvisionHost } from '../../../shared/contract';
+import { AppError, ErrorCode } from '../../../shared/errors';
+import type { ResolvedImage } from '../registry/client';
+import { parseImageReference } from '../registry/reference';
+import { shellLine, withSudo } from '../ssh/quote';
+
+/** Where the authorized keys for root are put on the box before installing. */
+export const AUTHORIZED_KEYS_PATH = '/run/bootfleet-root-authorized_keys';
+
+export interface InstallChoice {
+  /** The registry reference the installed system will follow for updates (a tag). */
+  image: string;
+  disk: string;
+  wipe: boolean;
+  /** The disk's name, typed to confirm wiping what it holds. */
+  confirm?: string | undefined;
+  filesystem?: 'xfs' | 'ext4' | 'btrfs' | undefined;
+  /** `20G`, `512M`: the root partition's size (default: the rest of the disk). */
+  rootSize?: string | undefined;
+  kargs: string[];
+  /** Keys to authorize for root on the installed system (written to the box first). */
+  authorizedKeys?: string | undefined;
+}
+
+/** uname -m to OCI architecture names. */
+export function ociArchitecture(machine: string | null): string | null {
+  if (!machine) return null;
+  return ({ x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[machine] ?? machine;
+}
+
+export interface InstallPlan {
+  argv: string[];
+  command: string;
+  /** The digest pulled (the platform's manifest where the image is multi-architecture). */
+  digest: string;
+  warnings: string[];
+}
+
+/**
+ * The exact command that installs the image on the chosen disk, after checking every choice
+ * against what the box is: the disk exists, nothing of the live system is on it, what it holds is
+ * wiped only when asked and confirmed, and the image has a build for the box's architecture. The
+ * image is pulled by digest (what was resolved is what gets installed) while the installed system
+ * follows the reference given (`--target-imgref`), so updates come from the tag.
+ */
+export function planInstall(host: ProvisionHost, choice: InstallChoice, resolved: ResolvedImage): InstallPlan {
+  if (host.method === 'none') throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${host.address} cannot be provisioned: ${host.problems.join(' ')}`);
+  const disk = host.disks.find((d) => d.path === choice.disk || d.name === choice.disk);
+  if (!disk) throw new AppError(ErrorCode.NOT_FOUND, `${host.address} has no disk ${choice.disk}; it has ${host.disks.map((d) => `${d.path} (${d.description})`).join(', ') || 'none'}.`);
+  if (disk.problems.length) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${disk.path} cannot take the install: it ${disk.problems.map((p) => p.message).join('; ')}.`);
+  if (disk.needsTypedConfirmation) {
+    const holds = [...disk.signatures, ...disk.partitions.map((p) => p.path)].join(', ');
+    if (!choice.wipe) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${disk.path} holds data (${holds}): choose wipe to erase it, and type its name "${disk.name}" to confirm.`);
+    if (choice.confirm !== disk.name) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${disk.path} holds data (${holds}) that installing erases: type its name "${disk.name}" to confirm.`);
+  }
+  if (choice.rootSize !== undefined && !/^\d+[MGT]?$/.test(choice.rootSize)) throw new AppError(ErrorCode.VALIDATION_FAILED, `Root size "${choice.rootSize}" is not a size: give a number with M, G or T (e.g. 20G).`);
+  for (const k of choice.kargs) if (!k.trim() || /\s/.test(k)) throw new AppError(ErrorCode.VALIDATION_FAILED, `Kernel argument "${k}" is empty or has spaces: give each one separately (e.g. console=ttyS0,115200n8).`);
+
+  const warnings: string[] = [];
+  const arch = ociArchitecture(host.architecture);
+  let digest = resolved.digest;
+  if (resolved.platforms.length) {
+    const match = resolved.platforms.find((p) => p.os === 'linux' && p.architecture === arch);
+    if (!match) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${choice.image} has no build for ${arch ?? 'this box'} (it has ${resolved.platforms.map((p) => p.architecture).join(', ')}).`);
+    digest = match.digest;
+  } else warnings.push(`${choice.image} is a single-architecture image: its architecture could not be checked against ${arch ?? 'the box'} before installing.`);
+
+  const r = parseImageReference(choice.image);
+  const pull = `${r.registry}/${r.repository}@${digest}`;
+  const flags = [
+    ...(choice.wipe ? ['--wipe'] : []),
+    ...(choice.filesystem ? ['--filesystem', choice.filesystem] : []),
+    ...(choice.rootSize ? ['--root-size', choice.rootSize] : []),
+    ...choice.kargs.map((k) => `--karg=${k}`),
+    ...(choice.authorizedKeys ? ['--root-ssh-authorized-keys', AUTHORIZED_KEYS_PATH] : []),
+    '--target-imgref',
+    choice.image,
+  ];
+  const argv =
+    host.method === 'podman'
+      ? ['podman', 'run', '--rm', '--privileged', '--pid=host', '-v', '/var/lib/containers:/var/lib/containers', '-v', '/dev:/dev', '--security-opt', 'label=type:unconfined_t', pull, 'bootc', 'install', 'to-disk', ...flags, disk.path]
+      : ['bootc', 'install', 'to-disk', '--source-imgref', `docker://${pull}`, ...flags, disk.path];
+  const full = withSudo(argv, host.privileged === 'sudo');
+  if (!choice.authorizedKeys) warnings.push('No SSH keys are authorized for root: after the install, logging in needs whatever the image itself allows.');
+  return { argv: full, command: shellLine(full), digest, warnings };
+}
