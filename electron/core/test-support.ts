@@ -80,3 +80,15 @@ export function recordEvents(core: BootfleetCore): { events: { name: EventName; 
 export function countRows(core: BootfleetCore, table: 'devices' | 'sites' | 'activity' | 'secrets' | 'tags' | 'device_tags'): number {
   return (core.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 }
+
+/** Resolves once a running flash has written more than `bytes` to its first drive. */
+export function flashWritten(core: BootfleetCore, bytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    const off = core.bus.subscribe((event, p) => {
+      if (event === 'flash.progress' && (p as EventPayload<'flash.progress'>).targets[0]!.written > bytes) {
+        off();
+        resolve();
+      }
+    });
+  });
+}

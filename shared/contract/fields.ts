@@ -160,3 +160,14 @@ export const isoTimeSchema = z.string();
 export function formatHostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+
+/**
+ * A pasted SHA-256: 64 hexadecimal characters, any case, an optional `sha256:` prefix. Returns
+ * the normalized hex, or null when the text is not one (empty text is not one either).
+ */
+export function normalizeSha256(text: string): string | null {
+  const hex = text.trim().toLowerCase().replace(/^sha256:/, '');
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
+}
+
+export const SHA256_MESSAGE = 'A SHA-256 is 64 hexadecimal characters.';

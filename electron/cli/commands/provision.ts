@@ -5,6 +5,7 @@ import { AppError, ErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../core/flash/drives';
 import { keyValues, table } from '../output';
 import type { CommandKit } from '../program';
+import { collect } from './options';
 
 /** The connection options every `provision` verb takes. */
 function connectionOptions(c: Command): Command {
@@ -24,8 +25,6 @@ async function targetOf(kit: CommandKit, host: string, o: Record<string, unknown
   }
   return { host, port: o.port as number, user: o.user as string, ...(password !== undefined ? { password } : {}), ...(o.key ? { keyPath: o.key as string } : {}) };
 }
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerProvision(program: Command, kit: CommandKit): void {
   const provision = program.command('provision').description('install a bootc image onto a new box booted from live media, over SSH');

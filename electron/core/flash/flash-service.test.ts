@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flash } from '../../../shared/contract';
 import { ErrorCode } from '../../../shared/errors';
 import type { BootfleetCore } from '../app';
-import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore, tempDir } from '../test-support';
+import { cleanupTempDirs, closeTestCores, fails, flashWritten, ok, openTestCore, tempDir } from '../test-support';
 
 /** Flashing onto loop devices (as USB sticks): write, verify, refuse, cancel, several at once. Needs root. */
 const canRun = process.getuid?.() === 0;
@@ -141,14 +141,7 @@ suite('flashing onto loop devices', () => {
     const sha256 = createHash('sha256').update(Buffer.alloc(256 * MiB)).digest('hex');
     const started = await ok(core, 'flash.start', { image: img, drives: [a], sha256, verify: false });
     expect(started).toMatchObject({ checksum: 'matched', imageSha256: sha256 });
-    await new Promise<void>((resolve) => {
-      const off = core.bus.subscribe((event, p) => {
-        if (event === 'flash.progress' && (p as Flash).targets[0]!.written > 0) {
-          off();
-          resolve();
-        }
-      });
-    });
+    await flashWritten(core, 0);
     const fd = openSync(img, 'r+');
     writeSync(fd, Buffer.from('tampered'), 0, 8, 250 * MiB);
     closeSync(fd);
@@ -163,14 +156,7 @@ suite('flashing onto loop devices', () => {
     const big = join(dir, 'big.raw');
     execFileSync('truncate', ['-s', '512M', big]);
     const started = await ok(core, 'flash.start', { image: big, drives: [a] });
-    await new Promise<void>((resolve) => {
-      const off = core.bus.subscribe((event, p) => {
-        if (event === 'flash.progress' && (p as Flash).targets[0]!.written > 32 * MiB) {
-          off();
-          resolve();
-        }
-      });
-    });
+    await flashWritten(core, 32 * MiB);
     await ok(core, 'flash.cancel', { id: started.id });
     const f = await core.flash.wait(started.id);
     expect(f.state).toBe('canceled');

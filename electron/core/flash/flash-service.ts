@@ -155,9 +155,11 @@ export class FlashService {
   }
 
   private async write(flash: Flash, plan: RunPlan, signal: AbortSignal, onProgress: (t: FlashTargetProgress[]) => void): Promise<{ result: WriteResult; fileSha256: string | null }> {
+    // A plain image's SHA-256 is its content's: computed while writing when not known already.
+    const sha256 = plan.compression === 'none' && flash.imageSha256 === null;
     if (!plan.helper) {
       const { source, fileSha256 } = await openSource(flash.image, plan.compression, signal);
-      const result = await writeImage({ source, sha256: plan.compression === 'none' && flash.imageSha256 === null, size: plan.size, targets: flash.targets, verify: flash.verify, signal, onProgress });
+      const result = await writeImage({ source, sha256, size: plan.size, targets: flash.targets, verify: flash.verify, signal, onProgress });
       if (plan.eject) await ejectWritten(result.targets, plan.drives);
       return { result, fileSha256: fileSha256() };
     }
@@ -167,7 +169,7 @@ export class FlashService {
     // The app reads the image as the user and streams it; the helper only ever opens the drives.
     const fileHash = plan.compression === 'none' ? null : createHash('sha256');
     const content = openContent(flash.image, plan.compression, signal, fileHash ? (b) => fileHash.update(b) : undefined) as AsyncIterable<Buffer>;
-    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, eject: plan.eject, sha256: plan.compression === 'none' && flash.imageSha256 === null, signal, onProgress, hint });
+    const result = await writeViaHelper({ launch, content, drives: plan.drives, confirm: plan.confirm, size: plan.size, verify: flash.verify, eject: plan.eject, sha256, signal, onProgress, hint });
     return { result, fileSha256: fileHash ? fileHash.digest('hex') : null };
   }
 

@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Flash } from '../../../shared/contract';
 import type { BootfleetCore } from '../app';
-import { cleanupTempDirs, closeTestCores, ok, openTestCore, tempDir } from '../test-support';
+import { cleanupTempDirs, closeTestCores, flashWritten, ok, openTestCore, tempDir } from '../test-support';
 import { launchFailure, type HelperLaunch } from './helper-client';
 import { FRAME_END, FRAME_HELLO, frame, PROTOCOL, readFrames } from './helper-protocol';
 
@@ -118,14 +117,7 @@ suite('flashing through the privileged helper', () => {
     const big = join(dir, 'big.raw');
     execFileSync('truncate', ['-s', '256M', big]);
     const started = await ok(core, 'flash.start', { image: big, drives: [a] });
-    await new Promise<void>((done) => {
-      const off = core.bus.subscribe((event, p) => {
-        if (event === 'flash.progress' && (p as Flash).targets[0]!.written > 16 * MiB) {
-          off();
-          done();
-        }
-      });
-    });
+    await flashWritten(core, 16 * MiB);
     await ok(core, 'flash.cancel', { id: started.id });
     const f = await core.flash.wait(started.id);
     expect(f.state).toBe('canceled');

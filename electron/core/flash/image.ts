@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
+import { normalizeSha256, SHA256_MESSAGE } from '../../../shared/contract/fields';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { fileSource, streamSource, type ContentSource } from './blocks';
 import { readBootcIsoImage } from './iso';
@@ -246,8 +247,8 @@ export interface ChecksumResult {
  */
 export async function expectedSha256(path: string, opts: { sha256?: string | undefined; sumsFile?: string | undefined }): Promise<{ expected: string; source: string } | null> {
   if (opts.sha256) {
-    const hex = opts.sha256.trim().toLowerCase().replace(/^sha256:/, '');
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'A SHA-256 is 64 hexadecimal characters.');
+    const hex = normalizeSha256(opts.sha256);
+    if (!hex) throw new AppError(ErrorCode.VALIDATION_FAILED, SHA256_MESSAGE);
     return { expected: hex, source: 'pasted' };
   }
   const candidates = opts.sumsFile ? [opts.sumsFile] : [join(dirname(path), 'SHA256SUMS'), `${path}.sha256`, join(dirname(path), 'CHECKSUM')];

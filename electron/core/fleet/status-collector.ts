@@ -113,8 +113,8 @@ export async function readFacts(conn: SshConnection, opts: { timeoutMs: number; 
   return parseFacts(r.stdout.toString('utf8'));
 }
 
-/** Parses the marker-separated output of the facts script. */
-export function parseFacts(out: string): DeviceFacts {
+/** Splits a script's output into its sections: each starts with a line `@@name`. */
+export function markerSections(out: string): Map<string, string> {
   const parts = new Map<string, string>();
   let key: string | null = null;
   let buf: string[] = [];
@@ -127,6 +127,12 @@ export function parseFacts(out: string): DeviceFacts {
     } else buf.push(line);
   }
   if (key) parts.set(key, buf.join('\n').trim());
+  return parts;
+}
+
+/** Parses the marker-separated output of the facts script. */
+export function parseFacts(out: string): DeviceFacts {
+  const parts = markerSections(out);
   const text = (k: string): string | null => parts.get(k) || null;
   const os = parseOsRelease(parts.get('os-release') ?? '');
   const uptime = Number.parseFloat((parts.get('uptime') ?? '').split(/\s+/)[0] ?? '');
@@ -145,7 +151,7 @@ export function parseFacts(out: string): DeviceFacts {
   };
 }
 
-function parseOsRelease(text: string): Record<string, string> {
+export function parseOsRelease(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ProvisionHost, ProvisionTarget } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
+import { markerSections, parseOsRelease } from '../fleet/status-collector';
 import { drivesFromLsblk, LSBLK_COLUMNS, type LsblkNode } from '../flash/drives';
 import type { SshAuth, SshTarget } from '../ssh/connection';
 
@@ -62,22 +63,6 @@ export function parseSignatures(text: string): Map<string, string[]> {
   return out;
 }
 
-function sections(out: string): Map<string, string> {
-  const parts = new Map<string, string>();
-  let key: string | null = null;
-  let buf: string[] = [];
-  for (const line of out.split('\n')) {
-    const m = /^@@([a-z-]+)$/.exec(line);
-    if (m) {
-      if (key) parts.set(key, buf.join('\n').trim());
-      key = m[1]!;
-      buf = [];
-    } else buf.push(line);
-  }
-  if (key) parts.set(key, buf.join('\n').trim());
-  return parts;
-}
-
 /** Disks of a box to be provisioned: anything mounted belongs to the live system and is refused. */
 export function provisionDisks(nodes: LsblkNode[], signatures: Map<string, string[]> = new Map()): ProvisionHost['disks'] {
   return drivesFromLsblk(nodes).map((d) => {
@@ -91,9 +76,10 @@ export function provisionDisks(nodes: LsblkNode[], signatures: Map<string, strin
 
 /** Reads what the inspect script printed. */
 export function parseInspect(out: string, address: string, hostKey: ProvisionHost['hostKey']): ProvisionHost {
-  const s = sections(out);
+  const s = markerSections(out);
   const text = (k: string): string | null => s.get(k) || null;
-  const os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(s.get('os-release') ?? '')?.[1] ?? null;
+  const release = parseOsRelease(s.get('os-release') ?? '');
+  const os = release.PRETTY_NAME ?? release.NAME ?? null;
   const mem = /MemTotal:\s+(\d+)\s*kB/.exec(s.get('mem') ?? '');
   let nodes: LsblkNode[];
   try {

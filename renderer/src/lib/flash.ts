@@ -1,5 +1,5 @@
 /** Words for flashing install media, shared by the Flash page and the notices. */
-import type { Drive, Flash, FlashTargetProgress, ImageInfo } from '../../../shared/contract';
+import { normalizeSha256, SHA256_MESSAGE, type Drive, type Flash, type FlashTargetProgress, type ImageInfo } from '../../../shared/contract';
 import { formatDecimalBytes, plural } from './format';
 
 /** The last part of a path: `/srv/images/live.iso` → `live.iso`. */
@@ -34,11 +34,10 @@ export const flashStateLabel: Record<Flash['state'], string> = {
   interrupted: 'interrupted',
 };
 
-/** What a pasted SHA-256 must look like (a `sha256:` prefix is allowed, as the core accepts it). */
+/** What is wrong with a pasted SHA-256 (the rule the core applies), or null when it is fine or empty. */
 export function sha256Problem(text: string): string | null {
-  const hex = text.trim().toLowerCase().replace(/^sha256:/, '');
-  if (!hex) return null;
-  return /^[0-9a-f]{64}$/.test(hex) ? null : 'A SHA-256 is 64 hexadecimal characters (0-9, a-f).';
+  if (!text.trim()) return null;
+  return normalizeSha256(text) ? null : SHA256_MESSAGE;
 }
 
 /** "ISO 9660", "Disk image", "Unknown format". */
