@@ -13,6 +13,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
 import type { Drive, Flash, FlashTargetProgress, ImageInfo } from '../../../shared/contract';
 import { Dialog } from '../components/dialog';
+import { Field } from '../components/field';
 import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon, UsbIcon } from '../components/icons';
 import { SegmentBar, type ProgressCounts } from '../components/progress-bar';
 import { CopyButton, RelativeTime, ShortDigest } from '../components/status';
@@ -202,75 +203,59 @@ function ImageStep({ onBrowse }: { onBrowse(what: 'image' | 'sums'): void }): Re
         Image
       </StepTitle>
       <form className="flash-image-form" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor="f-flash-image">Image file</label>
-          <div className="input-row">
-            <input
-              id="f-flash-image"
-              type="text"
-              className="mono"
-              value={image}
-              onChange={(e) => setImage(e.target.value)}
-              placeholder="/path/to/install.iso (or .img, .raw, .xz, .gz, .zst)"
-              spellCheck={false}
-              data-testid="field-flash-image"
-            />
-            <button type="button" className="button" onClick={() => onBrowse('image')} aria-label="Browse for an image" data-testid="flash-browse">
-              Browse…
-            </button>
-            <button type="submit" className="button button-primary" disabled={!image.trim() || !!shaError || busy} data-testid="flash-check">
-              {busy ? 'Checking…' : 'Check'}
-            </button>
-          </div>
-          <div className="field-hint">A file on the machine Bootfleet runs on. Choose it with Browse, or type or paste its path.</div>
-        </div>
-        <div className="form-grid flash-checksum-grid">
-          <div className={`field span-2${shaError ? ' field-invalid' : ''}`}>
-            <label htmlFor="f-flash-sha256">Published SHA-256 (optional)</label>
-            <input
-              id="f-flash-sha256"
-              type="text"
-              className="mono"
-              value={sha256}
-              onChange={(e) => setSha256(e.target.value)}
-              placeholder="64 hexadecimal characters, from the download page"
-              spellCheck={false}
-              aria-invalid={!!shaError}
-              aria-describedby="f-flash-sha256-help"
-              data-testid="field-flash-sha256"
-            />
-            {shaError ? (
-              <div className="field-error" id="f-flash-sha256-help" role="alert" data-testid="error-flash-sha256">
-                {shaError}
-              </div>
-            ) : (
-              <div className="field-hint" id="f-flash-sha256-help">
-                Compared as soon as it is complete.
-              </div>
-            )}
-          </div>
-          <div className="field span-2">
-            <label htmlFor="f-flash-sums">Checksum file (optional)</label>
+        <Field name="flash-image" label="Image file" hint="A file on the machine Bootfleet runs on. Choose it with Browse, or type or paste its path.">
+          {(props) => (
             <div className="input-row">
               <input
-                id="f-flash-sums"
+                {...props}
                 type="text"
                 className="mono"
-                value={sumsFile}
-                onChange={(e) => setSumsFile(e.target.value)}
-                placeholder="SHA256SUMS next to the image is used when left empty"
+                value={image}
+                onChange={(e) => setImage(e.target.value)}
+                placeholder="/path/to/install.iso (or .img, .raw, .xz, .gz, .zst)"
                 spellCheck={false}
-                aria-describedby="f-flash-sums-help"
-                data-testid="field-flash-sums"
               />
-              <button type="button" className="button" onClick={() => onBrowse('sums')} aria-label="Browse for a checksum file" data-testid="flash-browse-sums">
+              <button type="button" className="button" onClick={() => onBrowse('image')} aria-label="Browse for an image" data-testid="flash-browse">
                 Browse…
               </button>
+              <button type="submit" className="button button-primary" disabled={!image.trim() || !!shaError || busy} data-testid="flash-check">
+                {busy ? 'Checking…' : 'Check'}
+              </button>
             </div>
-            <div className="field-hint" id="f-flash-sums-help">
-              SHA256SUMS or a .sha256 file that lists the image by name.
-            </div>
-          </div>
+          )}
+        </Field>
+        <div className="form-grid flash-checksum-grid">
+          <Field name="flash-sha256" label="Published SHA-256 (optional)" className="span-2" error={shaError ?? undefined} hint="Compared as soon as it is complete.">
+            {(props) => (
+              <input
+                {...props}
+                type="text"
+                className="mono"
+                value={sha256}
+                onChange={(e) => setSha256(e.target.value)}
+                placeholder="64 hexadecimal characters, from the download page"
+                spellCheck={false}
+              />
+            )}
+          </Field>
+          <Field name="flash-sums" label="Checksum file (optional)" className="span-2" hint="SHA256SUMS or a .sha256 file that lists the image by name.">
+            {(props) => (
+              <div className="input-row">
+                <input
+                  {...props}
+                  type="text"
+                  className="mono"
+                  value={sumsFile}
+                  onChange={(e) => setSumsFile(e.target.value)}
+                  placeholder="SHA256SUMS next to the image is used when left empty"
+                  spellCheck={false}
+                />
+                <button type="button" className="button" onClick={() => onBrowse('sums')} aria-label="Browse for a checksum file" data-testid="flash-browse-sums">
+                  Browse…
+                </button>
+              </div>
+            )}
+          </Field>
         </div>
       </form>
       {check ? <ImageCard check={check} current={current} /> : null}
