@@ -36,9 +36,9 @@ export async function initialDeviceState(plan: DevicePlan, registryHost: string 
 /**
  * What happens to bootc's state while a device is off: a fresh install takes over the disk; else
  * the bootloader boots the next deployment (staged, queued rollback) and greenboot may fall back.
- * Returns a few words for the lab log.
+ * Returns a few words for the lab log, and the install record when this boot is an installed system's first.
  */
-export async function bootDevice(varDir: string, bootFails: boolean): Promise<string> {
+export async function bootDevice(varDir: string, bootFails: boolean): Promise<{ outcome: string; installed: InstalledRecord | null }> {
   // Nothing survives a power cut: no process holds the lock any more, /run is gone.
   await rm(join(varDir, STATE_LOCK_FILE), { force: true });
   await rm(join(varDir, REBOOT_REQUIRED_FILE), { force: true });
@@ -50,16 +50,17 @@ export async function bootDevice(varDir: string, bootFails: boolean): Promise<st
         stateroot: installed.stateroot,
       }));
       await rm(join(varDir, INSTALLED_FILE));
-      return `installed system ${installed.image.digest}`;
+      return { outcome: `installed system ${installed.image.digest}`, installed };
     }
     const state = await readState(varDir);
-    if (!state) return 'no bootc state';
+    const said = (outcome: string) => ({ outcome, installed: null });
+    if (!state) return said('no bootc state');
     const stagedBoots = !!state.staged && !state.staged.downloadOnly;
     const next = bootNext(state, { healthCheckFails: bootFails && stagedBoots });
     await writeState(varDir, next);
-    if (bootFails && stagedBoots) return 'health checks failed, greenboot fell back';
-    if (stagedBoots) return 'staged deployment';
-    if (state.rollbackQueued) return 'rollback deployment';
-    return 'same deployment';
+    if (bootFails && stagedBoots) return said('health checks failed, greenboot fell back');
+    if (stagedBoots) return said('staged deployment');
+    if (state.rollbackQueued) return said('rollback deployment');
+    return said('same deployment');
   });
 }

@@ -198,6 +198,26 @@ export async function writeDeviceFiles(dev: DevicePlan, runtime: Runtime, faults
   await writeFaults(dev, faults);
 }
 
+/**
+ * What the first boot of an installed system changes: sshd presents the host key that system
+ * generated (a key of its own, not the live system's), root logs in only with the keys the install
+ * authorized (`--root-ssh-authorized-keys`), and no account has a password. Later boots keep it.
+ */
+export async function becomeInstalledSystem(dev: DevicePlan, rootAuthorizedKeys: string | null): Promise<void> {
+  const key = etc(dev, 'host-key-installed');
+  await rm(key, { force: true });
+  await rm(`${key}.pub`, { force: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${dev.name} installed system host key`, '-f', key]);
+  await copyFile(key, etc(dev, 'ssh_host_ed25519_key'));
+  await chmod(etc(dev, 'ssh_host_ed25519_key'), 0o600);
+  await copyFile(`${key}.pub`, etc(dev, 'ssh_host_ed25519_key.pub'));
+  const dir = etc(dev, 'authorized_keys');
+  await writeFile(join(dir, 'root'), rootAuthorizedKeys ?? '');
+  if (dev.user !== 'root') await writeFile(join(dir, dev.user), '');
+  await writeFile(etc(dev, 'shadow'), ['root:*:20000:0:99999:7:::', 'nobody:*:20000:0:99999:7:::', 'sshd:*:20000:0:99999:7:::', ''].join('\n'));
+  await writeFile(etc(dev, 'sshd_config'), sshdConfig({ ...dev, rootLogin: true, password: null }));
+}
+
 /** Host key files: the device's own, and the one it switches to under the hostKeyChanged fault. */
 export async function useHostKey(dev: DevicePlan, changed: boolean): Promise<void> {
   const source = etc(dev, changed ? 'host-key-changed' : 'host-key-original');

@@ -65,6 +65,38 @@ async function waitPower(lab: Lab, name: string, power: string, timeoutMs = 20_0
   }
 }
 
+/** The device as its installed system: root with the key the install authorized, its new host key learned afresh. */
+const installedRoot = (d: LabDevice): LabDevice => ({ ...d, user: 'root', sudo: false });
+// ssh takes the first value given for an option: these come before sshArgs' own.
+const sshInstalled = (d: LabDevice, command: string) =>
+  sh('ssh', ['-o', `UserKnownHostsFile=${knownHosts}.installed-${d.name}`, '-o', 'StrictHostKeyChecking=accept-new', ...sshArgs(installedRoot(d)), command]);
+
+/** Authorizes this machine's lab key for root on the system the install writes (as `--root-ssh-authorized-keys`). */
+async function authorizeForInstall(d: LabDevice): Promise<string> {
+  const path = '/run/root-keys';
+  const pub = await readFile(`${d.key}.pub`, 'utf8');
+  const r = await sh('ssh', [...sshArgs(d), `${d.sudo ? 'sudo -n ' : ''}tee ${path} >/dev/null`], pub);
+  expect(r.code).toBe(0);
+  return path;
+}
+
+/**
+ * After an install and its reboot: the installed system presents a host key of its own (the live
+ * system's pinned key is refused), and lets root in with the authorized key only.
+ */
+async function expectInstalledSystem(d: LabDevice): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await sshInstalled(d, 'true');
+    if (r.code === 0) break;
+    if (Date.now() > deadline) throw new Error(`${d.name} did not come back on its installed system: ${r.err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pinned = await ssh(d, 'true');
+  expect(pinned.code).toBe(255);
+  expect(pinned.err).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED');
+}
+
 /** Waits until a fresh SSH login works again (after a reboot). */
 async function waitSsh(d: LabDevice, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -282,14 +314,15 @@ suite('install to-disk on a loop device', () => {
     const again = await bootc(d, `install to-disk --source-imgref ${ref} ${disk}`);
     expect(again.code).toBe(1);
     expect(again.err).toContain(`Detected existing partitions on ${disk}`);
-    const wiped = await bootc(d, `install to-disk --wipe --filesystem xfs --source-imgref ${ref} ${disk}`);
+    const keys = await authorizeForInstall(d);
+    const wiped = await bootc(d, `install to-disk --wipe --filesystem xfs --root-ssh-authorized-keys ${keys} --source-imgref ${ref} ${disk}`);
     expect(wiped.err).toBe('');
     expect(wiped.code).toBe(0);
 
     // reboot returns at once, as systemd's does; the session drops when the device goes down.
     expect((await ssh(d, 'sudo -n reboot; sleep 5; echo still-here')).out).not.toContain('still-here');
-    await waitSsh(d);
-    const after = await status(d);
+    await expectInstalledSystem(d);
+    const after = JSON.parse((await sshInstalled(d, 'bootc status --format=json --format-version=1')).out) as Awaited<ReturnType<typeof status>>;
     expect(after.status.booted?.image?.imageDigest).toBe(digest('1.1'));
     expect(after.status.rollback).toBeNull();
   });
@@ -305,14 +338,24 @@ suite('install the documented way, with podman run', () => {
     const unprivileged = await ssh(d, `sudo -n podman run --rm --pid=host -v /dev:/dev ${image} bootc install to-disk ${disk}`);
     expect(unprivileged.code).toBe(1);
     expect(unprivileged.err).toContain('The container must be executed with full privileges (e.g. --privileged flag)');
-    const run = await ssh(d, `sudo -n podman run --rm --privileged --pid=host --ipc=host -v /dev:/dev -v /var/lib/containers:/var/lib/containers --security-opt label=type:unconfined_t ${image} bootc install to-disk --wipe ${disk}`);
+    const keys = await authorizeForInstall(d);
+    const run = await ssh(d, `sudo -n podman run --rm --privileged --pid=host --ipc=host -v /dev:/dev -v /var/lib/containers:/var/lib/containers --security-opt label=type:unconfined_t ${image} bootc install to-disk --wipe --root-ssh-authorized-keys ${keys} ${disk}`);
     expect(run.err).toBe('');
     expect(run.out.split('\n')[0]).toBe(`Installing image: docker://${image}`);
     expect(run.out).toContain('Installation complete!');
     // reboot returns at once, as systemd's does; the session drops when the device goes down.
     expect((await ssh(d, 'sudo -n reboot; sleep 5; echo still-here')).out).not.toContain('still-here');
-    await waitSsh(d);
-    expect((await status(d)).status.booted?.image?.imageDigest).toBe(digest('2.0'));
+    await expectInstalledSystem(d);
+    const after = JSON.parse((await sshInstalled(d, 'bootc status --format=json --format-version=1')).out) as Awaited<ReturnType<typeof status>>;
+    expect(after.status.booted?.image?.imageDigest).toBe(digest('2.0'));
+    // The live system's password does not open the installed one.
+    const askpass = join(work, 'askpass-installed.sh');
+    await writeFile(askpass, "#!/bin/sh\necho 'field tech 1'\n", { mode: 0o700 });
+    const password = await sh('ssh', ['-o', 'BatchMode=no', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=1',
+      '-o', 'LogLevel=ERROR', '-o', `UserKnownHostsFile=${knownHosts}.installed-${d.name}`, '-p', String(d.port), `root@${d.host}`, 'true'],
+    '', { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' });
+    expect(password.code).toBe(255);
+    expect(password.err).toContain('Permission denied (publickey)');
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Faults } from './emulator/types';
 import { REBOOT_REQUEST_FILE } from './emulator/types';
 import {
-  etc, labVar, setBootcPresent, useHostKey, writeAuthorizedKeys, writeFaults, writeSudoers,
+  becomeInstalledSystem, etc, labVar, setBootcPresent, useHostKey, writeAuthorizedKeys, writeFaults, writeSudoers,
   type DevicePlan, type Runtime,
 } from './device-files';
 import { bootDevice } from './boot';
@@ -131,7 +131,8 @@ export class DeviceRunner {
   }
 
   private async bootAndStart(): Promise<void> {
-    const outcome = await bootDevice(labVar(this.plan), this.faults.bootFails === true);
+    const { outcome, installed } = await bootDevice(labVar(this.plan), this.faults.bootFails === true);
+    if (installed) await becomeInstalledSystem(this.plan, installed.rootAuthorizedKeys);
     this.log(`${this.plan.name}: booted (${outcome})`);
     await this.start();
   }

@@ -59,8 +59,46 @@ suite('bootfleet provision', () => {
     expect(code).toBe(0);
     expect(stdout.startsWith(`Installs ${image} (sha256:`)).toBe(true);
     expect(stdout).toContain(`on ${d.disks[0]} of ${d.host}:22 with this command:\n\n  podman run --rm --privileged`);
-    expect(stdout).toContain(`bootc install to-disk --karg\\=console\\=ttyS0 --target-imgref `);
+    expect(stdout).toContain(`bootc install to-disk --karg=console=ttyS0 --target-imgref `);
     expect(stdout).toContain('! No SSH keys are authorized for root');
     expect(execFileSync('wipefs', ['--no-act', d.disks[0]!]).toString()).toBe(''); // still blank
+  });
+
+  it('bootfleet provision run: the plan without --yes; with it, installs, reboots, verifies and enters the device', async () => {
+    const d = dev('live-podman');
+    const dataDir = tempDir();
+    const cli = async (args: string[], stdin = '') => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['--data-dir', dataDir, ...args], { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), readStdin: async () => stdin });
+      return { code, stdout, stderr };
+    };
+    const image = `${lab.registry!.host}/bootfleet/os:stable`;
+    const digest = lab.images.find((i) => i.tag === '1.0')!.digests.amd64!;
+    const args = ['provision', 'run', d.host, '--password-stdin', '--image', image, '--disk', d.disks[0]!, '--name', 'edge-{n}', '--tag', 'bench', '--login-key', d.key];
+    const plan = await cli(args, `${PW}\n`);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toBe(`Authorizing ${d.key}.pub for root on the installed system.\n`);
+    expect(plan.stdout).toContain(`edge-1: installs ${image} (${digest}) on ${d.disks[0]} of ${d.host}:22 with this command:`);
+    expect(plan.stdout).toContain('--root-ssh-authorized-keys /run/bootfleet-root-authorized_keys');
+    expect(plan.stdout).toContain('Nothing was done. Run again with --yes');
+    expect(execFileSync('wipefs', ['--no-act', d.disks[0]!]).toString()).toBe('');
+
+    const run = await cli([...args, '--yes', '--accept-new-host-key'], `${PW}\n`);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('edge-1: installing (Creating the root filesystem)');
+    expect(run.stderr).toContain('edge-1: host-key');
+    expect(run.stdout).toMatch(new RegExp(`${d.host}:22\\s+edge-1\\s+${d.disks[0]}\\s+done\\s+${digest.slice(7, 19)}`));
+    expect(run.stdout).toContain('1 of 1 provisioned and verified.');
+    const listed = JSON.parse((await cli(['--json', 'devices', 'list'])).stdout) as { items: { name: string; user: string; keyPath: string; tags: string[] }[] };
+    expect(listed.items).toEqual([expect.objectContaining({ name: 'edge-1', user: 'root', keyPath: d.key, tags: ['bench'] })]);
+    const runs = JSON.parse((await cli(['--json', 'provision', 'list'])).stdout) as { id: string }[];
+    const shown = await cli(['provision', 'show', runs[0]!.id, '--log']);
+    expect(shown.stdout).toContain(`Booted:   ${digest}`);
+    expect(shown.stdout).toContain('Installation complete!');
+    // The batch form needs a name pattern.
+    const alike = await cli(['provision', 'run', d.host, '10.9.9.9', '--image', image, '--disk', 'sda', '--name', 'edge']);
+    expect(alike.code).toBe(1);
+    expect(alike.stderr).toContain('--name "edge" would name all 2 boxes alike: put {n}');
   });
 });

@@ -8,6 +8,7 @@ import { EventBus } from './events';
 import { DriveWatcher } from './flash/drive-watcher';
 import { FlashService, flashOptionsFromEnv, type FlashOptions } from './flash/flash-service';
 import { ProvisionService } from './provision/provision-service';
+import { ProvisionRunsRepo } from './provision/runs-repo';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { buildHandlers } from './handlers';
@@ -60,6 +61,7 @@ export interface BootfleetCore {
   jobs: JobsRepo;
   rollouts: RolloutService;
   flash: FlashService;
+  provision: ProvisionService;
   desired: DesiredService;
   registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
@@ -116,12 +118,31 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const registries = new RegistriesRepo(db, secrets, clock);
   const registry = new RegistryClient(registries);
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
+  const provisionRuns = new ProvisionRunsRepo(db, clock);
+  // Boxes a killed Bootfleet left mid-install get a line in the activity log, with the phase.
+  for (const r of provisionRuns.markOrphans()) {
+    activity.append({ user: osUserName(), via: opts.via }, {
+      action: 'device.provision',
+      entityType: 'provision',
+      entityId: r.id,
+      entityName: r.name,
+      summary: `Provisioning ${r.name} (${r.address}): interrupted while ${r.phase} (the Bootfleet process running it stopped)`,
+      details: { runId: r.id, batchId: r.batchId, result: 'interrupted', phase: r.phase, digest: r.digest, disk: r.disk },
+    });
+  }
   const provision = new ProvisionService({
     pool,
     hostKeys,
     registry,
+    runs: provisionRuns,
+    inventory,
+    fleet,
+    activity,
+    bus,
+    clock,
     agentSocket: opts.ssh && 'agentSocket' in opts.ssh ? opts.ssh.agentSocket : process.env.SSH_AUTH_SOCK,
     commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
+    ...(opts.actions?.pollMs ? { pollMs: opts.actions.pollMs } : {}),
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
@@ -168,6 +189,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     jobs,
     rollouts,
     flash,
+    provision,
     desired,
     registries,
     hostKeys,
@@ -201,6 +223,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
       fleet.cancelAll();
       actions.cancelAll();
       flash.cancelAll();
+      provision.cancelAll();
       driveWatcher.stop();
       pool.close();
       for (const t of timers) clearInterval(t);

@@ -106,6 +106,11 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
     'provision.plan': (a) => d.provision.plan(a),
+    'provision.start': (a, c) => d.provision.start(c.actor, a),
+    'provision.list': (a) => d.provision.list(a),
+    'provision.get': (a) => d.provision.get(a.id),
+    'provision.cancel': (a) => d.provision.cancel(a),
+    'provision.confirmHostKey': (a, c) => d.provision.confirmHostKey(c.actor, a),
     'flash.start': (a, c) => d.flash.start(c.actor, a),
     'flash.cancel': (a) => d.flash.cancel(a.id),
     'flash.verify': async (a) => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppErrorShape, EventName, EventPayload, MethodInput, MethodName, MethodOutput, Via } from '../../shared/contract';
-import { openCore, type BootfleetCore } from './app';
+import { openCore, type AppOptions, type BootfleetCore } from './app';
 import type { FlashOptions } from './flash/flash-service';
 import type { Clock } from './clock';
 import type { SecretCipher } from './secrets/cipher';
@@ -30,13 +30,16 @@ export function cleanupTempDirs(): void {
 const cores: BootfleetCore[] = [];
 
 /** A core on a data directory (a new temp one unless given). */
-export function openTestCore(opts: { dataDir?: string; via?: Via; clock?: Clock; cipher?: SecretCipher; flash?: FlashOptions } = {}): BootfleetCore {
+export function openTestCore(
+  opts: { dataDir?: string; via?: Via; clock?: Clock; cipher?: SecretCipher; flash?: FlashOptions; actions?: AppOptions['actions'] } = {},
+): BootfleetCore {
   const core = openCore({
     dataDir: opts.dataDir ?? tempDir(),
     via: opts.via ?? 'desktop',
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.cipher ? { cipher: opts.cipher } : {}),
     ...(opts.flash ? { flash: opts.flash } : {}),
+    ...(opts.actions ? { actions: opts.actions } : {}),
     log: () => {},
   });
   cores.push(core);

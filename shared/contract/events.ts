@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jobSchema } from './actions';
 import { refreshProgressSchema } from './fleet';
 import { flashSchema } from './flash';
+import { provisionRunSchema } from './provision';
 import { rolloutSchema } from './rollouts';
 
 /** Events pushed from the core to every connected client. */
@@ -25,6 +26,10 @@ export const events = {
   'drives.changed': z.object({}),
   /** Output lines a device printed during a job. */
   'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
+  /** A provisioning run moved on (phase, state, a host key to confirm). */
+  'provision.updated': provisionRunSchema,
+  /** Output a box printed while being provisioned. */
+  'provision.log': z.object({ id: z.string(), text: z.string() }),
   /** Devices whose stored status changed: refetch their rows. */
   'fleet.statusChanged': z.object({ ids: z.array(z.string()) }),
 };

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { method } from './define';
+import { nameSchema, sshUserSchema, tagsSchema } from './fields';
 import { driveSchema } from './flash';
 
 /**
  * Provisioning (issue 7): a new box booted from live media is inspected over SSH, then has a
- * bootc image installed on one of its disks. This first part covers the inspection.
+ * bootc image installed on one of its disks, is rebooted into it, verified, and entered in the
+ * inventory. Installs run as recorded runs (one per box, a batch for several).
  */
 
 /** How to reach a box that is not in the inventory yet (live media often has only a password). */
@@ -77,7 +79,141 @@ export const provisionPlanSchema = z.object({
 });
 export type ProvisionPlan = z.infer<typeof provisionPlanSchema>;
 
+/** One box of a batch: how to reach it now, which disk, and the inventory entry it becomes. */
+export const provisionBoxSchema = z.object({
+  target: provisionTargetSchema,
+  disk: provisionChoiceSchema.shape.disk,
+  wipe: provisionChoiceSchema.shape.wipe,
+  confirm: provisionChoiceSchema.shape.confirm,
+  /** The device's name in the inventory (an existing device of that name and site is updated). */
+  name: nameSchema,
+  /** A site name or id (it must exist). */
+  site: z.string().trim().min(1).optional(),
+  tags: tagsSchema.default([]),
+});
+
+/** How Bootfleet logs in to the installed system (live media passwords do not survive the install). */
+export const provisionLoginSchema = z.object({
+  user: sshUserSchema.default('root'),
+  /** The private key whose public part is authorized (default: ssh-agent). */
+  keyPath: z.string().trim().min(1).optional(),
+});
+
+export const provisionStartSchema = provisionChoiceSchema
+  .omit({ disk: true, wipe: true, confirm: true })
+  .extend({
+    boxes: z.array(provisionBoxSchema).min(1, 'add at least one box').max(64),
+    login: provisionLoginSchema.default({ user: 'root' }),
+    /**
+     * The installed system presents a new host key: accept it without asking (it is still shown
+     * and logged). Otherwise each run waits in `host-key` for provision.confirmHostKey.
+     */
+    acceptNewHostKey: z.boolean().default(false),
+    /** How long a box may take to come back after the reboot (seconds, default 900). */
+    waitSeconds: z.number().int().min(10).max(7200).default(900),
+    /** Boxes installed at once (default 10). */
+    parallel: z.number().int().min(1).max(64).default(10),
+  })
+  .superRefine((v, ctx) => {
+    const seen = new Map<string, number>();
+    v.boxes.forEach((b, i) => {
+      const k = `${b.target.host.toLowerCase()}:${b.target.port}`;
+      if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['boxes', i, 'target', 'host'], message: `${b.target.host}:${b.target.port} is already box ${seen.get(k)! + 1} of this batch` });
+      else seen.set(k, i);
+      const n = `${b.site ?? ''}/${b.name}`;
+      const other = v.boxes.findIndex((o) => `${o.site ?? ''}/${o.name}` === n);
+      if (other < i) ctx.addIssue({ code: 'custom', path: ['boxes', i, 'name'], message: `"${b.name}" is already the name of box ${other + 1} of this batch` });
+    });
+  });
+export type ProvisionStart = z.input<typeof provisionStartSchema>;
+
+/** Where one box stands. */
+export const provisionPhaseSchema = z.enum([
+  'queued',
+  /** Connecting to the live system and checking the choices against it again. */
+  'checking',
+  /** Writing the keys to authorize for root onto the box. */
+  'keys',
+  /** The image is being pulled (nothing is written to the disk yet: cancelling is safe). */
+  'pulling',
+  /** bootc is writing the disk (partitions, filesystems, the image, the bootloader). */
+  'installing',
+  'rebooting',
+  /** Waiting for the box to come back on its installed system. */
+  'waiting',
+  /** The installed system presents a new host key: waiting for the technician to confirm it. */
+  'host-key',
+  /** Reading `bootc status` and comparing the booted digest with the installed one. */
+  'verifying',
+  /** Entering the device in the inventory. */
+  'recording',
+  'finished',
+]);
+export type ProvisionPhase = z.infer<typeof provisionPhaseSchema>;
+
+export const provisionRunSchema = z.object({
+  id: z.string(),
+  batchId: z.string(),
+  /** `host:port` of the box, and the live system's login. */
+  address: z.string(),
+  user: z.string(),
+  /** The inventory entry it becomes. */
+  name: z.string(),
+  site: z.string().nullable(),
+  image: z.string(),
+  /** The digest installed (known once the image is resolved). */
+  digest: z.string().nullable(),
+  disk: z.object({ path: z.string(), serial: z.string().nullable(), model: z.string().nullable(), sizeBytes: z.number() }).nullable(),
+  method: z.enum(['podman', 'bootc']).nullable(),
+  /** The exact command run on the box. */
+  command: z.string().nullable(),
+  state: z.enum(['pending', 'running', 'done', 'failed', 'canceled', 'interrupted']),
+  phase: provisionPhaseSchema,
+  /** What bootc is doing now, in words ("Creating the root filesystem"). */
+  detail: z.string().nullable(),
+  /** The installed system's host key: offered (phase host-key) or accepted. */
+  hostKey: z.object({ keyType: z.string(), fingerprint: z.string() }).nullable(),
+  deviceId: z.string().nullable(),
+  /** The digest the box booted after the install. */
+  bootedDigest: z.string().nullable(),
+  outcome: z.string().nullable(),
+  /** The box's own error text, and what to do next. */
+  error: z.object({ code: z.string(), message: z.string(), next: z.string().nullable() }).nullable(),
+  actor: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type ProvisionRun = z.infer<typeof provisionRunSchema>;
+
 export const provisionMethods = {
+  'provision.start': method({
+    input: provisionStartSchema,
+    output: z.object({ batchId: z.string(), runs: z.array(provisionRunSchema) }),
+    summary:
+      'Install the image on each box (recorded first), reboot it, confirm its new host key, verify the booted digest and enter it in the inventory; progress in provision.updated and provision.log events.',
+  }),
+  'provision.list': method({
+    input: z.object({ batchId: z.string().optional(), limit: z.number().int().min(1).max(500).default(50) }).default({ limit: 50 }),
+    output: z.array(provisionRunSchema),
+    summary: 'Provisioning runs, newest first (optionally one batch).',
+  }),
+  'provision.get': method({
+    input: z.object({ id: z.string() }),
+    output: provisionRunSchema.extend({ log: z.string() }),
+    summary: 'One run with everything the box printed.',
+  }),
+  'provision.cancel': method({
+    input: z.object({ id: z.string().optional(), batchId: z.string().optional() }).refine((v) => !!v.id !== !!v.batchId, 'give id or batchId'),
+    output: z.array(provisionRunSchema),
+    summary:
+      'Cancel runs: a box not started is skipped, a pull is stopped; a box whose disk is being written finishes the install and is not rebooted; a rebooted box is no longer waited for (and not entered in the inventory).',
+  }),
+  'provision.confirmHostKey': method({
+    input: z.object({ id: z.string(), fingerprint: z.string().trim().min(1) }),
+    output: provisionRunSchema,
+    summary: 'Confirm the host key the installed system presents (the fingerprint shown), so the run goes on. Works from any Bootfleet process on this inventory.',
+  }),
   'provision.plan': method({
     input: z.object({ target: provisionTargetSchema }).merge(provisionChoiceSchema),
     output: provisionPlanSchema,

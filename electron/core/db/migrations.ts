@@ -322,6 +322,53 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'provision_runs: boxes installed over SSH, step by step',
+    up(db) {
+      db.exec(`
+        CREATE TABLE provision_runs (
+          id TEXT PRIMARY KEY,
+          batch_id TEXT NOT NULL,
+          host TEXT NOT NULL,
+          port INTEGER NOT NULL,
+          user TEXT NOT NULL,
+          name TEXT NOT NULL,
+          site TEXT,
+          image TEXT NOT NULL,
+          params TEXT NOT NULL,
+          digest TEXT,
+          disk TEXT,
+          method TEXT CHECK (method IN ('podman', 'bootc')),
+          command TEXT,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'canceled', 'interrupted')),
+          phase TEXT NOT NULL,
+          detail TEXT,
+          host_key_type TEXT,
+          host_key_fingerprint TEXT,
+          host_key_confirmed_by TEXT,
+          boot_id_before TEXT,
+          device_id TEXT REFERENCES devices (id) ON DELETE SET NULL,
+          booted_digest TEXT,
+          outcome TEXT,
+          error_code TEXT,
+          error_message TEXT,
+          error_next TEXT,
+          log TEXT NOT NULL DEFAULT '',
+          actor TEXT NOT NULL,
+          via TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          pid_host TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          started_at TEXT,
+          updated_at TEXT NOT NULL,
+          finished_at TEXT
+        ) STRICT;
+        CREATE INDEX provision_runs_batch ON provision_runs (batch_id);
+        CREATE INDEX provision_runs_created ON provision_runs (created_at);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

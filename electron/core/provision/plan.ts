@@ -29,7 +29,12 @@ export function ociArchitecture(machine: string | null): string | null {
 }
 
 export interface InstallPlan {
+  /** As sent (with `sudo -n --` where the login needs it). */
   argv: string[];
+  /** The install command itself, without sudo. */
+  installArgv: string[];
+  sudo: boolean;
+  disk: ProvisionHost['disks'][number];
   command: string;
   /** The digest pulled (the platform's manifest where the image is multi-architecture). */
   digest: string;
@@ -82,5 +87,5 @@ export function planInstall(host: ProvisionHost, choice: InstallChoice, resolved
       : ['bootc', 'install', 'to-disk', '--source-imgref', `docker://${pull}`, ...flags, disk.path];
   const full = withSudo(argv, host.privileged === 'sudo');
   if (!choice.authorizedKeys) warnings.push('No SSH keys are authorized for root: after the install, logging in needs whatever the image itself allows.');
-  return { argv: full, command: shellLine(full), digest, warnings };
+  return { argv: full, installArgv: argv, sudo: host.privileged === 'sudo', disk, command: shellLine(full), digest, warnings };
 }

@@ -1,10 +1,16 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../../e2e/lab';
+import { fingerprint } from '../../../e2e/lab/keys';
+import type { ProvisionRun, ProvisionStart } from '../../../shared/contract';
 import { ErrorCode } from '../../../shared/errors';
 import type { BootfleetCore } from '../app';
+import { deviceTarget } from '../ssh/host-keys';
+import { shellLine } from '../ssh/quote';
 import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../test-support';
-import { parseInspect } from './inspect';
+import { parseInspect, provisionPin } from './inspect';
 
 /** Provisioning against lab boxes booted from "live media" (no bootc deployment, a password, podman). Needs root. */
 const canRun = process.getuid?.() === 0;
@@ -23,9 +29,12 @@ beforeAll(async () => {
     devices: [
       { name: 'live-podman', image: null, rootLogin: true, password: PW, podman: true, disks: [{ sizeMiB: 256 }, { sizeMiB: 128 }] },
       { name: 'plain', image: null, password: PW, disks: [{ sizeMiB: 128 }] },
+      // Direct bootc (no podman) and a batch of four, one with a disk too small for the install.
+      { name: 'live-bootc', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 256 }] },
+      ...[1, 2, 3, 4].map((n) => ({ name: `bench-${n}`, image: null, rootLogin: true, password: PW, podman: true, disks: [{ sizeMiB: n === 3 ? 64 : 128 }] })),
     ],
   });
-  core = openTestCore();
+  core = openTestCore({ actions: { pollMs: 100 } });
 }, 180_000);
 
 afterAll(async () => {
@@ -106,5 +115,154 @@ suite('provision inspect', () => {
     } finally {
       await lab.clearFaults(d.name);
     }
+  });
+});
+
+/** Runs a command on a box with OpenSSH as root on the live system (as a technician at a terminal would). */
+function onBox(d: LabDevice, cmd: string): string {
+  return execFileSync('ssh', ['-i', d.key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${d.host}`, cmd], { stdio: 'pipe' }).toString();
+}
+
+/** Starts a batch and collects every run update until the batch ends; `onUpdate` may act on them. */
+async function provision(input: ProvisionStart, onUpdate?: (r: ProvisionRun) => void): Promise<{ runs: ProvisionRun[]; updates: ProvisionRun[] }> {
+  const updates: ProvisionRun[] = [];
+  const stop = core.bus.subscribe((event, payload) => {
+    if (event !== 'provision.updated') return;
+    const r = payload as ProvisionRun;
+    updates.push(r);
+    onUpdate?.(r);
+  });
+  try {
+    const { batchId } = await ok(core, 'provision.start', input);
+    return { runs: await core.provision.wait(batchId), updates };
+  } finally {
+    stop();
+  }
+}
+
+const installedKey = (d: LabDevice) => fingerprint(join(d.dir, 'etc', 'host-key-installed.pub'));
+const box = (d: LabDevice, name: string, extra: Partial<ProvisionStart['boxes'][number]> = {}) => ({
+  target: { host: d.host, user: 'root', password: PW },
+  disk: d.disks[0]!,
+  name,
+  ...extra,
+});
+
+suite('provision run', () => {
+  const image = () => `${lab.registry!.host}/bootfleet/os:stable`;
+  const digest = () => lab.images.find((i) => i.tag === '1.0')!.digests.amd64!;
+  const login = (d: LabDevice) => ({ user: 'root', keyPath: d.key });
+  const keys = (d: LabDevice) => readFileSync(`${d.key}.pub`, 'utf8');
+
+  it('refuses, before writing anything, a mounted disk, partitions without wipe, and wipe without the typed name', async () => {
+    const d = dev('live-bootc');
+    onBox(d, `printf 'label: gpt\\n,,L\\n' | sfdisk --quiet ${d.disks[0]}`);
+    const base = { image: image(), login: login(d), authorizedKeys: keys(d), acceptNewHostKey: true };
+    const noWipe = (await provision({ ...base, boxes: [box(d, 'refused')] })).runs[0]!;
+    expect(noWipe).toMatchObject({ state: 'failed', phase: 'finished', outcome: 'failed while checking', command: null, deviceId: null });
+    expect(noWipe.error!.message).toBe(`${d.disks[0]} holds data (gpt, PMBR): choose wipe to erase it, and type its name "${d.disks[0]!.slice(5)}" to confirm.`);
+    const unconfirmed = (await provision({ ...base, boxes: [box(d, 'refused', { wipe: true, confirm: 'sdz' })] })).runs[0]!;
+    expect(unconfirmed.error!.message).toContain(`type its name "${d.disks[0]!.slice(5)}" to confirm`);
+    onBox(d, `mkdir -p /var/mnt/data && mount ${d.disks[0]} /var/mnt/data 2>/dev/null || (mkfs.ext4 -q -F ${d.disks[0]} && mount ${d.disks[0]} /var/mnt/data)`);
+    try {
+      const mounted = (await provision({ ...base, boxes: [box(d, 'refused', { wipe: true, confirm: d.disks[0]!.slice(5) })] })).runs[0]!;
+      expect(mounted.error!.message).toContain('has mounted filesystems (/var/mnt/data): the live system is using it');
+    } finally {
+      onBox(d, `umount /var/mnt/data; wipefs -q -a ${d.disks[0]}`);
+    }
+    // Nothing was installed, nothing entered in the inventory.
+    expect((await ok(core, 'devices.list', { search: 'refused' })).total).toBe(0);
+    const activity = await ok(core, 'activity.list', { limit: 5 });
+    expect(activity.items[0]).toMatchObject({ action: 'device.provision', entityType: 'provision', entityName: 'refused' });
+  });
+
+  it('installs with podman, waits for the technician to confirm the new host key, verifies the digest, and enters the device', async () => {
+    const d = dev('live-podman');
+    // The disk holds a partition table: wiping it needs the typed name.
+    onBox(d, `printf 'label: gpt\\n,,L\\n' | sfdisk --quiet ${d.disks[0]}`);
+    await ok(core, 'sites.add', { name: 'bench' });
+    const phases: string[] = [];
+    let confirmed: Promise<unknown> | null = null;
+    const { runs } = await provision(
+      { image: image(), login: login(d), authorizedKeys: keys(d), kargs: ['console=ttyS0'], boxes: [box(d, 'edge-01', { wipe: true, confirm: d.disks[0]!.slice(5), site: 'bench', tags: ['new'] })] },
+      (r) => {
+        if (phases.at(-1) !== r.phase) phases.push(r.phase);
+        if (r.phase === 'host-key' && !confirmed) confirmed = ok(core, 'provision.confirmHostKey', { id: r.id, fingerprint: r.hostKey!.fingerprint });
+      },
+    );
+    await confirmed;
+    const run = runs[0]!;
+    expect(run.error).toBeNull();
+    expect(run).toMatchObject({ state: 'done', method: 'podman', digest: digest(), bootedDigest: digest(), site: 'bench' });
+    expect(run.disk).toMatchObject({ path: d.disks[0], sizeBytes: 256 * 1024 * 1024 });
+    expect(run.command).toContain(`podman run --rm --privileged --pid=host`);
+    expect(run.command).toContain(shellLine(['--wipe', '--karg=console=ttyS0', '--root-ssh-authorized-keys', '/run/bootfleet-root-authorized_keys', '--target-imgref', image(), d.disks[0]!]));
+    expect(phases).toEqual(['checking', 'keys', 'pulling', 'installing', 'rebooting', 'waiting', 'host-key', 'waiting', 'verifying', 'recording', 'finished']);
+    expect(run.hostKey?.fingerprint).toBe(await installedKey(d));
+    expect(run.hostKey?.fingerprint).not.toBe(d.hostKeyFingerprint);
+    const log = (await ok(core, 'provision.get', { id: run.id })).log;
+    expect(log).toContain('Installation complete!');
+    expect(log).toContain(`confirmed by ${core.actor.user}`);
+
+    // The inventory entry: the post-install login, the new key pinned to it, the first status.
+    const device = await ok(core, 'devices.get', { device: 'bench/edge-01' });
+    expect(device).toMatchObject({ id: run.deviceId, host: d.host, port: 22, user: 'root', auth: 'key', keyPath: d.key, sudo: false, tags: ['new'] });
+    expect(device.status.booted?.digest).toBe(digest());
+    expect(core.hostKeys.get(deviceTarget(device.id))?.fingerprint).toBe(await installedKey(d));
+    expect(core.hostKeys.get(provisionPin(d.host, 22))).toBeUndefined();
+    // Bootfleet reaches it like any device from now on.
+    const refreshed = await core.fleet.refresh(core.actor, { devices: [device.id], facts: false });
+    expect(refreshed).toMatchObject({ ok: 1, failed: 0 });
+    const entry = (await ok(core, 'activity.list', { limit: 20 })).items.find((a) => a.action === 'device.provision' && a.entityId === device.id)!;
+    expect(entry.summary).toBe(`Provisioned bench/edge-01 (${d.host}:22): ${image()} ${digest().slice(7, 19)} onto ${d.disks[0]}`);
+    expect(entry.details).toMatchObject({ result: 'done', digest: digest(), disk: { path: d.disks[0] } });
+  });
+
+  it('installs directly with bootc where the live system has no podman, taking the new host key as the batch allows', async () => {
+    const d = dev('live-bootc');
+    const { runs } = await provision({ image: image(), login: login(d), authorizedKeys: keys(d), acceptNewHostKey: true, filesystem: 'ext4', boxes: [box(d, 'edge-02')] });
+    const run = runs[0]!;
+    expect(run.error).toBeNull();
+    expect(run).toMatchObject({ state: 'done', method: 'bootc', bootedDigest: digest(), hostKey: { fingerprint: await installedKey(d) } });
+    expect(run.command).toBe(
+      shellLine(['bootc', 'install', 'to-disk', '--source-imgref', `docker://${lab.registry!.host}/bootfleet/os@${digest()}`, '--filesystem', 'ext4', '--root-ssh-authorized-keys', '/run/bootfleet-root-authorized_keys', '--target-imgref', image(), d.disks[0]!]),
+    );
+    expect((await ok(core, 'provision.get', { id: run.id })).log).toContain('accepted as the batch allows');
+  });
+
+  it('a batch of four in parallel: one fails with the box\'s own error and a next step, the others are done', async () => {
+    const bench = [1, 2, 3, 4].map((n) => dev(`bench-${n}`));
+    const { runs } = await provision({
+      image: image(),
+      login: login(bench[0]!),
+      authorizedKeys: keys(bench[0]!),
+      acceptNewHostKey: true,
+      parallel: 4,
+      boxes: bench.map((d, i) => box(d, `bench-node-${i + 1}`, { tags: ['bench'] })),
+    });
+    expect(runs.map((r) => [r.name, r.state])).toEqual([
+      ['bench-node-1', 'done'],
+      ['bench-node-2', 'done'],
+      ['bench-node-3', 'failed'],
+      ['bench-node-4', 'done'],
+    ]);
+    const failed = runs[2]!;
+    expect(failed.outcome).toBe('failed while installing');
+    expect(failed.error!.message).toMatch(/Insufficient space/);
+    expect(failed.error!.next).toMatch(/not enough space: choose a larger disk/);
+    expect((await ok(core, 'devices.list', { tags: ['bench'] })).items.map((x) => x.name)).toEqual(['bench-node-1', 'bench-node-2', 'bench-node-4']);
+  });
+
+  it('cancels a batch: the box being checked stops, the queued ones never start', async () => {
+    const bench = [1, 2].map((n) => dev(`bench-${n}`));
+    const started = core.provision.start(core.actor, {
+      image: image(), login: { user: 'root', keyPath: bench[0]!.key }, authorizedKeys: keys(bench[0]!), acceptNewHostKey: false, parallel: 1, waitSeconds: 60, kargs: [],
+      boxes: bench.map((d, i) => ({ ...box(d, `again-${i}`), target: { host: d.host, port: 22, user: 'root', password: PW }, wipe: false, tags: [] })),
+    });
+    await ok(core, 'provision.cancel', { batchId: started.batchId });
+    const runs = await core.provision.wait(started.batchId);
+    expect(runs.map((r) => r.state)).toEqual(['canceled', 'canceled']);
+    expect(runs[1]!.outcome).toBe('cancelled before it started');
+    expect(runs[0]!.outcome).toMatch(/^cancelled while checking; the disk was not touched$/);
   });
 });

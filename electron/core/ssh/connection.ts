@@ -60,6 +60,9 @@ export interface ExecOptions {
   signal?: AbortSignal | undefined;
   /** Stdout beyond this many bytes fails the command with OUTPUT_TOO_LARGE (default 16 MiB). */
   maxStdout?: number;
+  /** Output as it arrives (it is still collected in the result). */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -161,9 +164,11 @@ export class SshConnection {
             return;
           }
           out.push(d);
+          opts.onStdout?.(d);
         });
         ch.stderr.on('data', (d: Buffer) => {
           if (err.length < MAX_STDERR) err += d.toString('utf8');
+          opts.onStderr?.(d);
         });
         ch.on('close', (code: number | null, signal?: string) => {
           finish(null, { exitCode: code ?? null, exitSignal: signal ?? null, stdout: Buffer.concat(out), stderr: err.slice(0, MAX_STDERR) });

@@ -151,6 +151,18 @@ export class HostKeysRepo implements HostKeyPolicy {
     })();
   }
 
+  /**
+   * Moves a pinned key to another target (a provisioned box's key to its new device), replacing
+   * what that target had pinned. Nothing happens when `from` has no pin.
+   */
+  move(from: string, to: string, deviceId: string | null): void {
+    this.db.transaction(() => {
+      if (!this.get(from)) return;
+      this.sql.get('DELETE FROM host_keys WHERE target = ?').run(to);
+      this.sql.get('UPDATE host_keys SET target = ?, device_id = ?, offered_type = NULL, offered_fingerprint = NULL, offered_at = NULL WHERE target = ?').run(to, deviceId, from);
+    })();
+  }
+
   /** Forgets the pinned key: the next connection pins whatever the host presents. */
   forget(actor: Actor, target: string, label: string): HostKeyRecord | null {
     return this.db.transaction(() => {

@@ -497,7 +497,8 @@ export class ActionService {
   }
 }
 
-async function readBootId(conn: SshConnection): Promise<string | null> {
+/** The kernel's id of the running boot: a new one means the machine rebooted. */
+export async function readBootId(conn: SshConnection): Promise<string | null> {
   const r = await conn.exec(['cat', '/proc/sys/kernel/random/boot_id'], { timeoutMs: 30_000 });
   return r.stdout.toString().trim() || null;
 }
