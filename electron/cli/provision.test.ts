@@ -62,6 +62,19 @@ suite('bootfleet provision', () => {
     expect(stdout).toContain(`bootc install to-disk --karg=console=ttyS0 --target-imgref `);
     expect(stdout).toContain('! No SSH keys are authorized for root');
     expect(execFileSync('wipefs', ['--no-act', d.disks[0]!]).toString()).toBe(''); // still blank
+
+    // From an archive for a site with no registry: the command reads the uploaded file.
+    const release = lab.images.find((i) => i.tag === '1.0')!;
+    let fromArchive = '';
+    const code2 = await runCli(['--data-dir', dataDir, 'provision', 'plan', d.host, '--password-stdin', '--image', 'registry.example.invalid/os:1.0', '--archive', release.archive, '--disk', d.disks[0]!], {
+      stdout: (x) => (fromArchive += x),
+      stderr: (x) => (stderr += x),
+      readStdin: async () => `${PW}\n`,
+    });
+    expect(stderr).toBe('');
+    expect(code2).toBe(0);
+    expect(fromArchive).toContain(`Installs ${release.archive} (following registry.example.invalid/os:1.0) (${release.digests.amd64})`);
+    expect(fromArchive).toContain(`oci-archive:/var/tmp/bootfleet/${release.indexDigest.slice(7)}.oci.tar bootc install to-disk --source-imgref oci-archive:/var/tmp/bootfleet/`);
   });
 
   it('bootfleet provision run: the plan without --yes; with it, installs, reboots, verifies and enters the device', async () => {

@@ -52,8 +52,13 @@ export const provisionHostSchema = z.object({
 export type ProvisionHost = z.infer<typeof provisionHostSchema>;
 
 export const provisionChoiceSchema = z.object({
-  /** The registry image to install; the installed system follows it for updates. */
+  /** The registry image the installed system follows for updates (and, without `archive`, what is installed). */
   image: z.string().trim().min(1, 'is required'),
+  /**
+   * An OCI archive on this machine to install from instead of pulling (sites with no registry):
+   * uploaded to the box over SFTP (resumable, SHA-256 checked there) and installed from its storage.
+   */
+  archive: z.string().trim().min(1).optional(),
   /** The target disk, as provision.inspect lists it (`/dev/sda` or `sda`). */
   disk: z.string().trim().min(1, 'choose a disk'),
   /** Erase what the disk holds (needed when it holds partitions or data). */
@@ -134,6 +139,8 @@ export const provisionPhaseSchema = z.enum([
   'checking',
   /** Writing the keys to authorize for root onto the box. */
   'keys',
+  /** Sending the image archive to the box (resumable) and checking its SHA-256 there. */
+  'uploading',
   /** The image is being pulled (nothing is written to the disk yet: cancelling is safe). */
   'pulling',
   /** bootc is writing the disk (partitions, filesystems, the image, the bootloader). */
@@ -171,6 +178,10 @@ export const provisionRunSchema = z.object({
   phase: provisionPhaseSchema,
   /** What bootc is doing now, in words ("Creating the root filesystem"). */
   detail: z.string().nullable(),
+  /** The archive upload, while one runs (and its last figures after). */
+  transfer: z.object({ done: z.number(), total: z.number(), bytesPerSecond: z.number() }).nullable(),
+  /** The local archive installed from, when not pulled from a registry. */
+  archive: z.string().nullable(),
   /** The installed system's host key: offered (phase host-key) or accepted. */
   hostKey: z.object({ keyType: z.string(), fingerprint: z.string() }).nullable(),
   deviceId: z.string().nullable(),

@@ -43,9 +43,10 @@ function main(argv: string[]): void {
   const command = rest.slice(i + 1);
   if (!image) fail('must provide a non-empty image name');
   if (command[0] !== 'bootc') fail(`the device lab's podman only runs bootc inside an image (got "${command[0] ?? ''}")`);
-  const name = image.replace(/^docker:\/\//, '');
+  // IMAGE may name a transport (`oci-archive:/path`), as podman's pull accepts; else a registry.
+  const transport = /^(oci-archive|oci|docker-archive|containers-storage):(.+)$/.exec(image);
   const context = {
-    image: { image: name, transport: 'registry' },
+    image: transport ? { image: transport[2], transport: transport[1] } : { image: image.replace(/^docker:\/\//, ''), transport: 'registry' },
     privileged,
     pidHost,
     rootless: (process.getuid?.() ?? 0) !== 0,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shortDigest, type ProvisionPlan, type ProvisionRun, type ProvisionStart, type ProvisionTarget } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
@@ -71,6 +72,14 @@ async function followBatch(s: CliSession, kit: CommandKit, o: Record<string, unk
     if (event === 'provision.updated') {
       const r = payload as ProvisionRun;
       names.set(r.id, r.name);
+      if (r.phase === 'uploading' && r.transfer) {
+        // Upload figures change 4 times a second: one redrawn line on a terminal, quarters otherwise.
+        const quarter = Math.floor((4 * r.transfer.done) / Math.max(1, r.transfer.total));
+        if (kit.io.stderrIsTty) say(`\r${r.name}: ${r.detail ?? ''}\x1b[K${r.transfer.done >= r.transfer.total ? '\n' : ''}`);
+        else if (seen.get(r.id) !== `uploading/${quarter}`) say(`${r.name}: ${r.detail ?? ''}\n`);
+        seen.set(r.id, `uploading/${quarter}`);
+        return;
+      }
       const key = `${r.state}/${r.phase}/${r.detail ?? ''}`;
       if (seen.get(r.id) !== key && r.state === 'running') say(`${r.name}: ${r.phase}${r.detail ? ` (${r.detail})` : ''}\n`);
       seen.set(r.id, key);
@@ -144,6 +153,7 @@ export function registerProvision(program: Command, kit: CommandKit): void {
     .description('check an install against the box and print the exact command it would run (nothing is written)')
     .requiredOption('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
     .requiredOption('--disk <dev>', 'the target disk, as `provision inspect` lists it')
+    .option('--archive <file>', 'install from this OCI archive (uploaded to the box) instead of pulling --image')
     .option('--wipe', 'erase what the disk holds (needed when it has partitions or data)')
     .option('--confirm <name>', "the disk's name (e.g. sda), to confirm erasing it")
     .option('--filesystem <fs>', 'xfs, ext4 or btrfs (default: what the image says)')
@@ -161,13 +171,14 @@ export function registerProvision(program: Command, kit: CommandKit): void {
           disk: o.disk as string,
           wipe: !!o.wipe,
           kargs: (o.karg as string[] | undefined) ?? [],
+          ...(o.archive ? { archive: resolve(o.archive as string) } : {}),
           ...(o.confirm ? { confirm: o.confirm as string } : {}),
           ...(o.filesystem ? { filesystem: o.filesystem as 'xfs' | 'ext4' | 'btrfs' } : {}),
           ...(o.rootSize ? { rootSize: o.rootSize as string } : {}),
           ...(authorizedKeys !== undefined ? { authorizedKeys } : {}),
         });
         kit.print(o, p, () =>
-          `Installs ${o.image as string} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
+          `Installs ${o.archive ? `${o.archive as string} (following ${o.image as string})` : (o.image as string)} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
           (p.warnings.length ? `\n${p.warnings.map((w) => `! ${w}`).join('\n')}\n` : ''),
         );
       }),
@@ -179,6 +190,7 @@ export function registerProvision(program: Command, kit: CommandKit): void {
     .requiredOption('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
     .requiredOption('--disk <dev>', 'the target disk, as `provision inspect` lists it')
     .requiredOption('--name <name>', 'the inventory name (for several boxes, with {n} or {host}, e.g. edge-{n})')
+    .option('--archive <file>', 'install from this OCI archive, uploaded to each box (resumable, SHA-256 checked), instead of pulling --image')
     .option('--site <site>', 'the site of the new device')
     .option('--tag <tag>', 'a tag for the new device (repeat for several)', collect)
     .option('--wipe', 'erase what the disk holds (needed when it has partitions or data)')
@@ -209,6 +221,7 @@ export function registerProvision(program: Command, kit: CommandKit): void {
         }
         const choice = {
           image: o.image as string,
+          ...(o.archive ? { archive: resolve(o.archive as string) } : {}),
           kargs: (o.karg as string[] | undefined) ?? [],
           ...(o.filesystem ? { filesystem: o.filesystem as 'xfs' | 'ext4' | 'btrfs' } : {}),
           ...(o.rootSize ? { rootSize: o.rootSize as string } : {}),
@@ -233,7 +246,7 @@ export function registerProvision(program: Command, kit: CommandKit): void {
           kit.print(o, plans, () =>
             plans
               .map(({ name, plan: p }) =>
-                `${name}: installs ${choice.image} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
+                `${name}: installs ${choice.archive ? `${choice.archive} (following ${choice.image})` : choice.image} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
                 (p.warnings.length ? `\n${p.warnings.map((w) => `! ${w}`).join('\n')}\n` : ''),
               )
               .join('\n') + '\nNothing was done. Run again with --yes to install, reboot and verify.\n',

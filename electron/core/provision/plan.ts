@@ -7,6 +7,12 @@ import { shellLine, withSudo } from '../ssh/quote';
 /** Where the authorized keys for root are put on the box before installing. */
 export const AUTHORIZED_KEYS_PATH = '/run/bootfleet-root-authorized_keys';
 
+/** Where image archives are kept on a box (in /var/tmp: not wiped by a reboot of the live system). */
+export const ARCHIVE_DIR = '/var/tmp/bootfleet';
+
+/** An archive's place on the box: named by the image digest it holds, so a second run finds it. */
+export const remoteArchivePath = (digest: string): string => `${ARCHIVE_DIR}/${digest.replace(/^sha256:/, '')}.oci.tar`;
+
 export interface InstallChoice {
   /** The registry reference the installed system will follow for updates (a tag). */
   image: string;
@@ -20,6 +26,8 @@ export interface InstallChoice {
   kargs: string[];
   /** Keys to authorize for root on the installed system (written to the box first). */
   authorizedKeys?: string | undefined;
+  /** Install from an OCI archive on this machine (uploaded to the box) instead of pulling `image`. */
+  archive?: string | undefined;
 }
 
 /** uname -m to OCI architecture names. */
@@ -38,6 +46,8 @@ export interface InstallPlan {
   command: string;
   /** The digest pulled (the platform's manifest where the image is multi-architecture). */
   digest: string;
+  /** Where the archive goes on the box (archive installs). */
+  remoteArchive: string | null;
   warnings: string[];
 }
 
@@ -66,13 +76,17 @@ export function planInstall(host: ProvisionHost, choice: InstallChoice, resolved
   let digest = resolved.digest;
   if (resolved.platforms.length) {
     const match = resolved.platforms.find((p) => p.os === 'linux' && p.architecture === arch);
-    if (!match) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${choice.image} has no build for ${arch ?? 'this box'} (it has ${resolved.platforms.map((p) => p.architecture).join(', ')}).`);
+    if (!match) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${choice.archive ?? choice.image} has no build for ${arch ?? 'this box'} (it has ${resolved.platforms.map((p) => p.architecture).join(', ')}).`);
     digest = match.digest;
-  } else warnings.push(`${choice.image} is a single-architecture image: its architecture could not be checked against ${arch ?? 'the box'} before installing.`);
+  } else warnings.push(`${choice.archive ?? choice.image} is a single-architecture image: its architecture could not be checked against ${arch ?? 'the box'} before installing.`);
 
   const r = parseImageReference(choice.image);
   const pull = `${r.registry}/${r.repository}@${digest}`;
+  // From an archive: the box reads the uploaded file; the registry may be out of its reach.
+  const remoteArchive = choice.archive ? remoteArchivePath(resolved.digest) : null;
+  const source = remoteArchive ? ['--source-imgref', `oci-archive:${remoteArchive}`, '--skip-fetch-check'] : [];
   const flags = [
+    ...source,
     ...(choice.wipe ? ['--wipe'] : []),
     ...(choice.filesystem ? ['--filesystem', choice.filesystem] : []),
     ...(choice.rootSize ? ['--root-size', choice.rootSize] : []),
@@ -81,11 +95,16 @@ export function planInstall(host: ProvisionHost, choice: InstallChoice, resolved
     '--target-imgref',
     choice.image,
   ];
+  const podman = ['podman', 'run', '--rm', '--privileged', '--pid=host', '-v', '/var/lib/containers:/var/lib/containers', '-v', '/dev:/dev', '--security-opt', 'label=type:unconfined_t'];
   const argv =
     host.method === 'podman'
-      ? ['podman', 'run', '--rm', '--privileged', '--pid=host', '-v', '/var/lib/containers:/var/lib/containers', '-v', '/dev:/dev', '--security-opt', 'label=type:unconfined_t', pull, 'bootc', 'install', 'to-disk', ...flags, disk.path]
-      : ['bootc', 'install', 'to-disk', '--source-imgref', `docker://${pull}`, ...flags, disk.path];
+      ? remoteArchive
+        ? [...podman, '-v', `${ARCHIVE_DIR}:${ARCHIVE_DIR}`, `oci-archive:${remoteArchive}`, 'bootc', 'install', 'to-disk', ...flags, disk.path]
+        : [...podman, pull, 'bootc', 'install', 'to-disk', ...flags, disk.path]
+      : remoteArchive
+        ? ['bootc', 'install', 'to-disk', ...flags, disk.path]
+        : ['bootc', 'install', 'to-disk', '--source-imgref', `docker://${pull}`, ...flags, disk.path];
   const full = withSudo(argv, host.privileged === 'sudo');
   if (!choice.authorizedKeys) warnings.push('No SSH keys are authorized for root: after the install, logging in needs whatever the image itself allows.');
-  return { argv: full, installArgv: argv, sudo: host.privileged === 'sudo', disk, command: shellLine(full), digest, warnings };
+  return { argv: full, installArgv: argv, sudo: host.privileged === 'sudo', disk, command: shellLine(full), digest, remoteArchive, warnings };
 }

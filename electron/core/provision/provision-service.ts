@@ -20,7 +20,11 @@ import { shellLine, withSudo } from '../ssh/quote';
 import { readBootId } from '../updates/action-service';
 import { INSPECT_SCRIPT, parseInspect, provisionPin, provisionTarget } from './inspect';
 import { AUTHORIZED_KEYS_PATH, planInstall, type InstallPlan } from './plan';
+import { formatSize } from '../flash/drives';
+import { sha256File } from '../flash/image';
+import { readOciArchive, type ArchiveImage } from './archive';
 import { installProgress, nextStep } from './install-output';
+import { UploadFailure, uploadVerified } from './upload';
 import type { ProvisionRunsRepo, RunStep } from './runs-repo';
 
 type StartInput = MethodArgs<'provision.start'>;
@@ -97,7 +101,7 @@ export class ProvisionService {
 
   /** Inspects the box, resolves the image, and returns the exact command an install would run. */
   async plan(input: MethodArgs<'provision.plan'>): Promise<ProvisionPlan> {
-    const [host, resolved] = await Promise.all([this.inspect({ target: input.target }), this.d.registry.resolve(input.image)]);
+    const [host, resolved] = await Promise.all([this.inspect({ target: input.target }), this.source(input)]);
     const p = planInstall(host, input, resolved);
     return { host, digest: p.digest, command: p.command, argv: p.argv, warnings: p.warnings };
   }
@@ -112,6 +116,11 @@ export class ProvisionService {
     );
     const pinned = this.d.hostKeys.get(target.device.pinId);
     return parseInspect(out.stdout.toString('utf8'), `${input.target.host}:${input.target.port}`, pinned ? { keyType: pinned.keyType, fingerprint: pinned.fingerprint } : null);
+  }
+
+  /** What would be installed: the registry image resolved, or what the archive holds. */
+  private source(input: { image: string; archive?: string | undefined }): Promise<ResolvedImage> {
+    return input.archive ? readOciArchive(input.archive) : this.d.registry.resolve(input.image);
   }
 
   // ---- runs ------------------------------------------------------------------------------
@@ -135,20 +144,25 @@ export class ProvisionService {
       site: b.site ? this.d.inventory.requireSite(b.site).name : null,
       params: { disk: b.disk, wipe: b.wipe, tags: b.tags, login: input.login },
     }));
-    this.d.runs.create({ id: batchId, image: input.image, actor: actor.user, via: actor.via }, runs);
+    this.d.runs.create({ id: batchId, image: input.image, archive: input.archive ?? null, actor: actor.user, via: actor.via }, runs);
     for (const r of runs) {
       const controller = new AbortController();
       setMaxListeners(0, controller.signal);
       this.live.set(r.id, { controller, writing: false, pid: null, confirm: null });
     }
-    // One resolution for the batch: every box gets the same digest (per architecture).
-    const resolved = this.d.registry.resolve(input.image);
+    // One resolution for the batch: every box gets the same digest (per architecture). An
+    // archive is hashed once too, while the boxes are checked.
+    const resolved = this.source(input);
     resolved.catch(() => undefined);
+    const archive = input.archive
+      ? { path: input.archive, sha256: sha256File(input.archive), size: resolved.then((r) => (r as ArchiveImage).size) }
+      : null;
+    archive?.sha256.catch(() => undefined);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < runs.length) {
         const i = next++;
-        await this.runBox(actor, runs[i]!.id, input.boxes[i]!, input, resolved);
+        await this.runBox(actor, runs[i]!.id, input.boxes[i]!, input, resolved, archive);
       }
     };
     const all = Promise.all(Array.from({ length: Math.min(input.parallel, runs.length) }, worker)).then(() => {
@@ -226,7 +240,7 @@ export class ProvisionService {
     this.d.bus.emit('provision.log', { id, text });
   }
 
-  private async runBox(actor: Actor, id: string, box: Box, input: StartInput, resolvedP: Promise<ResolvedImage>): Promise<void> {
+  private async runBox(actor: Actor, id: string, box: Box, input: StartInput, resolvedP: Promise<ResolvedImage>, archive: LocalArchive | null): Promise<void> {
     const l = this.live.get(id)!;
     const signal = l.controller.signal;
     const name = qualifiedName(box.name, box.site ? this.d.inventory.requireSite(box.site).name : null);
@@ -252,7 +266,7 @@ export class ProvisionService {
         command: p.command,
       });
       for (const w of p.warnings) this.log(id, `note: ${w}\n`);
-      const installed = await this.d.pool.with(livePoolKey(box.target), liveTarget, (conn) => this.install(conn, id, p, input, l, set), signal);
+      const installed = await this.d.pool.with(livePoolKey(box.target), liveTarget, (conn) => this.install(conn, id, p, input, l, set, archive), signal);
       if (!installed) {
         set({ state: 'canceled', phase: 'finished', detail: null, outcome: `installed on ${p.disk.path} but not rebooted (cancelled): the box still runs its live system` });
         this.audit(actor, id, name, 'canceled', `Provisioning ${name} (${address}) cancelled after the install: not rebooted`, null);
@@ -274,14 +288,16 @@ export class ProvisionService {
         const outcome =
           phase === 'waiting' || phase === 'host-key' || phase === 'verifying'
             ? 'stopped waiting (cancelled): the box was rebooted into the installed system but is not verified or in the inventory'
-            : `cancelled while ${phase}; the disk was not touched`;
+            : phase === 'uploading'
+              ? 'cancelled while uploading the archive; the disk was not touched, and the next run resumes the upload'
+              : `cancelled while ${phase}; the disk was not touched`;
         set({ state: 'canceled', phase: 'finished', detail: null, outcome });
         this.audit(actor, id, name, 'canceled', `Provisioning ${name} (${address}) cancelled while ${phase}`, null);
         return;
       }
       const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL, e instanceof Error ? e.message : String(e));
       const message = err.message.replace(`${liveLabel(box.target)}: `, '');
-      const next = e instanceof RunFailure ? e.next : nextStep(`${err.message}`);
+      const next = e instanceof RunFailure || e instanceof UploadFailure ? e.next : nextStep(`${err.message}`);
       set({ state: 'failed', phase: 'finished', detail: null, outcome: `failed while ${phase}`, error: { code: err.code, message, next } });
       this.audit(actor, id, name, 'failed', `Provisioning ${name} (${address}) failed while ${phase}: ${message}`, null);
     }
@@ -298,6 +314,7 @@ export class ProvisionService {
     input: StartInput,
     l: Live,
     set: (s: RunStep) => ProvisionRun,
+    archive: LocalArchive | null,
   ): Promise<{ bootId: string | null } | null> {
     const signal = l.controller.signal;
     const quick = { timeoutMs: this.d.commandTimeoutMs, signal };
@@ -308,8 +325,19 @@ export class ProvisionService {
       const r = await conn.exec(write, quick);
       if (r.exitCode !== 0) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `writing ${AUTHORIZED_KEYS_PATH} failed: ${firstLine(r.stderr) ?? `exit status ${r.exitCode}`}`);
     }
+    if (archive && p.remoteArchive) {
+      set({ phase: 'uploading', detail: 'Checking the archive here (SHA-256)' });
+      const local = { path: archive.path, size: await archive.size, sha256: await archive.sha256 };
+      this.log(id, `The archive ${local.path} has SHA-256 ${local.sha256}.\n`);
+      await uploadVerified(conn, local, p.remoteArchive, {
+        timeoutMs: this.installTimeoutMs,
+        signal,
+        log: (line) => this.log(id, `${line}\n`),
+        onProgress: (t) => set({ transfer: t, detail: transferText(t) }),
+      });
+    }
     const bootId = await readBootId(conn);
-    set({ phase: 'pulling', detail: p.argv.includes('podman') ? 'Pulling the image' : 'Fetching the image', bootIdBefore: bootId });
+    set({ phase: 'pulling', detail: p.remoteArchive ? 'Reading the image from the archive' : p.argv.includes('podman') ? 'Pulling the image' : 'Fetching the image', bootIdBefore: bootId });
     this.log(id, `$ ${p.command}\n`);
     // `echo $$; exec` so the install's PID is known (a cancel stops a pull with a signal).
     const wrapped = withSudo(['sh', '-c', 'echo "@@pid $$"; exec "$@"', 'sh', ...p.installArgv], p.sudo);
@@ -521,6 +549,20 @@ export class ProvisionService {
     });
     this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
   }
+}
+
+/** An archive a batch installs from, hashed once for all its boxes. */
+interface LocalArchive {
+  path: string;
+  sha256: Promise<string>;
+  size: Promise<number>;
+}
+
+/** "1.2 GB of 3.4 GB, 85.0 MB/s, about 30 s left" */
+export function transferText(t: { done: number; total: number; bytesPerSecond: number }): string {
+  const left = t.bytesPerSecond > 0 ? Math.ceil((t.total - t.done) / t.bytesPerSecond) : null;
+  const eta = left === null || t.done >= t.total ? '' : `, about ${left >= 120 ? `${Math.round(left / 60)} min` : `${left} s`} left`;
+  return `Uploading the archive: ${formatSize(t.done)} of ${formatSize(t.total)}${t.bytesPerSecond ? `, ${formatSize(t.bytesPerSecond)}/s` : ''}${eta}`;
 }
 
 const liveLabel = (t: ProvisionTarget): string => `${t.user}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../../e2e/lab';
@@ -32,6 +32,9 @@ beforeAll(async () => {
       // Direct bootc (no podman) and a batch of four, one with a disk too small for the install.
       { name: 'live-bootc', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 256 }] },
       ...[1, 2, 3, 4].map((n) => ({ name: `bench-${n}`, image: null, rootLogin: true, password: PW, podman: true, disks: [{ sizeMiB: n === 3 ? 64 : 128 }] })),
+      // Sites with no registry: installs from an archive uploaded to the box.
+      { name: 'archive-bootc', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 128 }] },
+      { name: 'archive-podman', image: null, rootLogin: true, password: PW, podman: true, disks: [{ sizeMiB: 128 }] },
     ],
   });
   core = openTestCore({ actions: { pollMs: 100 } });
@@ -119,8 +122,8 @@ suite('provision inspect', () => {
 });
 
 /** Runs a command on a box with OpenSSH as root on the live system (as a technician at a terminal would). */
-function onBox(d: LabDevice, cmd: string): string {
-  return execFileSync('ssh', ['-i', d.key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${d.host}`, cmd], { stdio: 'pipe' }).toString();
+function onBox(d: LabDevice, cmd: string, input?: Buffer): string {
+  return execFileSync('ssh', ['-i', d.key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${d.host}`, cmd], { stdio: 'pipe', ...(input ? { input } : {}) }).toString();
 }
 
 /** Starts a batch and collects every run update until the batch ends; `onUpdate` may act on them. */
@@ -264,5 +267,65 @@ suite('provision run', () => {
     expect(runs.map((r) => r.state)).toEqual(['canceled', 'canceled']);
     expect(runs[1]!.outcome).toBe('cancelled before it started');
     expect(runs[0]!.outcome).toMatch(/^cancelled while checking; the disk was not touched$/);
+  });
+});
+
+suite('provision from an image archive (no registry)', () => {
+  const release = () => lab.images.find((i) => i.tag === '1.0')!;
+  // A registry nobody can reach: the install must not need it (the installed system follows it later).
+  const follows = 'registry.example.invalid/fleet/os:1.0';
+  const remote = () => `/var/tmp/bootfleet/${release().indexDigest.slice(7)}.oci.tar`;
+  const start = (d: LabDevice, name: string) =>
+    provision({ image: follows, archive: release().archive, login: { user: 'root', keyPath: d.key }, authorizedKeys: readFileSync(`${d.key}.pub`, 'utf8'), acceptNewHostKey: true, boxes: [box(d, name)] });
+
+  it('a damaged upload is refused and removed; an interrupted one resumes; the box installs from the archive and boots its digest', async () => {
+    const d = dev('archive-bootc');
+    const bytes = readFileSync(release().archive);
+    const half = Math.floor(bytes.length / 2);
+    // A partial upload whose bytes were damaged on the way: the rest is sent, the SHA-256 check on the box fails.
+    const damaged = Buffer.from(bytes.subarray(0, half));
+    damaged[100] = damaged[100]! ^ 0xff;
+    onBox(d, `mkdir -p /var/tmp/bootfleet && cat > ${remote()}.part`, damaged);
+    const bad = (await start(d, 'edge-archive')).runs[0]!;
+    expect(bad).toMatchObject({ state: 'failed', outcome: 'failed while uploading', deviceId: null });
+    expect(bad.error!.message).toMatch(/^the archive arrived damaged: its SHA-256 on the box is [0-9a-f]{16}…, not [0-9a-f]{16}… \(removed\)\.$/);
+    expect(bad.error!.next).toMatch(/^Provision again to upload it afresh/);
+    expect(onBox(d, `ls /var/tmp/bootfleet`)).toBe('');
+
+    // An upload interrupted at 40%: the next run sends only the rest.
+    const part = Math.floor(bytes.length * 0.4);
+    onBox(d, `cat > ${remote()}.part`, bytes.subarray(0, part));
+    const { runs, updates } = await start(d, 'edge-archive');
+    const run = runs[0]!;
+    expect(run.error).toBeNull();
+    expect(run).toMatchObject({ state: 'done', method: 'bootc', archive: release().archive, digest: release().digests.amd64, bootedDigest: release().digests.amd64 });
+    expect(run.command).toContain(shellLine(['--source-imgref', `oci-archive:${remote()}`, '--skip-fetch-check']));
+    expect(run.command).toContain(shellLine(['--target-imgref', follows]));
+    expect(run.transfer).toMatchObject({ done: bytes.length, total: bytes.length });
+    expect(updates.some((u) => u.phase === 'uploading' && /^Uploading the archive: .* of /.test(u.detail ?? ''))).toBe(true);
+    const log = (await ok(core, 'provision.get', { id: run.id })).log;
+    expect(log).toContain(`Resuming the upload at`);
+    expect(log).toContain(`The archive is on the box (${remote()}), SHA-256 checked.`);
+    const device = await ok(core, 'devices.get', { device: 'edge-archive' });
+    expect(device.status.booted?.digest).toBe(release().digests.amd64);
+    expect(device.status.bootedImage).toContain(follows);
+  });
+
+  it('says when the box has no room for the archive, then installs with podman from it', async () => {
+    const d = dev('archive-podman');
+    onBox(d, 'mkdir -p /var/tmp/bootfleet && mount -t tmpfs -o size=1m tmpfs /var/tmp/bootfleet');
+    try {
+      const full = (await start(d, 'edge-archive-2')).runs[0]!;
+      expect(full.state).toBe('failed');
+      expect(full.error!.message).toMatch(/^no space for the image archive: \/var\/tmp\/bootfleet on the box has 1\.0 MB free, the archive needs .* more\.$/);
+      expect(full.error!.next).toMatch(/mount a disk at \/var\/tmp\/bootfleet/);
+    } finally {
+      onBox(d, 'umount /var/tmp/bootfleet');
+    }
+    const run = (await start(d, 'edge-archive-2')).runs[0]!;
+    expect(run.error).toBeNull();
+    expect(run).toMatchObject({ state: 'done', method: 'podman', bootedDigest: release().digests.amd64 });
+    expect(run.command).toContain(shellLine(['-v', '/var/tmp/bootfleet:/var/tmp/bootfleet', `oci-archive:${remote()}`, 'bootc', 'install', 'to-disk']));
+    expect(statSync(release().archive).size).toBe(run.transfer!.total);
   });
 });

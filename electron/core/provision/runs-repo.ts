@@ -14,6 +14,7 @@ interface Row {
   name: string;
   site: string | null;
   image: string;
+  archive: string | null;
   params: string;
   digest: string | null;
   disk: string | null;
@@ -22,6 +23,7 @@ interface Row {
   state: ProvisionRun['state'];
   phase: ProvisionPhase;
   detail: string | null;
+  transfer: string | null;
   host_key_type: string | null;
   host_key_fingerprint: string | null;
   host_key_confirmed_by: string | null;
@@ -48,6 +50,7 @@ export interface RunStep {
   state?: ProvisionRun['state'];
   phase?: ProvisionPhase;
   detail?: string | null;
+  transfer?: ProvisionRun['transfer'];
   digest?: string | null;
   disk?: ProvisionRun['disk'];
   method?: ProvisionRun['method'];
@@ -83,14 +86,14 @@ export class ProvisionRunsRepo {
     this.sql = new StatementCache(db);
   }
 
-  create(batch: { id: string; image: string; actor: string; via: string }, runs: NewRun[]): void {
+  create(batch: { id: string; image: string; archive: string | null; actor: string; via: string }, runs: NewRun[]): void {
     const now = this.clock.now();
     const ins = this.sql.get(
-      `INSERT INTO provision_runs (id, batch_id, host, port, user, name, site, image, params, state, phase, actor, via, pid, pid_host, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'queued', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO provision_runs (id, batch_id, host, port, user, name, site, image, archive, params, state, phase, actor, via, pid, pid_host, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'queued', ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
-      for (const r of runs) ins.run(r.id, batch.id, r.host, r.port, r.user, r.name, r.site, batch.image, JSON.stringify(r.params), batch.actor, batch.via, process.pid, hostname(), now, now);
+      for (const r of runs) ins.run(r.id, batch.id, r.host, r.port, r.user, r.name, r.site, batch.image, batch.archive, JSON.stringify(r.params), batch.actor, batch.via, process.pid, hostname(), now, now);
     }).immediate();
   }
 
@@ -108,6 +111,7 @@ export class ProvisionRunsRepo {
     }
     if (s.phase !== undefined) put('phase', s.phase);
     if (s.detail !== undefined) put('detail', s.detail);
+    if (s.transfer !== undefined) put('transfer', s.transfer ? JSON.stringify(s.transfer) : null);
     if (s.digest !== undefined) put('digest', s.digest);
     if (s.disk !== undefined) put('disk', s.disk ? JSON.stringify(s.disk) : null);
     if (s.method !== undefined) put('method', s.method);
@@ -201,7 +205,8 @@ export class ProvisionRunsRepo {
           .get(
             `UPDATE provision_runs SET state = 'interrupted', finished_at = ?, updated_at = ?, error_code = 'JOB_INTERRUPTED',
                error_message = 'Bootfleet stopped while this box was ' || phase || '.',
-               error_next = CASE WHEN phase IN ('installing', 'rebooting', 'waiting', 'host-key', 'verifying', 'recording')
+               error_next = CASE WHEN phase = 'uploading' THEN 'Provision it again: the upload resumes where it stopped.'
+                 WHEN phase IN ('installing', 'rebooting', 'waiting', 'host-key', 'verifying', 'recording')
                  THEN 'Inspect the box: if it runs the installed system, add it to the inventory and refresh it; otherwise provision it again.'
                  ELSE 'Provision it again.' END
              WHERE id = ?`,
@@ -230,6 +235,8 @@ function toRun(r: Row): ProvisionRun {
     state: r.state,
     phase: r.phase,
     detail: r.detail,
+    transfer: r.transfer ? (JSON.parse(r.transfer) as ProvisionRun['transfer']) : null,
+    archive: r.archive,
     hostKey: r.host_key_fingerprint ? { keyType: r.host_key_type ?? 'unknown', fingerprint: r.host_key_fingerprint } : null,
     deviceId: r.device_id,
     bootedDigest: r.booted_digest,

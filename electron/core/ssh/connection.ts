@@ -1,4 +1,4 @@
-import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { Client, utils, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { keyFingerprint } from './openssh-files';
 import { shellLine } from './quote';
@@ -175,6 +175,16 @@ export class SshConnection {
         });
       });
       void channel;
+    });
+  }
+
+  /** An SFTP session on this connection (as the login user); end it when done. */
+  sftp(): Promise<SFTPWrapper> {
+    const label = this.target.device.label;
+    const client = this.clients[this.clients.length - 1]!;
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new AppError(ErrorCode.SSH_DISCONNECTED, `${label}: the connection is closed.`));
+      client.sftp((err, sftp) => (err ? reject(new AppError(ErrorCode.SSH_DISCONNECTED, `${label}: SFTP is not available (${err.message}); the box's sshd needs its sftp subsystem.`)) : resolve(sftp)));
     });
   }
 
