@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../../e2e/lab';
@@ -35,6 +36,7 @@ beforeAll(async () => {
       // Sites with no registry: installs from an archive uploaded to the box.
       { name: 'archive-bootc', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 128 }] },
       { name: 'archive-podman', image: null, rootLogin: true, password: PW, podman: true, disks: [{ sizeMiB: 128 }] },
+      { name: 'archive-cancel', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 128 }] },
     ],
   });
   core = openTestCore({ actions: { pollMs: 100 } });
@@ -275,18 +277,30 @@ suite('provision from an image archive (no registry)', () => {
   // A registry nobody can reach: the install must not need it (the installed system follows it later).
   const follows = 'registry.example.invalid/fleet/os:1.0';
   const remote = () => `/var/tmp/bootfleet/${release().indexDigest.slice(7)}.oci.tar`;
-  const start = (d: LabDevice, name: string) =>
-    provision({ image: follows, archive: release().archive, login: { user: 'root', keyPath: d.key }, authorizedKeys: readFileSync(`${d.key}.pub`, 'utf8'), acceptNewHostKey: true, boxes: [box(d, name)] });
-
+  const start = (d: LabDevice, name: string, archive = release().archive) =>
+    provision({ image: follows, archive, login: { user: 'root', keyPath: d.key }, authorizedKeys: readFileSync(`${d.key}.pub`, 'utf8'), acceptNewHostKey: true, boxes: [box(d, name)] });
+  // A large archive (the release plus 128 MiB of padding the image does not use), so uploads take a while.
+  let big = '';
+  let bigDir = '';
+  beforeAll(() => {
+    if (!canRun) return;
+    bigDir = mkdtempSync(join(tmpdir(), 'bf-archive-'));
+    big = join(bigDir, 'os-1.0-padded.oci.tar');
+    copyFileSync(release().archive, big);
+    writeFileSync(join(bigDir, 'padding'), Buffer.alloc(128 * 1024 * 1024, 7));
+    execFileSync('tar', ['--append', '--file', big, '-C', bigDir, 'padding']);
+  });
+  afterAll(() => bigDir && rmSync(bigDir, { recursive: true, force: true }));
+  
   it('a damaged upload is refused and removed; an interrupted one resumes; the box installs from the archive and boots its digest', async () => {
     const d = dev('archive-bootc');
-    const bytes = readFileSync(release().archive);
+    const bytes = readFileSync(big);
     const half = Math.floor(bytes.length / 2);
     // A partial upload whose bytes were damaged on the way: the rest is sent, the SHA-256 check on the box fails.
     const damaged = Buffer.from(bytes.subarray(0, half));
     damaged[100] = damaged[100]! ^ 0xff;
     onBox(d, `mkdir -p /var/tmp/bootfleet && cat > ${remote()}.part`, damaged);
-    const bad = (await start(d, 'edge-archive')).runs[0]!;
+    const bad = (await start(d, 'edge-archive', big)).runs[0]!;
     expect(bad).toMatchObject({ state: 'failed', outcome: 'failed while uploading', deviceId: null });
     expect(bad.error!.message).toMatch(/^the archive arrived damaged: its SHA-256 on the box is [0-9a-f]{16}…, not [0-9a-f]{16}… \(removed\)\.$/);
     expect(bad.error!.next).toMatch(/^Provision again to upload it afresh/);
@@ -295,10 +309,10 @@ suite('provision from an image archive (no registry)', () => {
     // An upload interrupted at 40%: the next run sends only the rest.
     const part = Math.floor(bytes.length * 0.4);
     onBox(d, `cat > ${remote()}.part`, bytes.subarray(0, part));
-    const { runs, updates } = await start(d, 'edge-archive');
+    const { runs, updates } = await start(d, 'edge-archive', big);
     const run = runs[0]!;
     expect(run.error).toBeNull();
-    expect(run).toMatchObject({ state: 'done', method: 'bootc', archive: release().archive, digest: release().digests.amd64, bootedDigest: release().digests.amd64 });
+    expect(run).toMatchObject({ state: 'done', method: 'bootc', archive: big, digest: release().digests.amd64, bootedDigest: release().digests.amd64 });
     expect(run.command).toContain(shellLine(['--source-imgref', `oci-archive:${remote()}`, '--skip-fetch-check']));
     expect(run.command).toContain(shellLine(['--target-imgref', follows]));
     expect(run.transfer).toMatchObject({ done: bytes.length, total: bytes.length });
@@ -327,5 +341,30 @@ suite('provision from an image archive (no registry)', () => {
     expect(run).toMatchObject({ state: 'done', method: 'podman', bootedDigest: release().digests.amd64 });
     expect(run.command).toContain(shellLine(['-v', '/var/tmp/bootfleet:/var/tmp/bootfleet', `oci-archive:${remote()}`, 'bootc', 'install', 'to-disk']));
     expect(statSync(release().archive).size).toBe(run.transfer!.total);
+  });
+
+  it('a cancel during the upload stops it with the disk untouched; the next run resumes where it stopped', async () => {
+    const d = dev('archive-cancel');
+    const input = { image: follows, archive: big, login: { user: 'root', keyPath: d.key }, authorizedKeys: readFileSync(`${d.key}.pub`, 'utf8'), acceptNewHostKey: true, boxes: [box(d, 'edge-resumed')] };
+    let cancelled = false;
+    const first = (
+      await provision(input, (r) => {
+        if (!cancelled && r.phase === 'uploading' && (r.transfer?.done ?? 0) > 8 * 1024 * 1024) {
+          cancelled = true;
+          void ok(core, 'provision.cancel', { id: r.id });
+        }
+      })
+    ).runs[0]!;
+    expect(first).toMatchObject({ state: 'canceled', outcome: 'cancelled while uploading the archive; the disk was not touched, and the next run resumes the upload' });
+    const sent = Number(onBox(d, `stat -c %s ${remote()}.part`).trim());
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(statSync(big).size);
+    expect(execFileSync('wipefs', ['--no-act', d.disks[0]!]).toString()).toBe('');
+
+    const { runs } = await provision(input);
+    expect(runs[0]!.error).toBeNull();
+    expect(runs[0]).toMatchObject({ state: 'done', bootedDigest: release().digests.amd64 });
+    const log = (await ok(core, 'provision.get', { id: runs[0]!.id })).log;
+    expect(log).toMatch(/Resuming the upload at [\d.]+ [kMG]?B of [\d.]+ MB/);
   });
 });

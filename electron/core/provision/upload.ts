@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { open } from 'node:fs/promises';
 import type { SFTPWrapper } from 'ssh2';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { formatSize } from '../flash/drives';
@@ -9,6 +7,15 @@ import { shellLine } from '../ssh/quote';
 
 /** Room left beside the archive on the box (logs, podman's own files). */
 const SPARE = 64 * 1024 * 1024;
+
+/**
+ * SFTP writes are sent CHUNK bytes at a time with up to IN_FLIGHT unanswered (one at a time, as
+ * a stream does, waits a round trip per chunk). A write may land before one sent earlier, so an
+ * interrupted upload can end with a hole in its last WINDOW bytes: a resume starts that far back.
+ */
+const CHUNK = 64 * 1024;
+const IN_FLIGHT = 32;
+export const RESUME_WINDOW = CHUNK * IN_FLIGHT;
 
 export interface UploadProgress {
   done: number;
@@ -64,41 +71,21 @@ export async function uploadVerified(
       }
       await exec(['rm', '-f', '--', remote], 'rm');
     }
-    let from = (await stat(sftp, part)) ?? 0;
-    if (from > local.size) from = 0;
+    const partial = (await stat(sftp, part)) ?? 0;
+    const from = partial > local.size ? 0 : Math.max(0, partial - RESUME_WINDOW);
     const avail = Number((await exec(['df', '-P', '-B1', '--', dir], 'df')).trim().split('\n').pop()?.split(/\s+/)[3] ?? NaN);
-    const need = local.size - from;
+    const need = local.size - partial;
     if (Number.isFinite(avail) && avail < need + SPARE) {
       throw new UploadFailure(
-        `no space for the image archive: ${dir} on the box has ${formatSize(avail)} free, the archive needs ${formatSize(need)} more${from ? ` (${formatSize(from)} already there)` : ''}.`,
+        `no space for the image archive: ${dir} on the box has ${formatSize(avail)} free, the archive needs ${formatSize(need)} more${partial ? ` (${formatSize(partial)} already there)` : ''}.`,
         'Free space on the box, or mount a disk at /var/tmp/bootfleet there (live media keep /var/tmp in RAM), then provision again: the upload resumes.',
       );
     }
     opts.log(from ? `Resuming the upload at ${formatSize(from)} of ${formatSize(local.size)} (${part}).` : `Uploading ${local.path} (${formatSize(local.size)}) to ${part}.`);
-    const started = Date.now();
-    let done = from;
-    let last = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        done += chunk.length;
-        const now = Date.now();
-        if (now - last >= 250 || done === local.size) {
-          last = now;
-          const secs = (now - started) / 1000;
-          opts.onProgress({ done, total: local.size, bytesPerSecond: secs > 0 ? (done - from) / secs : 0 });
-        }
-        cb(null, chunk);
-      },
-    });
     if (from < local.size) {
-      await pipeline(
-        createReadStream(local.path, { start: from, highWaterMark: 1024 * 1024 }),
-        meter,
-        sftp.createWriteStream(part, { flags: from ? 'r+' : 'w', start: from, mode: 0o600 }),
-        { signal: opts.signal },
-      ).catch((e: unknown) => {
+      await writeWindowed(sftp, local, part, from, opts).catch((e: unknown) => {
         if (opts.signal.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
-        throw new AppError(ErrorCode.SSH_DISCONNECTED, `the upload stopped at ${formatSize(done)} of ${formatSize(local.size)}: ${(e as Error).message}`);
+        throw e instanceof AppError ? e : new AppError(ErrorCode.SSH_DISCONNECTED, `the upload stopped: ${(e as Error).message}`);
       });
     }
     const got = await sha256On(part);
@@ -114,5 +101,68 @@ export async function uploadVerified(
     return { uploaded: local.size - from, resumedFrom: from };
   } finally {
     sftp.end();
+  }
+}
+
+/** Sends local[from..] to the remote file at the same offsets, IN_FLIGHT chunks at a time. */
+async function writeWindowed(
+  sftp: SFTPWrapper,
+  local: { path: string; size: number },
+  remote: string,
+  from: number,
+  opts: { signal: AbortSignal; onProgress: (p: UploadProgress) => void },
+): Promise<void> {
+  const handle = await new Promise<Buffer>((resolve, reject) =>
+    sftp.open(remote, from ? 'r+' : 'w', { mode: 0o600 }, (err, h) => (err ? reject(new Error(`cannot open ${remote} on the box: ${err.message}`)) : resolve(h))),
+  );
+  const fh = await open(local.path, 'r');
+  const started = Date.now();
+  let sent = from;
+  let last = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let next = from;
+      let inFlight = 0;
+      let failed = false;
+      const fail = (e: Error) => {
+        if (failed) return;
+        failed = true;
+        reject(e);
+      };
+      const onAbort = () => fail(new Error('cancelled'));
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+      const pump = (): void => {
+        while (!failed && inFlight < IN_FLIGHT && next < local.size) {
+          const at = next;
+          const len = Math.min(CHUNK, local.size - at);
+          next += len;
+          inFlight++;
+          const buf = Buffer.allocUnsafe(len);
+          fh.read(buf, 0, len, at).then(
+            () =>
+              sftp.write(handle, buf, 0, len, at, (err) => {
+                inFlight--;
+                if (err) return fail(new Error(`writing at ${formatSize(at)}: ${err.message}`));
+                sent += len;
+                const now = Date.now();
+                if (now - last >= 250 || sent === local.size) {
+                  last = now;
+                  const secs = (now - started) / 1000;
+                  opts.onProgress({ done: sent, total: local.size, bytesPerSecond: secs > 0 ? (sent - from) / secs : 0 });
+                }
+                if (sent === local.size) {
+                  opts.signal.removeEventListener('abort', onAbort);
+                  resolve();
+                } else pump();
+              }),
+            (e: Error) => fail(e),
+          );
+        }
+      };
+      pump();
+    });
+  } finally {
+    await fh.close();
+    await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
   }
 }
