@@ -106,6 +106,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
     'provision.plan': (a) => d.provision.plan(a),
+    'provision.acceptHostKey': (a, c) => d.provision.acceptHostKey(c.actor, a),
     'provision.start': (a, c) => d.provision.start(c.actor, a),
     'provision.list': (a) => d.provision.list(a),
     'provision.get': (a) => d.provision.get(a.id),

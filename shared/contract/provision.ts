@@ -230,6 +230,12 @@ export const provisionMethods = {
     output: provisionPlanSchema,
     summary: 'Check an install against the box (disk, wipe confirmation, the image resolved and its architecture) and show the exact command, without writing anything.',
   }),
+  'provision.acceptHostKey': method({
+    input: z.object({ host: z.string().trim().min(1), port: z.number().int().min(1).max(65535).default(22), fingerprint: z.string().trim().min(1) }),
+    output: z.object({ address: z.string(), keyType: z.string(), fingerprint: z.string() }),
+    summary:
+      'Accept the new host key a box at this address presents (live media make a new key at each boot), after checking it on its console; the fingerprint must be the one refused. Logged.',
+  }),
   'provision.inspect': method({
     input: z.object({ target: provisionTargetSchema }),
     output: provisionHostSchema,

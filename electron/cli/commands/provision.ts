@@ -266,6 +266,19 @@ export function registerProvision(program: Command, kit: CommandKit): void {
     );
 
   provision
+    .command('accept-key')
+    .argument('<host>', 'the box')
+    .argument('<fingerprint>', 'the new key it presents (SHA256:...), checked on its console')
+    .option('--port <n>', 'SSH port', (v) => Number(v), 22)
+    .description('accept the new host key of a box at this address (live media make a new key at each boot)')
+    .action(
+      kit.run(async (s, o, host, fingerprint) => {
+        const r = await s.call('provision.acceptHostKey', { host: host!, port: o.port as number, fingerprint: fingerprint! });
+        kit.print(o, r, () => `Accepted ${r.fingerprint} (${r.keyType}) for the box at ${r.address}.\n`);
+      }),
+    );
+
+  provision
     .command('confirm')
     .argument('<run>', 'the run waiting in host-key')
     .argument('<fingerprint>', 'the fingerprint it shows (SHA256:...), checked on the box')

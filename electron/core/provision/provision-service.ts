@@ -123,6 +123,13 @@ export class ProvisionService {
     return input.archive ? readOciArchive(input.archive) : this.d.registry.resolve(input.image);
   }
 
+  /** Accepts the changed key a box at this address offered (refused at the last contact). */
+  acceptHostKey(actor: Actor, input: MethodArgs<'provision.acceptHostKey'>): { address: string; keyType: string; fingerprint: string } {
+    const address = `${input.host}:${input.port}`;
+    const rec = this.d.hostKeys.accept(actor, provisionPin(input.host, input.port), `box ${address}`, input.fingerprint);
+    return { address, keyType: rec.keyType, fingerprint: rec.fingerprint };
+  }
+
   // ---- runs ------------------------------------------------------------------------------
 
   /** Checks what can be checked without the boxes, records one run per box, and starts them. */

@@ -116,7 +116,15 @@ suite('provision inspect', () => {
     expect((await fails(core, 'provision.inspect', { target: { host: d.host, user: d.user, password: 'wrong' } })).code).toBe(ErrorCode.SSH_AUTH_FAILED);
     await lab.setFaults(d.name, { hostKeyChanged: true });
     try {
-      expect((await fails(core, 'provision.inspect', { target: { host: d.host, user: d.user, password: PW } })).code).toBe(ErrorCode.SSH_HOST_KEY_CHANGED);
+      const refused = await fails(core, 'provision.inspect', { target: { host: d.host, user: d.user, password: PW } });
+      expect(refused.code).toBe(ErrorCode.SSH_HOST_KEY_CHANGED);
+      // Live media make a new key at each boot: the technician checks it and accepts it for the address.
+      const offered = (refused.details as { new: { fingerprint: string } }).new.fingerprint;
+      expect((await fails(core, 'provision.acceptHostKey', { host: d.host, fingerprint: 'SHA256:not-it' })).message).toContain(`the offered key is ${offered}`);
+      expect(await ok(core, 'provision.acceptHostKey', { host: d.host, fingerprint: offered })).toMatchObject({ address: `${d.host}:22`, fingerprint: offered });
+      expect((await ok(core, 'provision.inspect', { target: { host: d.host, user: d.user, password: PW } })).hostKey?.fingerprint).toBe(offered);
+      const logged = (await ok(core, 'activity.list', { limit: 1 })).items[0]!;
+      expect(logged).toMatchObject({ action: 'hostkey.accepted', entityName: `box ${d.host}:22` });
     } finally {
       await lab.clearFaults(d.name);
     }
