@@ -49,6 +49,20 @@ describe('the install command', () => {
     expect(p.warnings).toEqual(['No SSH keys are authorized for root: after the install, logging in needs whatever the image itself allows.']);
   });
 
+  it('installs from an uploaded archive: the podman container runs from it, bootc reads it, the registry is not asked', () => {
+    const archive = { ...index, ref: '/srv/images/os.oci.tar' };
+    const remote = `/var/tmp/bootfleet/${'a'.repeat(64)}.oci.tar`;
+    const viaPodman = planInstall(host(), { ...choice, archive: '/srv/images/os.oci.tar' }, archive);
+    expect(viaPodman.remoteArchive).toBe(remote);
+    expect(viaPodman.digest).toBe(`sha256:${'1'.repeat(64)}`);
+    expect(viaPodman.argv.slice(11)).toEqual([
+      '-v', '/var/tmp/bootfleet:/var/tmp/bootfleet', `oci-archive:${remote}`, 'bootc', 'install', 'to-disk',
+      '--source-imgref', `oci-archive:${remote}`, '--skip-fetch-check', '--target-imgref', 'quay.io/fleet/os:stable', '/dev/nvme0n1',
+    ]);
+    const direct = planInstall(host({ podman: false }), { ...choice, archive: '/srv/images/os.oci.tar' }, archive);
+    expect(direct.argv).toEqual(['bootc', 'install', 'to-disk', '--source-imgref', `oci-archive:${remote}`, '--skip-fetch-check', '--target-imgref', 'quay.io/fleet/os:stable', '/dev/nvme0n1']);
+  });
+
   it('refuses the live medium, a missing disk, an image with no build for the box, and bad sizes or kernel arguments', () => {
     expect(() => planInstall(host(), { ...choice, disk: '/dev/sda' }, index)).toThrow('/dev/sda cannot take the install: it has mounted filesystems (/run/initramfs/live): the live system is using it.');
     expect(() => planInstall(host(), { ...choice, disk: '/dev/sdz' }, index)).toThrow(/has no disk \/dev\/sdz; it has \/dev\/sda \(.*\), \/dev\/nvme0n1/);
