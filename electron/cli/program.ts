@@ -8,6 +8,7 @@ import { registerDevices } from './commands/devices';
 import { registerProvision } from './commands/provision';
 import { registerDrives, registerFlash, registerFlashes, registerImages, registerVerify } from './commands/drives';
 import { registerInfo } from './commands/info';
+import { registerLibrary } from './commands/library';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
 import { registerSites } from './commands/sites';
@@ -86,6 +87,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerRollouts(program, kit);
   registerDrives(program, kit);
   registerImages(program, kit);
+  registerLibrary(program, kit);
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);

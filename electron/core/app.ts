@@ -7,6 +7,7 @@ import { DesiredService } from './desired/desired-service';
 import { EventBus } from './events';
 import { DriveWatcher } from './flash/drive-watcher';
 import { FlashService, flashOptionsFromEnv, type FlashOptions } from './flash/flash-service';
+import { LibraryService } from './library/library-service';
 import { ProvisionService } from './provision/provision-service';
 import { ProvisionRunsRepo } from './provision/runs-repo';
 import { FleetService } from './fleet/fleet-service';
@@ -62,6 +63,7 @@ export interface BootfleetCore {
   rollouts: RolloutService;
   flash: FlashService;
   provision: ProvisionService;
+  library: LibraryService;
   desired: DesiredService;
   registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
@@ -144,6 +146,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
     ...(opts.actions?.pollMs ? { pollMs: opts.actions.pollMs } : {}),
   });
+  const library = new LibraryService({ db, activity, bus, clock, dir: join(opts.dataDir, 'library') });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
   const handlers = buildHandlers({
@@ -151,6 +154,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     flash,
     driveWatcher,
     provision,
+    library,
     rollouts,
     desired,
     registries,
@@ -190,6 +194,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     rollouts,
     flash,
     provision,
+    library,
     desired,
     registries,
     hostKeys,

@@ -6,6 +6,7 @@ import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
 import { browse } from './files/browse';
 import type { DriveWatcher } from './flash/drive-watcher';
+import type { LibraryService } from './library/library-service';
 import type { ProvisionService } from './provision/provision-service';
 import { listDrives } from './flash/drives';
 import type { FlashService } from './flash/flash-service';
@@ -34,6 +35,7 @@ export interface HandlerDeps {
   flash: FlashService;
   driveWatcher: DriveWatcher;
   provision: ProvisionService;
+  library: LibraryService;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -105,6 +107,12 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
+    'library.list': () => d.library.list(),
+    'library.get': (a) => d.library.get(a.ref),
+    'library.import': (a, c) => d.library.import(c.actor, a),
+    'library.export': (a) => d.library.export(a),
+    'library.remove': (a, c) => d.library.remove(c.actor, a.ref),
+    'library.gc': () => d.library.gc(),
     'provision.plan': (a) => d.provision.plan(a),
     'provision.acceptHostKey': (a, c) => d.provision.acceptHostKey(c.actor, a),
     'provision.start': (a, c) => d.provision.start(c.actor, a),

@@ -7,6 +7,7 @@ import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
 import { flashMethods } from './flash';
 import { fleetMethods } from './fleet';
+import { libraryMethods } from './library';
 import type { EventName, EventPayload } from './events';
 import { provisionMethods } from './provision';
 import { rolloutMethods } from './rollouts';
@@ -22,6 +23,7 @@ export * from './events';
 export * from './fields';
 export * from './flash';
 export * from './fleet';
+export * from './library';
 export * from './provision';
 export * from './rollouts';
 export * from './status';
@@ -43,6 +45,7 @@ export const methods = {
   ...rolloutMethods,
   ...flashMethods,
   ...provisionMethods,
+  ...libraryMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -371,6 +371,49 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    name: 'image library: images, their manifests and the blobs they use',
+    up(db) {
+      db.exec(`
+        CREATE TABLE library_images (
+          id TEXT PRIMARY KEY,
+          name TEXT,
+          tag TEXT,
+          digest TEXT NOT NULL UNIQUE,
+          media_type TEXT NOT NULL,
+          version TEXT,
+          created TEXT,
+          architectures TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          source TEXT NOT NULL,
+          added_at TEXT NOT NULL,
+          added_by TEXT NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX library_images_ref ON library_images (name, tag) WHERE tag IS NOT NULL;
+        CREATE TABLE library_manifests (
+          image_id TEXT NOT NULL REFERENCES library_images (id) ON DELETE CASCADE,
+          digest TEXT NOT NULL,
+          os TEXT,
+          architecture TEXT,
+          variant TEXT,
+          config_digest TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          layers TEXT NOT NULL,
+          PRIMARY KEY (image_id, digest)
+        ) STRICT;
+        CREATE INDEX library_manifests_digest ON library_manifests (digest);
+        CREATE TABLE library_blobs (
+          image_id TEXT NOT NULL REFERENCES library_images (id) ON DELETE CASCADE,
+          digest TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('index', 'manifest', 'config', 'layer')),
+          PRIMARY KEY (image_id, digest)
+        ) STRICT;
+        CREATE INDEX library_blobs_digest ON library_blobs (digest);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,5 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { AppError, ErrorCode } from '../../../shared/errors';
+import { INDEX_TYPES } from '../library/oci';
+import { tarEntries, type TarEntry as Entry } from '../library/tar';
 import type { ResolvedImage } from '../registry/client';
 
 /**
@@ -8,60 +10,6 @@ import type { ResolvedImage } from '../registry/client';
  * then `index.json` and the manifests it names. This tells which digest a box will install from
  * the archive (its platform's manifest), as the registry would.
  */
-
-interface Entry {
-  offset: number;
-  size: number;
-}
-
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-
-function octal(buf: Buffer, start: number, len: number): number {
-  const text = buf.subarray(start, start + len).toString('latin1').replace(/\0.*$/s, '').trim();
-  return text ? parseInt(text, 8) : 0;
-}
-
-function cString(buf: Buffer, start: number, len: number): string {
-  const s = buf.subarray(start, start + len).toString('utf8');
-  const nul = s.indexOf('\0');
-  return nul < 0 ? s : s.slice(0, nul);
-}
-
-/** The archive's files (name → where its data is), from the tar headers only. */
-async function tarEntries(path: string): Promise<Map<string, Entry>> {
-  const fh = await open(path, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    const out = new Map<string, Entry>();
-    const header = Buffer.alloc(512);
-    let pos = 0;
-    let longName: string | null = null;
-    let paxPath: string | null = null;
-    while (pos + 512 <= size) {
-      await fh.read(header, 0, 512, pos);
-      if (header.every((b) => b === 0)) break;
-      const len = octal(header, 124, 12);
-      const type = String.fromCharCode(header[156] || 48);
-      const data = pos + 512;
-      if (type === 'L' || type === 'x') {
-        const body = Buffer.alloc(len);
-        await fh.read(body, 0, len, data);
-        if (type === 'L') longName = cString(body, 0, len);
-        else paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1] ?? null;
-      } else {
-        const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? cString(header, 345, 155) : '';
-        const name = paxPath ?? longName ?? (prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
-        if (type === '0' || type === '\0' || type === '7') out.set(name.replace(/^\.\//, ''), { offset: data, size: len });
-        longName = null;
-        paxPath = null;
-      }
-      pos = data + Math.ceil(len / 512) * 512;
-    }
-    return out;
-  } finally {
-    await fh.close();
-  }
-}
 
 async function readJson(path: string, e: Entry | undefined, what: string): Promise<Record<string, unknown>> {
   if (!e) throw new AppError(ErrorCode.VALIDATION_FAILED, `${path} is not an OCI archive: it has no ${what}.`);
@@ -102,6 +50,7 @@ export async function readOciArchive(path: string): Promise<ArchiveImage> {
     throw new AppError(ErrorCode.NOT_FOUND, `The image archive ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
   const entries = await tarEntries(path);
+  if (entries.truncated) throw new AppError(ErrorCode.VALIDATION_FAILED, `The archive ${path} is truncated: ${entries.truncated} (a copy cut short?).`);
   if (!entries.has('oci-layout')) throw new AppError(ErrorCode.VALIDATION_FAILED, `${path} is not an OCI archive (no oci-layout file): make one with \`skopeo copy ... oci-archive:FILE\` or \`podman save --format oci-archive\`.`);
   const index = await readJson(path, entries.get('index.json'), 'index.json');
   const manifests = (index.manifests as Descriptor[] | undefined) ?? [];

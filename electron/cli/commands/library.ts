@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { shortDigest } from '../../../shared/contract';
+import { formatSize } from '../../core/flash/drives';
+import { keyValues, table } from '../output';
+import type { CommandKit } from '../program';
+
+/** `bootfleet images`: the image library for sites with no registry. */
+export function registerLibrary(program: Command, kit: CommandKit): void {
+  const images = program.command('images').description('the image library: OCI images kept here for sites with no registry');
+
+  images
+    .command('list')
+    .alias('ls')
+    .description('every image in the library, and what the library takes on disk')
+    .action(
+      kit.run(async (s, o) => {
+        const l = await s.call('library.list', {});
+        kit.print(o, l, () =>
+          l.images.length
+            ? `${table(
+                ['IMAGE', 'VERSION', 'ARCH', 'DIGEST', 'SIZE', 'ADDED'],
+                l.images.map((i) => [i.reference ?? i.tag ?? '-', i.version ?? '-', i.architectures.join(',') || '-', shortDigest(i.digest), formatSize(i.size), i.addedAt.slice(0, 10)]),
+              )}${l.images.length} image${l.images.length === 1 ? '' : 's'}, ${formatSize(l.bytes)} on disk (${l.blobs} blobs, shared ones stored once).\n`
+            : 'The library is empty: bootfleet images import FILE|DIR.\n',
+        );
+      }),
+    );
+
+  images
+    .command('show')
+    .argument('<ref>', 'NAME:TAG, TAG, a digest (prefix) or an id')
+    .description('one image: its platforms, layers and where it came from')
+    .action(
+      kit.run(async (s, o, ref) => {
+        const i = await s.call('library.get', { ref: ref! });
+        kit.print(o, i, () => {
+          const head = keyValues([
+            ['Image', i.reference ?? i.tag ?? '-'],
+            ['Digest', `${i.digest} (${i.mediaType.includes('index') ? 'index' : 'manifest'})`],
+            ['Version', i.version ?? '-'],
+            ['Created', i.created ?? '-'],
+            ['Size', formatSize(i.size)],
+            ['Source', i.source],
+            ['Added', `${i.addedAt} by ${i.addedBy}`],
+          ]);
+          const platforms = table(
+            ['PLATFORM', 'MANIFEST', 'LAYERS', 'SIZE'],
+            i.manifests.map((m) => [`${m.os ?? '?'}/${m.architecture ?? '?'}${m.variant ? `/${m.variant}` : ''}`, m.digest, String(m.layers.length), formatSize(m.size)]),
+            120,
+          );
+          return `${head}\n${platforms}`;
+        });
+      }),
+    );
+
+  images
+    .command('import')
+    .argument('<path>', 'an oci-archive file or an OCI layout directory (as skopeo copy writes them)')
+    .option('--name <repository>', 'the repository it is known as, e.g. registry.local/fleet/os')
+    .option('--tag <tag>', 'its tag (default: the one the archive names)')
+    .description('add an image: every blob is checked against its digest; a corrupt or missing one refuses it all')
+    .action(
+      kit.run(async (s, o, path) => {
+        const added = await s.call('library.import', { path: resolve(path!), ...(o.name ? { name: o.name as string } : {}), ...(o.tag ? { tag: o.tag as string } : {}) });
+        kit.print(o, added, () => added.map((i) => `Imported ${i.reference ?? i.tag ?? i.digest} (${i.digest}, ${i.architectures.join(', ')}, ${formatSize(i.size)}).\n`).join(''));
+      }),
+    );
+
+  images
+    .command('export')
+    .argument('<ref>', 'the image')
+    .requiredOption('-o, --output <path>', 'the file (oci-archive) or new directory (oci) to write')
+    .option('--format <f>', 'oci-archive (one file, default) or oci (a layout directory)', 'oci-archive')
+    .description('write an image as skopeo and bootc read it, with the same digest')
+    .action(
+      kit.run(async (s, o, ref) => {
+        const r = await s.call('library.export', { ref: ref!, path: resolve(o.output as string), format: o.format as 'oci-archive' | 'oci' });
+        kit.print(o, r, () => `Wrote ${r.path} (${r.format}, ${r.digest}, ${formatSize(r.bytes)}).\n`);
+      }),
+    );
+
+  images
+    .command('rm')
+    .argument('<ref>', 'the image')
+    .description('remove an image; blobs no other image uses are deleted')
+    .action(
+      kit.run(async (s, o, ref) => {
+        const r = await s.call('library.remove', { ref: ref! });
+        kit.print(o, r, () => `Removed ${r.digest}; ${formatSize(r.freedBytes)} freed.\n`);
+      }),
+    );
+
+  images
+    .command('gc')
+    .description('delete blobs no image uses')
+    .action(
+      kit.run(async (s, o) => {
+        const r = await s.call('library.gc', {});
+        kit.print(o, r, () => `${r.removed} unused blob${r.removed === 1 ? '' : 's'} deleted, ${formatSize(r.freedBytes)} freed.\n`);
+      }),
+    );
+}

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from '../../e2e/lab';
+import { cleanupTempDirs, tempDir } from '../core/test-support';
+import { runCli } from './program';
+
+/** `bootfleet images` against the lab's real image archives (the lab needs root, as CI has). */
+const canRun = process.getuid?.() === 0;
+if (!canRun && process.env.CI) throw new Error('the images CLI tests need root for the device lab');
+const suite = canRun ? describe : describe.skip;
+
+let lab: Lab;
+beforeAll(async () => {
+  if (canRun) lab = await startLab({ devices: [{ name: 'unused', image: null }] });
+}, 120_000);
+afterAll(async () => {
+  await lab?.stop();
+  cleanupTempDirs();
+}, 60_000);
+
+suite('bootfleet images', () => {
+  it('import, list, show, export (skopeo reads it), rm', async () => {
+    const dataDir = tempDir();
+    const cli = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['--data-dir', dataDir, ...args], { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), readStdin: async () => '' });
+      return { code, stdout, stderr };
+    };
+    const r = lab.images.find((i) => i.tag === '2.0')!;
+    const imported = await cli('images', 'import', r.archive, '--name', 'registry.local/fleet/os');
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(new RegExp(`^Imported registry.local/fleet/os:2.0 \\(${r.indexDigest}, amd64, arm64, [\\d.]+ kB\\)\\.\\n$`));
+    const list = await cli('images', 'list');
+    expect(list.stdout).toMatch(new RegExp(`registry.local/fleet/os:2.0\\s+${r.version.replace(/\./g, '\\.')}\\s+amd64,arm64\\s+${r.indexDigest.slice(7, 19)}`));
+    expect(list.stdout).toMatch(/1 image, [\d.]+ kB on disk \(\d+ blobs, shared ones stored once\)\.\n$/);
+    const show = await cli('images', 'show', '2.0');
+    expect(show.stdout).toContain(`linux/arm64  ${r.digests.arm64}`);
+    const out = `${tempDir()}/os.oci.tar`;
+    expect((await cli('images', 'export', 'registry.local/fleet/os:2.0', '-o', out)).code).toBe(0);
+    const seen = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${out}:2.0`]).toString()) as { Labels: Record<string, string> };
+    expect(seen.Labels['org.opencontainers.image.version']).toBe(r.version);
+    const missing = await cli('images', 'show', 'nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No image "nope" in the library.');
+    expect((await cli('images', 'rm', '2.0')).stdout).toMatch(/^Removed sha256:[0-9a-f]{64}; [\d.]+ kB freed\.\n$/);
+    expect((await cli('images', 'list')).stdout).toBe('The library is empty: bootfleet images import FILE|DIR.\n');
+  });
+});

@@ -1,0 +1,324 @@
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { LibraryImage, MethodArgs, MethodOutput } from '../../../shared/contract';
+import { AppError, ErrorCode } from '../../../shared/errors';
+import type { ActivityRepo, Actor } from '../activity/activity-repo';
+import type { Clock } from '../clock';
+import type { Db } from '../db/open';
+import { StatementCache } from '../db/statements';
+import type { EventBus } from '../events';
+import { newId } from '../ids';
+import { BlobStore } from './blob-store';
+import { hexOf, INDEX_TYPES, isDigest, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST, REF_NAME, VERSION_LABEL, type Descriptor, type Index, type Manifest } from './oci';
+import { openLayoutSource, type LayoutSource } from './sources';
+import { writeTar, type TarFile } from './tar';
+
+interface ImageRow {
+  id: string;
+  name: string | null;
+  tag: string | null;
+  digest: string;
+  media_type: string;
+  version: string | null;
+  created: string | null;
+  architectures: string;
+  size: number;
+  source: string;
+  added_at: string;
+  added_by: string;
+}
+
+interface ManifestRow {
+  digest: string;
+  os: string | null;
+  architecture: string | null;
+  variant: string | null;
+  config_digest: string;
+  size: number;
+  layers: string;
+}
+
+/** What an import found of one image before it is recorded. */
+interface Walked {
+  top: Descriptor;
+  blobs: { digest: string; size: number; kind: 'index' | 'manifest' | 'config' | 'layer' }[];
+  manifests: { digest: string; os: string | null; architecture: string | null; variant: string | null; configDigest: string; size: number; layers: { digest: string; size: number }[] }[];
+  version: string | null;
+  created: string | null;
+}
+
+const toImage = (r: ImageRow): LibraryImage => ({
+  id: r.id,
+  name: r.name,
+  tag: r.tag,
+  reference: r.name && r.tag ? `${r.name}:${r.tag}` : null,
+  digest: r.digest,
+  mediaType: r.media_type,
+  version: r.version,
+  created: r.created,
+  architectures: JSON.parse(r.architectures) as string[],
+  size: r.size,
+  source: r.source,
+  addedAt: r.added_at,
+  addedBy: r.added_by,
+});
+
+/**
+ * The image library: OCI images in the data directory, their blobs stored once by digest. An
+ * import checks every blob against its digest and size before it is kept, and records the image
+ * only when all of it is there: a corrupt or missing blob refuses the import with the blob named,
+ * and what that import had written is removed.
+ */
+export class LibraryService {
+  readonly store: BlobStore;
+  private readonly sql: StatementCache;
+
+  constructor(
+    private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock; dir: string },
+  ) {
+    this.store = new BlobStore(d.dir);
+    this.sql = new StatementCache(d.db);
+  }
+
+  list(): MethodOutput<'library.list'> {
+    const rows = this.sql.get('SELECT * FROM library_images ORDER BY coalesce(name, \'\'), added_at DESC').all() as ImageRow[];
+    const blobs = this.store.all();
+    return { images: rows.map(toImage), bytes: blobs.reduce((n, b) => n + b.size, 0), blobs: blobs.length };
+  }
+
+  get(ref: string): MethodOutput<'library.get'> {
+    const row = this.resolve(ref);
+    const manifests = (this.sql.get('SELECT * FROM library_manifests WHERE image_id = ? ORDER BY architecture').all(row.id) as ManifestRow[]).map((m) => ({
+      digest: m.digest,
+      os: m.os,
+      architecture: m.architecture,
+      variant: m.variant,
+      configDigest: m.config_digest,
+      size: m.size,
+      layers: JSON.parse(m.layers) as { digest: string; size: number }[],
+    }));
+    return { ...toImage(row), manifests };
+  }
+
+  /** Finds an image by id, NAME:TAG, TAG (when only one image has it), or a digest or its prefix. */
+  resolve(ref: string): ImageRow {
+    const all = this.sql.get('SELECT * FROM library_images').all() as ImageRow[];
+    const exact = all.find((r) => r.id === ref || r.digest === ref || (r.name && r.tag && `${r.name}:${r.tag}` === ref));
+    if (exact) return exact;
+    const hex = ref.replace(/^sha256:/, '');
+    const candidates = all.filter((r) => r.tag === ref || (/^[0-9a-f]{6,64}$/.test(hex) && hexOf(r.digest).startsWith(hex)));
+    if (candidates.length === 1) return candidates[0]!;
+    if (candidates.length > 1) {
+      throw new AppError(ErrorCode.AMBIGUOUS, `"${ref}" names ${candidates.length} images in the library; say which: ${candidates.map((c) => (c.name && c.tag ? `${c.name}:${c.tag}` : c.digest)).join(', ')}.`);
+    }
+    throw new AppError(ErrorCode.NOT_FOUND, `No image "${ref}" in the library.${all.length ? '' : ' It is empty: import or pull one first.'}`);
+  }
+
+  async import(actor: Actor, input: MethodArgs<'library.import'>, signal?: AbortSignal): Promise<LibraryImage[]> {
+    const src = await openLayoutSource(input.path);
+    const index = await src.index();
+    if (!index.manifests.length) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label} holds no image (index.json lists nothing).`);
+    if (input.tag && index.manifests.length > 1) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label} holds ${index.manifests.length} images; a tag can name only one.`);
+    const written: string[] = [];
+    const walked: Walked[] = [];
+    try {
+      for (const top of index.manifests) walked.push(await this.walk(src, top, written, signal));
+    } catch (e) {
+      // Nothing half-imported stays: the blobs this import wrote go (others' are untouched).
+      for (const d of written) if (!this.referenced(d)) this.store.remove(d);
+      throw e;
+    }
+    const images = this.d.db.transaction(() => walked.map((w) => this.record(actor, w, src.source, input))).immediate();
+    for (const img of images) {
+      this.d.activity.append(actor, {
+        action: 'image.imported',
+        entityType: 'image',
+        entityId: img.id,
+        entityName: img.reference ?? img.digest,
+        summary: `Imported ${img.reference ?? img.digest} (${img.architectures.join(', ') || 'no platform'}${img.version ? `, version ${img.version}` : ''}) from ${src.source}`,
+        details: { digest: img.digest, source: src.source, size: img.size },
+      });
+    }
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    return images;
+  }
+
+  /** Copies one image's blobs into the store (each checked), reading its index, manifests and config. */
+  private async walk(src: LayoutSource, top: Descriptor, written: string[], signal?: AbortSignal): Promise<Walked> {
+    const blobs: Walked['blobs'] = [];
+    const take = async (desc: Descriptor, kind: Walked['blobs'][number]['kind'], what: string): Promise<void> => {
+      if (!isDigest(desc.digest)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label}: ${what} names "${String(desc.digest)}", not a sha256 digest.`);
+      blobs.push({ digest: desc.digest, size: desc.size, kind });
+      if (this.store.has(desc.digest)) return;
+      const b = src.blob(desc.digest);
+      if (!b) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label} is incomplete: ${what} ${desc.digest} is missing.`, { digest: desc.digest });
+      if (await this.store.ingest(desc.digest, desc.size, b.open, `${src.label}: ${what}`, undefined, signal)) written.push(desc.digest);
+    };
+    const json = <T>(digest: string): T => JSON.parse(readFileSync(this.store.path(digest), 'utf8')) as T;
+    const manifests: Walked['manifests'] = [];
+    let version: string | null = top.annotations?.[VERSION_LABEL] ?? null;
+    let created: string | null = null;
+    const takeManifest = async (desc: Descriptor, label: string): Promise<void> => {
+      await take(desc, 'manifest', `the ${label}manifest`);
+      const m = json<Manifest>(desc.digest);
+      if (!m.config || !Array.isArray(m.layers)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label}: ${desc.digest} is not an image manifest.`);
+      await take(m.config, 'config', `the ${label}config`);
+      for (const [i, l] of m.layers.entries()) await take(l, 'layer', `layer ${i + 1} of the ${label}image`);
+      const config = json<{ created?: string; architecture?: string; os?: string; variant?: string; config?: { Labels?: Record<string, string> } }>(m.config.digest);
+      version ??= m.annotations?.[VERSION_LABEL] ?? config.config?.Labels?.[VERSION_LABEL] ?? null;
+      created ??= config.created ?? null;
+      manifests.push({
+        digest: desc.digest,
+        os: desc.platform?.os ?? config.os ?? null,
+        architecture: desc.platform?.architecture ?? config.architecture ?? null,
+        variant: desc.platform?.variant ?? config.variant ?? null,
+        configDigest: m.config.digest,
+        size: desc.size + m.config.size + m.layers.reduce((n, l) => n + l.size, 0),
+        layers: m.layers.map((l) => ({ digest: l.digest, size: l.size })),
+      });
+    };
+    const type = top.mediaType ?? OCI_MANIFEST;
+    if (INDEX_TYPES.has(type)) {
+      await take(top, 'index', 'the image index');
+      const idx = json<Index>(top.digest);
+      version ??= idx.annotations?.[VERSION_LABEL] ?? null;
+      for (const m of idx.manifests ?? []) {
+        // Attestations and other non-image entries (unknown/unknown) are kept out.
+        if (m.platform?.os === 'unknown' || (m.mediaType && !MANIFEST_TYPES.has(m.mediaType))) continue;
+        await takeManifest(m, `${m.platform?.os ?? '?'}/${m.platform?.architecture ?? '?'} `);
+      }
+    } else if (MANIFEST_TYPES.has(type)) await takeManifest(top, '');
+    else throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label}: ${top.digest} is a ${type}, not an image.`);
+    if (!manifests.length) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label}: the index ${top.digest} lists no image for any platform.`);
+    const unique = new Map(blobs.map((b) => [b.digest, b]));
+    return { top, blobs: [...unique.values()], manifests, version, created };
+  }
+
+  private record(actor: Actor, w: Walked, source: string, input: MethodArgs<'library.import'>): LibraryImage {
+    const annotated = w.top.annotations?.[REF_NAME] ?? null;
+    // `ref.name` is a tag (skopeo writes `oci-archive:x:1.0`) or a whole reference.
+    const full = annotated && /[/:]/.test(annotated.replace(/:[^/]*$/, '')) ? annotated : null;
+    const name = input.name ?? (full ? full.replace(/:[^/:]*$/, '') : null);
+    const tag = input.tag ?? (full ? (/:([^/:]+)$/.exec(full)?.[1] ?? null) : annotated);
+    const existing = this.sql.get('SELECT * FROM library_images WHERE digest = ?').get(w.top.digest) as ImageRow | undefined;
+    // A tag names one image, as in a registry: importing it for another digest moves it.
+    if (tag) this.sql.get('UPDATE library_images SET tag = NULL WHERE coalesce(name, \'\') = coalesce(?, \'\') AND tag = ? AND digest != ?').run(name, tag, w.top.digest);
+    const id = existing?.id ?? newId();
+    const size = w.blobs.reduce((n, b) => n + b.size, 0);
+    const archs = [...new Set(w.manifests.map((m) => m.architecture).filter((a): a is string => !!a))];
+    if (existing) {
+      this.sql.get('UPDATE library_images SET name = coalesce(?, name), tag = coalesce(?, tag) WHERE id = ?').run(name, tag, id);
+    } else {
+      this.sql
+        .get(
+          `INSERT INTO library_images (id, name, tag, digest, media_type, version, created, architectures, size, source, added_at, added_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, name, tag, w.top.digest, w.top.mediaType ?? OCI_MANIFEST, w.version, w.created, JSON.stringify(archs), size, source, this.d.clock.now(), actor.user);
+      const m = this.sql.get('INSERT INTO library_manifests (image_id, digest, os, architecture, variant, config_digest, size, layers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const x of w.manifests) m.run(id, x.digest, x.os, x.architecture, x.variant, x.configDigest, x.size, JSON.stringify(x.layers));
+      const b = this.sql.get('INSERT INTO library_blobs (image_id, digest, size, kind) VALUES (?, ?, ?, ?)');
+      for (const x of w.blobs) b.run(id, x.digest, x.size, x.kind);
+    }
+    return toImage(this.sql.get('SELECT * FROM library_images WHERE id = ?').get(id) as ImageRow);
+  }
+
+  private referenced(digest: string): boolean {
+    return !!this.sql.get('SELECT 1 FROM library_blobs WHERE digest = ? LIMIT 1').get(digest);
+  }
+
+  /** Writes the image as an OCI layout (directory) or oci-archive (file), with the same top digest. */
+  async export(input: MethodArgs<'library.export'>, signal?: AbortSignal): Promise<MethodOutput<'library.export'>> {
+    const row = this.resolve(input.ref);
+    const blobs = this.sql.get('SELECT digest, size FROM library_blobs WHERE image_id = ? ORDER BY kind, digest').all(row.id) as { digest: string; size: number }[];
+    const missing = blobs.find((b) => !this.store.has(b.digest));
+    if (missing) throw new AppError(ErrorCode.INTERNAL, `The library lacks blob ${missing.digest} of ${row.name ?? row.digest}; import the image again.`);
+    const top: Descriptor = { mediaType: row.media_type, digest: row.digest, size: blobs.find((b) => b.digest === row.digest)!.size, ...(row.tag ? { annotations: { [REF_NAME]: row.tag } } : {}) };
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [top] }));
+    const layout = Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    const bytes = blobs.reduce((n, b) => n + b.size, 0) + index.length + layout.length;
+    if (input.format === 'oci') {
+      if (existsSync(input.path) && (await readdir(input.path)).length) {
+        throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} exists and is not empty: give a new or empty directory for the layout.`);
+      }
+      const tmp = `${input.path}.partial`;
+      await rm(tmp, { recursive: true, force: true });
+      mkdirSync(join(tmp, 'blobs', 'sha256'), { recursive: true });
+      try {
+        for (const b of blobs) {
+          if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
+          await copyFile(this.store.path(b.digest), join(tmp, 'blobs', 'sha256', hexOf(b.digest)));
+        }
+        writeFileSync(join(tmp, 'oci-layout'), layout);
+        writeFileSync(join(tmp, 'index.json'), index);
+        await rm(input.path, { recursive: true, force: true });
+        await rename(tmp, input.path);
+      } catch (e) {
+        await rm(tmp, { recursive: true, force: true });
+        throw e;
+      }
+    } else {
+      await mkdir(dirname(input.path), { recursive: true });
+      const tmp = `${input.path}.partial`;
+      const files: TarFile[] = [
+        { name: 'oci-layout', size: layout.length, open: () => bufferStream(layout) },
+        { name: 'index.json', size: index.length, open: () => bufferStream(index) },
+        { name: 'blobs/', size: 0 },
+        { name: 'blobs/sha256/', size: 0 },
+        ...blobs.map((b) => ({ name: `blobs/sha256/${hexOf(b.digest)}`, size: b.size, open: () => this.store.open(b.digest) })),
+      ];
+      const out = createWriteStream(tmp);
+      try {
+        await writeTar(out, files, signal);
+        await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        await rename(tmp, input.path);
+      } catch (e) {
+        out.destroy();
+        await rm(tmp, { force: true });
+        if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
+        throw e;
+      }
+    }
+    return { path: input.path, format: input.format, digest: row.digest, bytes };
+  }
+
+  remove(actor: Actor, ref: string): MethodOutput<'library.remove'> {
+    const row = this.resolve(ref);
+    const freed = this.d.db
+      .transaction(() => {
+        const blobs = this.sql.get('SELECT digest, size FROM library_blobs WHERE image_id = ?').all(row.id) as { digest: string; size: number }[];
+        this.sql.get('DELETE FROM library_images WHERE id = ?').run(row.id);
+        return blobs.filter((b) => !this.referenced(b.digest));
+      })
+      .immediate();
+    for (const b of freed) this.store.remove(b.digest);
+    const freedBytes = freed.reduce((n, b) => n + b.size, 0);
+    this.d.activity.append(actor, {
+      action: 'image.removed',
+      entityType: 'image',
+      entityId: row.id,
+      entityName: row.name && row.tag ? `${row.name}:${row.tag}` : row.digest,
+      summary: `Removed ${row.name && row.tag ? `${row.name}:${row.tag}` : row.digest} from the library (${freed.length} blobs no other image uses deleted)`,
+      details: { digest: row.digest, freedBytes },
+    });
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    return { id: row.id, digest: row.digest, freedBytes };
+  }
+
+  /** Deletes blobs on disk that no image uses. */
+  gc(): MethodOutput<'library.gc'> {
+    let removed = 0;
+    let freedBytes = 0;
+    for (const b of this.store.all()) {
+      if (this.referenced(b.digest)) continue;
+      this.store.remove(b.digest);
+      removed++;
+      freedBytes += b.size;
+    }
+    return { removed, freedBytes };
+  }
+}
+
+const bufferStream = (b: Buffer): NodeJS.ReadableStream => Readable.from([b]);

@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from '../../../e2e/lab';
+import { ErrorCode } from '../../../shared/errors';
+import type { BootfleetCore } from '../app';
+import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../test-support';
+
+/** The image library against the lab's real images (umoci-built, skopeo-written archives). Needs root for the lab. */
+const canRun = process.getuid?.() === 0;
+if (!canRun && process.env.CI) throw new Error('the image library tests need root for the device lab');
+const suite = canRun ? describe : describe.skip;
+
+let lab: Lab;
+let core: BootfleetCore;
+let work: string;
+const release = (tag: string) => lab.images.find((i) => i.tag === tag)!;
+/** The digest of the top manifest skopeo reads from REF (`inspect --raw` prints its bytes and a newline). */
+const skopeoDigest = (ref: string): string => {
+  const raw = execFileSync('skopeo', ['inspect', '--raw', ref]);
+  return createHash('sha256').update(raw.subarray(0, raw.at(-1) === 0x0a ? -1 : undefined)).digest('hex');
+};
+
+beforeAll(async () => {
+  if (!canRun) return;
+  lab = await startLab({ devices: [{ name: 'unused', image: null }] });
+  core = openTestCore();
+  work = mkdtempSync(join(tmpdir(), 'bf-library-'));
+}, 180_000);
+
+afterAll(async () => {
+  closeTestCores();
+  await lab?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+  cleanupTempDirs();
+}, 60_000);
+
+const blobFiles = () => readdirSync(join(core.dataDir, 'library', 'blobs', 'sha256'));
+
+suite('image library', () => {
+  it('imports an oci-archive: every platform, the version, the blobs once; importing it again changes nothing', async () => {
+    const r = release('1.0');
+    const [img] = await ok(core, 'library.import', { path: r.archive, name: 'registry.local/fleet/os' });
+    expect(img).toMatchObject({ reference: 'registry.local/fleet/os:1.0', digest: r.indexDigest, version: r.version, architectures: ['amd64', 'arm64'], source: `oci-archive:${r.archive}` });
+    const shown = await ok(core, 'library.get', { ref: 'registry.local/fleet/os:1.0' });
+    expect(shown.manifests.map((m) => [m.architecture, m.digest])).toEqual([
+      ['amd64', r.digests.amd64],
+      ['arm64', r.digests.arm64],
+    ]);
+    const before = blobFiles().length;
+    // The index, a manifest and a config per architecture, and two layers both architectures share.
+    expect(before).toBe(1 + 2 * 2 + 2);
+    await ok(core, 'library.import', { path: r.archive, name: 'registry.local/fleet/os' });
+    expect(blobFiles().length).toBe(before);
+    expect((await ok(core, 'library.list', {})).images).toHaveLength(1);
+  });
+
+  it('imports an OCI layout directory; images share the blobs they have in common', async () => {
+    const layout = join(work, 'layout-1.1');
+    execFileSync('skopeo', ['copy', '--quiet', '--all', `oci-archive:${release('1.1').archive}:1.1`, `oci:${layout}:1.1`]);
+    const before = blobFiles().length;
+    const [img] = await ok(core, 'library.import', { path: layout, name: 'registry.local/fleet/os' });
+    expect(img).toMatchObject({ tag: '1.1', digest: release('1.1').indexDigest, version: release('1.1').version });
+    // The base layer is shared with 1.0: only the index, manifests, configs and the release layer are new.
+    expect(blobFiles().length - before).toBe(1 + 2 * 2 + 1);
+    const list = await ok(core, 'library.list', {});
+    // Newest first within a repository.
+    expect(list.images.map((i) => i.reference)).toEqual(['registry.local/fleet/os:1.1', 'registry.local/fleet/os:1.0']);
+    expect(list.bytes).toBeLessThan(list.images.reduce((n, i) => n + i.size, 0));
+  });
+
+  it('refuses a corrupt blob and a truncated archive, naming the blob, and keeps nothing of them', async () => {
+    const r = release('2.0');
+    const before = blobFiles().sort();
+    // Corrupt: one byte of a layer changed in a layout copy.
+    const layout = join(work, 'layout-2.0-corrupt');
+    execFileSync('skopeo', ['copy', '--quiet', '--all', `oci-archive:${r.archive}:2.0`, `oci:${layout}:2.0`]);
+    const manifest = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', r.digests.amd64!.slice(7)), 'utf8')) as { layers: { digest: string }[] };
+    const layer = manifest.layers[1]!.digest;
+    const file = join(layout, 'blobs', 'sha256', layer.slice(7));
+    const bytes = readFileSync(file);
+    bytes[10] = bytes[10]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const corrupt = await fails(core, 'library.import', { path: layout });
+    expect(corrupt.code).toBe(ErrorCode.VALIDATION_FAILED);
+    expect(corrupt.message).toBe(`the layout ${layout}: layer 2 of the linux/amd64 image ${layer} is corrupt: its content hashes to sha256:${execFileSync('sha256sum', [file]).toString().split(' ')[0]}.`);
+    expect(blobFiles().sort()).toEqual(before);
+
+    // Truncated: the archive cut in the middle of its blobs.
+    const cut = join(work, 'os-2.0-cut.oci.tar');
+    copyFileSync(r.archive, cut);
+    truncateSync(cut, Math.floor(readFileSync(r.archive).length * 0.6));
+    const truncated = await fails(core, 'library.import', { path: cut });
+    expect(truncated.message).toMatch(new RegExp(`^the archive ${cut} is truncated: it ends (inside|after) blobs/sha256/[0-9a-f]{64}(, with no end-of-archive marker)? \\(a copy cut short\\?\\)\\.$`));
+    expect(blobFiles().sort()).toEqual(before);
+    expect((await ok(core, 'library.list', {})).images.map((i) => i.tag)).not.toContain('2.0');
+    expect(existsSync(join(core.dataDir, 'library', 'tmp')) && readdirSync(join(core.dataDir, 'library', 'tmp'))).toEqual([]);
+  });
+
+  it('exports an oci-archive and a layout that skopeo reads with the same digest', async () => {
+    const archive = join(work, 'out', 'os-1.0.oci.tar');
+    const a = await ok(core, 'library.export', { ref: 'registry.local/fleet/os:1.0', path: archive });
+    expect(a.digest).toBe(release('1.0').indexDigest);
+    expect(`sha256:${skopeoDigest(`oci-archive:${archive}:1.0`)}`).toBe(release('1.0').indexDigest);
+    // skopeo sees each platform of the export as it sees the original archive.
+    const seen = (ref: string, arch: string) => JSON.parse(execFileSync('skopeo', ['inspect', '--override-arch', arch, ref]).toString()) as { Digest: string; Layers: string[]; Architecture: string };
+    for (const arch of ['amd64', 'arm64']) {
+      const exported = seen(`oci-archive:${archive}:1.0`, arch);
+      expect(exported).toEqual(seen(`oci-archive:${release('1.0').archive}:1.0`, arch));
+      expect(exported.Architecture).toBe(arch);
+    }
+    const layout = join(work, 'out-layout');
+    await ok(core, 'library.export', { ref: '1.1', path: layout, format: 'oci' });
+    expect(`sha256:${skopeoDigest(`oci:${layout}:1.1`)}`).toBe(release('1.1').indexDigest);
+    // A round trip: the exported archive imports into another library as the same image.
+    const other = openTestCore();
+    const [again] = await ok(other, 'library.import', { path: archive });
+    expect(again!.digest).toBe(release('1.0').indexDigest);
+  });
+
+  it('removes an image, deleting only the blobs no other image uses; gc clears strays', async () => {
+    const list = await ok(core, 'library.list', {});
+    const removed = await ok(core, 'library.remove', { ref: 'registry.local/fleet/os:1.1' });
+    expect(removed.freedBytes).toBeGreaterThan(0);
+    const after = await ok(core, 'library.list', {});
+    expect(after.images.map((i) => i.tag)).toEqual(['1.0']);
+    expect(after.bytes).toBe(list.bytes - removed.freedBytes);
+    // 1.0 is whole: it still exports.
+    await ok(core, 'library.export', { ref: '1.0', path: join(work, 'after-rm.oci.tar') });
+    writeFileSync(join(core.dataDir, 'library', 'blobs', 'sha256', 'f'.repeat(64)), 'stray');
+    expect(await ok(core, 'library.gc', {})).toEqual({ removed: 1, freedBytes: 5 });
+    expect((await fails(core, 'library.get', { ref: '1.1' })).code).toBe(ErrorCode.NOT_FOUND);
+  });
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { method } from './define';
+
+/**
+ * The image library (issue 9): OCI images kept in the data directory for sites with no
+ * registry. Blobs are stored once by digest, whatever images share them; every blob is checked
+ * against its digest on the way in.
+ */
+
+/** An image as `images show` names it: its id, NAME:TAG, TAG (when one image has it) or a digest (prefix). */
+export const libraryRefSchema = z.string().trim().min(1, 'is required');
+
+export const libraryImageSchema = z.object({
+  id: z.string(),
+  /** The repository it is known as (`registry.local/fleet/os`), when known. */
+  name: z.string().nullable(),
+  tag: z.string().nullable(),
+  /** `name:tag`, or null. */
+  reference: z.string().nullable(),
+  /** The top digest: the image index for a multi-platform image, else the manifest. */
+  digest: z.string(),
+  mediaType: z.string(),
+  /** `org.opencontainers.image.version` (label or annotation). */
+  version: z.string().nullable(),
+  /** When the image was built (its config's `created`). */
+  created: z.string().nullable(),
+  architectures: z.array(z.string()),
+  /** Bytes of all its blobs (shared ones counted in each image that uses them). */
+  size: z.number(),
+  /** Where it came from: `oci-archive:/path`, `oci:/path`, `docker://registry/name:tag`, `bundle:/path`. */
+  source: z.string(),
+  addedAt: z.string(),
+  addedBy: z.string(),
+});
+export type LibraryImage = z.infer<typeof libraryImageSchema>;
+
+export const libraryManifestSchema = z.object({
+  digest: z.string(),
+  os: z.string().nullable(),
+  architecture: z.string().nullable(),
+  variant: z.string().nullable(),
+  configDigest: z.string(),
+  /** Config and layers. */
+  size: z.number(),
+  layers: z.array(z.object({ digest: z.string(), size: z.number() })),
+});
+
+export const libraryMethods = {
+  'library.list': method({
+    input: z.object({}).default({}),
+    output: z.object({
+      images: z.array(libraryImageSchema),
+      /** What the library takes on disk (each blob once). */
+      bytes: z.number(),
+      blobs: z.number(),
+    }),
+    summary: 'The image library: every image with its versions, architectures and sizes, and what it takes on disk.',
+  }),
+  'library.get': method({
+    input: z.object({ ref: libraryRefSchema }),
+    output: libraryImageSchema.extend({ manifests: z.array(libraryManifestSchema) }),
+    summary: 'One library image with its per-platform manifests and layers.',
+  }),
+  'library.import': method({
+    input: z.object({
+      /** An oci-archive file or an OCI layout directory on this machine. */
+      path: z.string().trim().min(1, 'is required'),
+      /** The repository the image is known as (`registry.local/fleet/os`); its tag comes from the archive or `tag`. */
+      name: z.string().trim().min(1).optional(),
+      tag: z.string().trim().min(1).optional(),
+    }),
+    output: z.array(libraryImageSchema),
+    summary: 'Import an oci-archive or OCI layout: every blob checked against its digest; a corrupt or missing one refuses the whole import and nothing is kept.',
+  }),
+  'library.export': method({
+    input: z.object({ ref: libraryRefSchema, path: z.string().trim().min(1, 'is required'), format: z.enum(['oci-archive', 'oci']).default('oci-archive') }),
+    output: z.object({ path: z.string(), format: z.enum(['oci-archive', 'oci']), digest: z.string(), bytes: z.number() }),
+    summary: 'Write an image as an oci-archive file or an OCI layout directory, with the same digest (skopeo and bootc read it).',
+  }),
+  'library.remove': method({
+    input: z.object({ ref: libraryRefSchema }),
+    output: z.object({ id: z.string(), digest: z.string(), freedBytes: z.number() }),
+    summary: 'Remove an image; the blobs no other image uses are deleted.',
+  }),
+  'library.gc': method({
+    input: z.object({}).default({}),
+    output: z.object({ removed: z.number(), freedBytes: z.number() }),
+    summary: 'Delete blobs no image uses (left by an interrupted import, say).',
+  }),
+};
