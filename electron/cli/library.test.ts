@@ -45,5 +45,8 @@ suite('bootfleet images', () => {
     expect(missing.stderr).toContain('No image "nope" in the library.');
     expect((await cli('images', 'rm', '2.0')).stdout).toMatch(/^Removed sha256:[0-9a-f]{64}; [\d.]+ kB freed\.\n$/);
     expect((await cli('images', 'list')).stdout).toBe('The library is empty: bootfleet images import FILE|DIR.\n');
+    const pulled = await cli('images', 'pull', `${lab.registry!.host}/bootfleet/os:1.0`, '--platform', 'linux/amd64');
+    expect(pulled.stderr).toBe('');
+    expect(pulled.stdout).toMatch(new RegExp(`^Pulled ${lab.registry!.host}/bootfleet/os:1.0 \\(${lab.images.find((i) => i.tag === '1.0')!.digests.amd64}, amd64, [\\d.]+ kB; [\\d.]+ kB downloaded\\)\\.\\n$`));
   });
 });

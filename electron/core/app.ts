@@ -146,7 +146,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
     ...(opts.actions?.pollMs ? { pollMs: opts.actions.pollMs } : {}),
   });
-  const library = new LibraryService({ db, activity, bus, clock, dir: join(opts.dataDir, 'library') });
+  const library = new LibraryService({ db, activity, bus, clock, dir: join(opts.dataDir, 'library'), registry });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
   const handlers = buildHandlers({

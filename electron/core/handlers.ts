@@ -111,6 +111,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'library.get': (a) => d.library.get(a.ref),
     'library.import': (a, c) => d.library.import(c.actor, a),
     'library.export': (a) => d.library.export(a),
+    'library.pull': (a, c) => d.library.pull(c.actor, a),
     'library.remove': (a, c) => d.library.remove(c.actor, a.ref),
     'library.gc': () => d.library.gc(),
     'provision.plan': (a) => d.provision.plan(a),

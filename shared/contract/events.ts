@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jobSchema } from './actions';
 import { refreshProgressSchema } from './fleet';
 import { flashSchema } from './flash';
+import { libraryProgressSchema } from './library';
 import { provisionRunSchema } from './provision';
 import { rolloutSchema } from './rollouts';
 
@@ -26,6 +27,8 @@ export const events = {
   'drives.changed': z.object({}),
   /** Output lines a device printed during a job. */
   'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
+  /** A library pull (or import, export, push) moved on: bytes done of total, and the speed. */
+  'library.progress': libraryProgressSchema,
   /** A provisioning run moved on (phase, state, a host key to confirm). */
   'provision.updated': provisionRunSchema,
   /** Output a box printed while being provisioned. */

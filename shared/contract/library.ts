@@ -72,6 +72,16 @@ export const libraryMethods = {
     output: z.array(libraryImageSchema),
     summary: 'Import an oci-archive or OCI layout: every blob checked against its digest; a corrupt or missing one refuses the whole import and nothing is kept.',
   }),
+  'library.pull': method({
+    input: z.object({
+      /** A registry reference: NAME:TAG or NAME@sha256:... */
+      ref: z.string().trim().min(1, 'is required'),
+      /** One platform only (`linux/arm64`): the image is then that platform's manifest. */
+      platform: z.string().trim().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'must be OS/ARCH[/VARIANT], e.g. linux/arm64').optional(),
+    }),
+    output: libraryImageSchema.extend({ downloaded: z.number() }),
+    summary: 'Pull an image from its registry into the library (logins and tokens as for resolving); blobs already here are not fetched, an interrupted pull resumes. Progress in library.progress events.',
+  }),
   'library.export': method({
     input: z.object({ ref: libraryRefSchema, path: z.string().trim().min(1, 'is required'), format: z.enum(['oci-archive', 'oci']).default('oci-archive') }),
     output: z.object({ path: z.string(), format: z.enum(['oci-archive', 'oci']), digest: z.string(), bytes: z.number() }),
@@ -88,3 +98,12 @@ export const libraryMethods = {
     summary: 'Delete blobs no image uses (left by an interrupted import, say).',
   }),
 };
+
+/** A long library operation moving on (about 4 times a second). */
+export const libraryProgressSchema = z.object({
+  op: z.enum(['pull', 'import', 'export', 'push']),
+  ref: z.string(),
+  done: z.number(),
+  total: z.number(),
+  bytesPerSecond: z.number(),
+});

@@ -55,6 +55,31 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
     );
 
   images
+    .command('pull')
+    .argument('<ref>', 'a registry reference, NAME:TAG or NAME@sha256:...')
+    .option('--platform <os/arch>', 'one platform only, e.g. linux/arm64 (default: all of them)')
+    .description('copy an image from its registry into the library (logins as set with `registries set`); an interrupted pull resumes')
+    .action(
+      kit.run(async (s, o, ref) => {
+        const core = s.open();
+        const off = core.bus.subscribe((event, payload) => {
+          if (event !== 'library.progress' || o.json || !kit.io.stderrIsTty) return;
+          const p = payload as { done: number; total: number; bytesPerSecond: number };
+          const left = p.bytesPerSecond > 0 ? Math.ceil((p.total - p.done) / p.bytesPerSecond) : null;
+          kit.io.stderr(`\r${formatSize(p.done)} of ${formatSize(p.total)}${p.bytesPerSecond ? `, ${formatSize(p.bytesPerSecond)}/s` : ''}${left !== null && p.done < p.total ? `, about ${left} s left` : ''}\x1b[K`);
+        });
+        // Ctrl-C simply stops: the partial downloads stay, and the next pull resumes them.
+        try {
+          const i = await s.call('library.pull', { ref: ref!, ...(o.platform ? { platform: o.platform as string } : {}) });
+          if (kit.io.stderrIsTty && !o.json) kit.io.stderr('\n');
+          kit.print(o, i, () => `Pulled ${i.reference ?? ref!} (${i.digest}, ${i.architectures.join(', ')}, ${formatSize(i.size)}; ${formatSize(i.downloaded)} downloaded).\n`);
+        } finally {
+          off();
+        }
+      }),
+    );
+
+  images
     .command('import')
     .argument('<path>', 'an oci-archive file or an OCI layout directory (as skopeo copy writes them)')
     .option('--name <repository>', 'the repository it is known as, e.g. registry.local/fleet/os')

@@ -15,6 +15,8 @@ import { hexOf, isDigest } from './oci';
 export class BlobStore {
   readonly blobsDir: string;
   private readonly tmpDir: string;
+  /** Downloads in progress, kept across runs so a pull resumes. */
+  private readonly partialDir: string;
 
   constructor(readonly root: string) {
     this.blobsDir = join(root, 'blobs', 'sha256');
@@ -23,6 +25,19 @@ export class BlobStore {
     // Leftovers of an import that was killed are never blobs: drop them.
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir, { recursive: true });
+    this.partialDir = join(root, 'partial');
+    mkdirSync(this.partialDir, { recursive: true });
+  }
+
+  /** Where a download of `digest` collects its bytes until they are complete and checked. */
+  partialPath(digest: string): string {
+    if (!isDigest(digest)) throw new AppError(ErrorCode.VALIDATION_FAILED, `"${digest}" is not a sha256 digest.`);
+    return join(this.partialDir, hexOf(digest));
+  }
+
+  /** Moves a complete, checked file into the store as `digest`. */
+  async adopt(file: string, digest: string): Promise<void> {
+    await rename(file, this.path(digest));
   }
 
   path(digest: string): string {

@@ -1,4 +1,5 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +11,8 @@ import type { Db } from '../db/open';
 import { StatementCache } from '../db/statements';
 import type { EventBus } from '../events';
 import { newId } from '../ids';
+import type { RegistryClient } from '../registry/client';
+import { parseImageReference } from '../registry/reference';
 import { BlobStore } from './blob-store';
 import { hexOf, INDEX_TYPES, isDigest, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST, REF_NAME, VERSION_LABEL, type Descriptor, type Index, type Manifest } from './oci';
 import { openLayoutSource, type LayoutSource } from './sources';
@@ -76,7 +79,7 @@ export class LibraryService {
   private readonly sql: StatementCache;
 
   constructor(
-    private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock; dir: string },
+    private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock; dir: string; registry: RegistryClient },
   ) {
     this.store = new BlobStore(d.dir);
     this.sql = new StatementCache(d.db);
@@ -196,7 +199,7 @@ export class LibraryService {
     return { top, blobs: [...unique.values()], manifests, version, created };
   }
 
-  private record(actor: Actor, w: Walked, source: string, input: MethodArgs<'library.import'>): LibraryImage {
+  private record(actor: Actor, w: Walked, source: string, input: { name?: string | undefined; tag?: string | undefined }): LibraryImage {
     const annotated = w.top.annotations?.[REF_NAME] ?? null;
     // `ref.name` is a tag (skopeo writes `oci-archive:x:1.0`) or a whole reference.
     const full = annotated && /[/:]/.test(annotated.replace(/:[^/]*$/, '')) ? annotated : null;
@@ -223,6 +226,171 @@ export class LibraryService {
       for (const x of w.blobs) b.run(id, x.digest, x.size, x.kind);
     }
     return toImage(this.sql.get('SELECT * FROM library_images WHERE id = ?').get(id) as ImageRow);
+  }
+
+  /**
+   * Pulls an image from its registry into the library: the manifests first (each checked against
+   * its digest), then every config and layer the library lacks, downloaded into partial files
+   * that a later pull continues (HTTP ranges) after an interruption, and checked before use.
+   * `platform` (os/arch[/variant]) takes one platform: the image is then that platform's manifest.
+   */
+  async pull(actor: Actor, input: MethodArgs<'library.pull'>, signal?: AbortSignal): Promise<LibraryImage & { downloaded: number }> {
+    const r = parseImageReference(input.ref);
+    const repo = `${r.registry}/${r.repository}`;
+    const top = await this.d.registry.manifest(input.ref, signal);
+    const json = <T>(b: Buffer, what: string): T => {
+      try {
+        return JSON.parse(b.toString('utf8')) as T;
+      } catch {
+        throw new AppError(ErrorCode.REGISTRY_ERROR, `${input.ref}: ${what} is not JSON.`);
+      }
+    };
+    const blobs: Walked['blobs'] = [];
+    const manifests: Walked['manifests'] = [];
+    const small: { digest: string; body: Buffer }[] = [];
+    let topDesc: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
+    let entries: Descriptor[];
+    if (INDEX_TYPES.has(top.mediaType)) {
+      const idx = json<Index>(top.body, 'the image index');
+      const images = (idx.manifests ?? []).filter((m) => m.platform?.os !== 'unknown' && (!m.mediaType || MANIFEST_TYPES.has(m.mediaType)));
+      if (input.platform) {
+        const [os, arch, variant] = input.platform.split('/');
+        const match = images.find((m) => m.platform?.os === os && m.platform?.architecture === arch && (!variant || m.platform?.variant === variant));
+        if (!match) throw new AppError(ErrorCode.IMAGE_NOT_FOUND, `${input.ref} has no ${input.platform} image; it has ${images.map((m) => `${m.platform?.os}/${m.platform?.architecture}${m.platform?.variant ? `/${m.platform.variant}` : ''}`).join(', ')}.`);
+        entries = [match];
+        topDesc = { ...match, annotations: {} };
+      } else {
+        entries = images;
+        small.push({ digest: top.digest, body: top.body });
+        blobs.push({ digest: top.digest, size: top.body.length, kind: 'index' });
+      }
+    } else {
+      if (input.platform) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.ref} is a single-platform image; --platform does not apply.`);
+      entries = [topDesc];
+    }
+    let version: string | null = null;
+    let created: string | null = null;
+    const fetches: { digest: string; size: number; what: string }[] = [];
+    for (const e of entries) {
+      const m = e.digest === top.digest ? top : await this.d.registry.manifest(`${repo}@${e.digest}`, signal);
+      const man = json<Manifest>(m.body, `the manifest ${e.digest}`);
+      if (!man.config || !Array.isArray(man.layers)) throw new AppError(ErrorCode.REGISTRY_ERROR, `${input.ref}: ${e.digest} is not an image manifest.`);
+      small.push({ digest: m.digest, body: m.body });
+      blobs.push({ digest: m.digest, size: m.body.length, kind: 'manifest' }, { digest: man.config.digest, size: man.config.size, kind: 'config' });
+      const label = `${e.platform?.os ?? 'linux'}/${e.platform?.architecture ?? '?'}`;
+      fetches.push({ digest: man.config.digest, size: man.config.size, what: `the ${label} config` });
+      man.layers.forEach((l, i) => {
+        blobs.push({ digest: l.digest, size: l.size, kind: 'layer' });
+        fetches.push({ digest: l.digest, size: l.size, what: `layer ${i + 1} of the ${label} image` });
+      });
+      manifests.push({
+        digest: m.digest,
+        os: e.platform?.os ?? null,
+        architecture: e.platform?.architecture ?? null,
+        variant: e.platform?.variant ?? null,
+        configDigest: man.config.digest,
+        size: m.body.length + man.config.size + man.layers.reduce((n, l) => n + l.size, 0),
+        layers: man.layers.map((l) => ({ digest: l.digest, size: l.size })),
+      });
+      version ??= man.annotations?.[VERSION_LABEL] ?? null;
+    }
+    // What is already in the library (or half-downloaded) is not fetched again.
+    const unique = [...new Map(fetches.filter((f) => !this.store.has(f.digest)).map((f) => [f.digest, f])).values()];
+    const total = unique.reduce((n, f) => n + f.size, 0);
+    let done = 0;
+    let downloaded = 0;
+    const started = Date.now();
+    let last = 0;
+    const progress = (final = false) => {
+      const now = Date.now();
+      if (!final && now - last < 250) return;
+      last = now;
+      const secs = (now - started) / 1000;
+      this.d.bus.emit('library.progress', { op: 'pull', ref: input.ref, done, total, bytesPerSecond: secs > 0 ? downloaded / secs : 0 });
+    };
+    for (const f of unique) {
+      await this.download(input.ref, f, signal, (n, fresh) => {
+        done += n;
+        if (fresh) downloaded += n;
+        progress();
+      });
+    }
+    progress(true);
+    for (const b of small) await this.store.ingest(b.digest, b.body.length, () => Readable.from([b.body]), `${input.ref}: the manifest`);
+    for (const m of manifests) {
+      if (version && created) break;
+      const config = JSON.parse(readFileSync(this.store.path(m.configDigest), 'utf8')) as { created?: string; config?: { Labels?: Record<string, string> } };
+      version ??= config.config?.Labels?.[VERSION_LABEL] ?? null;
+      created ??= config.created ?? null;
+    }
+    const walked: Walked = { top: { ...topDesc, annotations: {} }, blobs: [...new Map(blobs.map((b) => [b.digest, b])).values()], manifests, version, created };
+    const image = this.d.db.transaction(() => this.record(actor, walked, `docker://${input.ref}`, { name: repo, tag: r.tag ?? undefined })).immediate();
+    this.d.activity.append(actor, {
+      action: 'image.pulled',
+      entityType: 'image',
+      entityId: image.id,
+      entityName: image.reference ?? image.digest,
+      summary: `Pulled ${input.ref}${input.platform ? ` (${input.platform})` : ''}: ${image.digest}, ${downloaded} bytes downloaded`,
+      details: { digest: image.digest, platform: input.platform ?? null, downloaded, size: image.size },
+    });
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    return { ...image, downloaded };
+  }
+
+  /**
+   * Downloads one blob into its partial file, continuing from what an earlier pull left there,
+   * and moves it into the store once its size and SHA-256 are right. Returns the bytes fetched.
+   * A download that receives nothing for a minute is abandoned (and resumes next time).
+   * `onBytes` hears of the bytes already there (fresh false) and of each received.
+   */
+  private async download(ref: string, f: { digest: string; size: number; what: string }, signal: AbortSignal | undefined, onBytes: (n: number, fresh: boolean) => void): Promise<void> {
+    const part = this.store.partialPath(f.digest);
+    let have = existsSync(part) ? statSync(part).size : 0;
+    if (have > f.size) {
+      await rm(part, { force: true });
+      have = 0;
+    }
+    const hash = createHash('sha256');
+    if (have) for await (const c of createReadStream(part)) hash.update(c as Buffer);
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(), 60_000);
+    const sig = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
+    try {
+      const res = await this.d.registry.blob(ref, f.digest, have, sig);
+      if (res.from === 0 && have) {
+        // The registry ignored the range: start over.
+        await rm(part, { force: true });
+        hash.destroy();
+        return this.download(ref, f, signal, onBytes);
+      }
+      onBytes(have, false);
+      const out = createWriteStream(part, { flags: have ? 'a' : 'w' });
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          clearTimeout(timer);
+          timer = setTimeout(() => stall.abort(), 60_000);
+          const b = Buffer.from(chunk);
+          hash.update(b);
+          if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
+          onBytes(b.length, true);
+        }
+      } finally {
+        await new Promise<void>((r) => out.end(() => r()));
+      }
+    } catch (e) {
+      if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled (the download resumes at the next pull)');
+      if (stall.signal.aborted) throw new AppError(ErrorCode.REGISTRY_UNREACHABLE, `${ref}: the registry sent nothing for 60 s while sending ${f.what}; pull again to resume.`);
+      throw e instanceof AppError ? e : new AppError(ErrorCode.REGISTRY_UNREACHABLE, `${ref}: the download of ${f.what} stopped (${(e as Error).message}); pull again to resume.`);
+    } finally {
+      clearTimeout(timer);
+    }
+    const size = statSync(part).size;
+    const got = `sha256:${hash.digest('hex')}`;
+    if (size !== f.size || got !== f.digest) {
+      await rm(part, { force: true });
+      throw new AppError(ErrorCode.REGISTRY_ERROR, `${ref}: ${f.what} ${f.digest} arrived ${size !== f.size ? `with ${size} bytes, not ${f.size}` : `corrupt (it hashes to ${got})`}; it was dropped, pull again.`);
+    }
+    await this.store.adopt(part, f.digest);
   }
 
   private referenced(digest: string): boolean {

@@ -26,7 +26,7 @@ const skopeoDigest = (ref: string): string => {
 
 beforeAll(async () => {
   if (!canRun) return;
-  lab = await startLab({ devices: [{ name: 'unused', image: null }] });
+  lab = await startLab({ devices: [{ name: 'unused', image: null }], authRegistry: { user: 'fleet', password: 's3cret' } });
   core = openTestCore();
   work = mkdtempSync(join(tmpdir(), 'bf-library-'));
 }, 180_000);
@@ -133,5 +133,53 @@ suite('image library', () => {
     writeFileSync(join(core.dataDir, 'library', 'blobs', 'sha256', 'f'.repeat(64)), 'stray');
     expect(await ok(core, 'library.gc', {})).toEqual({ removed: 1, freedBytes: 5 });
     expect((await fails(core, 'library.get', { ref: '1.1' })).code).toBe(ErrorCode.NOT_FOUND);
+  });
+
+  it('pulls from a token-protected registry with the stored login; one platform only with --platform', async () => {
+    const pulling = openTestCore();
+    const ref = `${lab.authRegistry!.host}/bootfleet/os:2.0`;
+    expect((await fails(pulling, 'library.pull', { ref })).code).toBe(ErrorCode.REGISTRY_AUTH_FAILED);
+    await ok(pulling, 'registries.set', { host: lab.authRegistry!.host, username: 'fleet', password: 's3cret' });
+    const progress: number[] = [];
+    const stop = pulling.bus.subscribe((e, p) => e === 'library.progress' && progress.push((p as { done: number }).done));
+    const arm = await ok(pulling, 'library.pull', { ref, platform: 'linux/arm64' });
+    stop();
+    expect(arm).toMatchObject({ reference: ref.replace(':2.0', '') + ':2.0', digest: release('2.0').digests.arm64, architectures: ['arm64'], version: release('2.0').version, source: `docker://${ref}` });
+    expect(arm.downloaded).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe(arm.downloaded);
+    // The whole index next: the arm64 blobs are here already, only the amd64 ones are fetched.
+    const all = await ok(pulling, 'library.pull', { ref });
+    expect(all.digest).toBe(release('2.0').indexDigest);
+    expect(all.architectures).toEqual(['amd64', 'arm64']);
+    expect(all.downloaded).toBeLessThan(arm.downloaded + all.size);
+    const out = join(work, 'pulled.oci.tar');
+    await ok(pulling, 'library.export', { ref: all.digest, path: out });
+    expect(`sha256:${skopeoDigest(`oci-archive:${out}:2.0`)}`).toBe(release('2.0').indexDigest);
+    expect((await fails(pulling, 'library.pull', { ref, platform: 'linux/s390x' })).message).toBe(`${ref} has no linux/s390x image; it has linux/amd64, linux/arm64.`);
+  });
+
+  it('an interrupted pull resumes: the bytes already downloaded are not fetched again', async () => {
+    const pulling = openTestCore();
+    const ref = `${lab.registry!.host}/bootfleet/os:1.1`;
+    // What an interrupted pull leaves: the first half of the largest layer in its partial file.
+    const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${lab.registry!.host}/bootfleet/os@${release('1.1').digests.amd64}`]).toString()) as { layers: { digest: string; size: number }[] };
+    const layer = [...manifest.layers].sort((a, b) => b.size - a.size)[0]!;
+    const blob = join(work, 'blob');
+    execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${lab.registry!.host}/bootfleet/os@${release('1.1').digests.amd64}`, `oci:${blob}:x`]);
+    const bytes = readFileSync(join(blob, 'blobs', 'sha256', layer.digest.slice(7)));
+    const half = Math.floor(bytes.length / 2);
+    writeFileSync(join(pulling.dataDir, 'library', 'partial', layer.digest.slice(7)), bytes.subarray(0, half));
+    const fresh = openTestCore();
+    const whole = await ok(fresh, 'library.pull', { ref, platform: 'linux/amd64' });
+    const resumed = await ok(pulling, 'library.pull', { ref, platform: 'linux/amd64' });
+    expect(resumed.digest).toBe(whole.digest);
+    expect(resumed.downloaded).toBe(whole.downloaded - half);
+    // A partial file that does not match is caught by the digest check and dropped.
+    const other = openTestCore();
+    writeFileSync(join(other.dataDir, 'library', 'partial', layer.digest.slice(7)), Buffer.alloc(half, 1));
+    const bad = await fails(other, 'library.pull', { ref, platform: 'linux/amd64' });
+    expect(bad.message).toContain(`${layer.digest} arrived corrupt`);
+    expect(existsSync(join(other.dataDir, 'library', 'partial', layer.digest.slice(7)))).toBe(false);
+    expect((await ok(other, 'library.pull', { ref, platform: 'linux/amd64' })).digest).toBe(whole.digest);
   });
 });

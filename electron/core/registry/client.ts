@@ -52,6 +52,23 @@ export class RegistryClient {
 
   /** What the reference points at now: the manifest or index digest, and each platform's digest. */
   async resolve(ref: string, signal?: AbortSignal): Promise<ResolvedImage> {
+    const m = await this.manifest(ref, signal);
+    let json: { manifests?: { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[] };
+    try {
+      json = JSON.parse(m.body.toString('utf8')) as typeof json;
+    } catch {
+      throw new AppError(ErrorCode.REGISTRY_ERROR, `${ref}: the manifest is not JSON.`);
+    }
+    const platforms = INDEX_TYPES.has(m.mediaType)
+      ? (json.manifests ?? [])
+          .filter((x) => x.platform?.architecture && x.platform.architecture !== 'unknown')
+          .map((x) => ({ digest: x.digest, os: x.platform!.os ?? 'linux', architecture: x.platform!.architecture!, variant: x.platform!.variant ?? null }))
+      : [];
+    return { ref, digest: m.digest, mediaType: m.mediaType, platforms };
+  }
+
+  /** The manifest (or index) a reference names, as the registry stores it, checked against its digest. */
+  async manifest(ref: string, signal?: AbortSignal): Promise<{ body: Buffer; digest: string; mediaType: string }> {
     const r = parseImageReference(ref);
     const res = await this.request(r, `/v2/${r.repository}/manifests/${manifestReference(r)}`, { headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') } }, signal);
     if (res.status === 404) throw new AppError(ErrorCode.IMAGE_NOT_FOUND, `${ref}: the registry has no such ${r.digest ? 'digest' : 'tag'} (${manifestReference(r)}) in ${r.repository}.`);
@@ -67,29 +84,39 @@ export class RegistryClient {
     if (header && header.startsWith('sha256:') && header !== digest) {
       throw new AppError(ErrorCode.REGISTRY_ERROR, `${ref}: the registry says the manifest is ${header} but its content hashes to ${digest}.`);
     }
-    let json: { mediaType?: string; manifests?: { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[] };
+    let declared: string | undefined;
     try {
-      json = JSON.parse(body.toString('utf8')) as typeof json;
+      declared = (JSON.parse(body.toString('utf8')) as { mediaType?: string }).mediaType;
     } catch {
       throw new AppError(ErrorCode.REGISTRY_ERROR, `${ref}: the manifest is not JSON.`);
     }
-    const mediaType = json.mediaType ?? res.headers.get('content-type')?.split(';')[0]?.trim() ?? 'application/vnd.oci.image.manifest.v1+json';
-    const platforms = INDEX_TYPES.has(mediaType)
-      ? (json.manifests ?? [])
-          .filter((m) => m.platform?.architecture && m.platform.architecture !== 'unknown')
-          .map((m) => ({ digest: m.digest, os: m.platform!.os ?? 'linux', architecture: m.platform!.architecture!, variant: m.platform!.variant ?? null }))
-      : [];
-    return { ref, digest, mediaType, platforms };
+    const mediaType = declared ?? res.headers.get('content-type')?.split(';')[0]?.trim() ?? 'application/vnd.oci.image.manifest.v1+json';
+    return { body, digest, mediaType };
+  }
+
+  /**
+   * A blob of the reference's repository, from byte `start` on (a Range request; the answer says
+   * whether the registry honoured it). No overall time limit: the caller watches for stalls.
+   */
+  async blob(ref: string, digest: string, start: number, signal: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; from: number; length: number | null }> {
+    const r = parseImageReference(ref);
+    const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
+    const res = await this.request(r, `/v2/${r.repository}/blobs/${digest}`, { headers }, signal, false);
+    if (res.status === 404) throw new AppError(ErrorCode.IMAGE_NOT_FOUND, `${ref}: the registry has no blob ${digest}.`);
+    if (!res.ok || !res.body) throw await registryError(res, `${ref} blob ${digest}`);
+    const from = res.status === 206 ? start : 0;
+    const length = res.headers.get('content-length');
+    return { body: res.body, from, length: length === null ? null : Number(length) };
   }
 
   /** One request with the auth the registry asks for: on 401, answer its challenge and retry once. */
-  private async request(r: ImageReference, path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+  private async request(r: ImageReference, path: string, init: RequestInit, signal?: AbortSignal, timed = true): Promise<Response> {
     const scope = `repository:${r.repository}:pull`;
     const key = `${r.registry} ${scope}`;
     const headers = new Headers(init.headers);
     const cached = this.tokens.get(key);
     if (cached && cached.until > Date.now()) headers.set('authorization', `Bearer ${cached.token}`);
-    let res = await this.send(r.registry, path, { ...init, headers }, signal);
+    let res = await this.send(r.registry, path, { ...init, headers }, signal, timed);
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
     await res.arrayBuffer().catch(() => undefined);
@@ -103,7 +130,7 @@ export class RegistryClient {
     } else {
       throw authFailed(r.registry, creds);
     }
-    res = await this.send(r.registry, path, { ...init, headers }, signal);
+    res = await this.send(r.registry, path, { ...init, headers }, signal, timed);
     if (res.status === 401 || res.status === 403) {
       this.tokens.delete(key);
       throw authFailed(r.registry, creds);
@@ -138,16 +165,17 @@ export class RegistryClient {
     return { token, until: Date.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 };
   }
 
-  private async send(registry: string, path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+  private async send(registry: string, path: string, init: RequestInit, signal?: AbortSignal, timed = true): Promise<Response> {
     const host = apiHost(registry);
     const plain = this.access.insecure(registry) || this.plainHttp.has(registry);
     try {
-      return await this.fetchFn()(`${plain ? 'http' : 'https'}://${host}${path}`, { ...init, signal: this.signal(signal), redirect: 'follow' });
+      const sig = timed || !signal ? this.signal(signal) : signal;
+      return await this.fetchFn()(`${plain ? 'http' : 'https'}://${host}${path}`, { ...init, signal: sig, redirect: 'follow' });
     } catch (e) {
       // A loopback registry without TLS: the TLS handshake fails, plain HTTP works.
       if (!plain && isLoopbackRegistry(registry) && !signal?.aborted && isTlsFailure(e)) {
         this.plainHttp.add(registry);
-        return this.send(registry, path, init, signal);
+        return this.send(registry, path, init, signal, timed);
       }
       throw unreachable(registry, e);
     }
