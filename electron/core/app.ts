@@ -115,10 +115,11 @@ export function openCore(opts: AppOptions): BootfleetCore {
   }
   const rolloutsRepo = new RolloutsRepo(db, clock);
   rolloutsRepo.markOrphans();
-  const actions = new ActionService({ inventory, fleet, pool, jobs, activity, bus, clock }, opts.actions ?? {});
-  const rollouts = new RolloutService({ inventory, actions, jobs, rollouts: rolloutsRepo, activity, bus });
   const registries = new RegistriesRepo(db, secrets, clock);
   const registry = new RegistryClient(registries);
+  const library = new LibraryService({ db, activity, bus, clock, dir: join(opts.dataDir, 'library'), registry });
+  const actions = new ActionService({ inventory, fleet, pool, jobs, activity, bus, clock, library }, opts.actions ?? {});
+  const rollouts = new RolloutService({ inventory, actions, jobs, rollouts: rolloutsRepo, activity, bus });
   const desired = new DesiredService({ db, inventory, activity, bus, clock, registry });
   const provisionRuns = new ProvisionRunsRepo(db, clock);
   // Boxes a killed Bootfleet left mid-install get a line in the activity log, with the phase.
@@ -146,7 +147,6 @@ export function openCore(opts: AppOptions): BootfleetCore {
     commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
     ...(opts.actions?.pollMs ? { pollMs: opts.actions.pollMs } : {}),
   });
-  const library = new LibraryService({ db, activity, bus, clock, dir: join(opts.dataDir, 'library'), registry });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
   const handlers = buildHandlers({

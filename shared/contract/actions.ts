@@ -23,6 +23,12 @@ export const actionInputSchema = z
     /** switch: the image to boot next, and its transport. */
     image: z.string().trim().min(1).max(1024).optional(),
     transport: transportSchema.default('registry'),
+    /**
+     * Where the image comes from: the device pulls it (`registry`, or the transport given), or
+     * Bootfleet sends it from the image library into the device's own OCI layout (`library`:
+     * `image` is then a library image, and only the blobs the device lacks are sent).
+     */
+    via: z.enum(['device', 'library']).default('device'),
     /** How long a rebooting device may take to come back (seconds, default 600). */
     waitSeconds: z.number().int().min(5).max(7200).default(600),
     /** Devices acted on at once (default 8). */
@@ -34,11 +40,13 @@ export const actionInputSchema = z
     if (v.downloadOnly && v.action !== 'upgrade') ctx.addIssue({ code: 'custom', path: ['downloadOnly'], message: 'applies to upgrade only' });
     if (v.downloadOnly && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'cannot be combined with downloadOnly' });
     if (v.action === 'check' && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'check never changes the device' });
+    if (v.via === 'library' && v.action !== 'switch') ctx.addIssue({ code: 'custom', path: ['via'], message: 'library is for switch (name the library image to boot)' });
+    if (v.via === 'library' && v.transport !== 'registry') ctx.addIssue({ code: 'custom', path: ['transport'], message: 'is chosen by Bootfleet with via library (oci, the device\'s layout)' });
   });
 export type ActionInput = z.input<typeof actionInputSchema>;
 
 /** Where one device is in an action. */
-export const actionPhaseSchema = z.enum(['queued', 'contacting', 'checking', 'pulling', 'staging', 'rolling-back', 'rebooting', 'waiting', 'verifying', 'finished']);
+export const actionPhaseSchema = z.enum(['queued', 'contacting', 'checking', 'transferring', 'pulling', 'staging', 'rolling-back', 'rebooting', 'waiting', 'verifying', 'finished']);
 export type ActionPhase = z.infer<typeof actionPhaseSchema>;
 
 export const jobDeviceSchema = z.object({
@@ -52,6 +60,8 @@ export const jobDeviceSchema = z.object({
   resultDigest: z.string().nullable(),
   /** One line on what happened: "staged 42.1 (sha256:…)", "fell back to …", "already up to date". */
   outcome: z.string().nullable(),
+  /** Sending the image from the library (via library): bytes done of total, and the speed. */
+  transfer: z.object({ done: z.number(), total: z.number(), bytesPerSecond: z.number() }).nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

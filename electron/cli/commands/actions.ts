@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ActionInput, ActionPlan, Job } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
+import { formatSize } from '../../core/flash/drives';
 import { table } from '../output';
 import type { CommandKit } from '../program';
 import type { CliSession } from '../run';
@@ -51,6 +52,9 @@ async function runAction(s: CliSession, kit: CommandKit, o: Record<string, unkno
         const key = `${d.phase}/${d.state}`;
         if (seen.get(d.deviceId) !== key && d.state === 'running') kit.io.stderr(`${d.name}: ${d.phase}\n`);
         seen.set(d.deviceId, key);
+        if (d.phase === 'transferring' && d.transfer && kit.io.stderrIsTty) {
+          kit.io.stderr(`\r  ${formatSize(d.transfer.done)} of ${formatSize(d.transfer.total)}${d.transfer.bytesPerSecond ? `, ${formatSize(d.transfer.bytesPerSecond)}/s` : ''}\x1b[K${d.transfer.done >= d.transfer.total ? '\n' : ''}`);
+        }
       }
     } else if (event === 'job.log' && o.log) {
       const p = payload as { deviceId: string; text: string };
@@ -108,6 +112,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
       .command('switch')
       .argument('<args...>', 'devices, then the image: NAME... IMAGE')
       .option('--transport <t>', 'registry (default), oci, oci-archive, containers-storage, dir, docker-archive', 'registry')
+      .option('--via <source>', 'device: the device fetches the image (default); library: Bootfleet sends it from its image library, only the blobs the device lacks', 'device')
       .option('--apply', 'reboot into the new image and verify what booted')
       .description('point devices at another image and stage it (bootc switch)'),
   ).action(
@@ -115,7 +120,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
       const all = names(a);
       if (all.length < 2) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Give the devices and then the image: bootfleet switch NAME... IMAGE');
       const image = all.pop()!;
-      await runAction(s, kit, o, { action: 'switch', devices: all, image, transport: o.transport as ActionInput['transport'], apply: !!o.apply, ...base(o) });
+      await runAction(s, kit, o, { action: 'switch', devices: all, image, transport: o.transport as ActionInput['transport'], via: o.via as ActionInput['via'], apply: !!o.apply, ...base(o) });
     }),
   );
   common(

@@ -414,6 +414,13 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: 'job_devices.transfer: progress of an image sent from the library',
+    up(db) {
+      db.exec(`ALTER TABLE job_devices ADD COLUMN transfer TEXT;`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

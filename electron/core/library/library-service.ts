@@ -14,6 +14,7 @@ import { newId } from '../ids';
 import type { RegistryClient } from '../registry/client';
 import { parseImageReference } from '../registry/reference';
 import { BlobStore } from './blob-store';
+import type { DeviceImage } from './device-transfer';
 import { hexOf, INDEX_TYPES, isDigest, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST, REF_NAME, VERSION_LABEL, type Descriptor, type Index, type Manifest } from './oci';
 import { openLayoutSource, type LayoutSource } from './sources';
 import { writeTar, type TarFile } from './tar';
@@ -117,6 +118,29 @@ export class LibraryService {
       throw new AppError(ErrorCode.AMBIGUOUS, `"${ref}" names ${candidates.length} images in the library; say which: ${candidates.map((c) => (c.name && c.tag ? `${c.name}:${c.tag}` : c.digest)).join(', ')}.`);
     }
     throw new AppError(ErrorCode.NOT_FOUND, `No image "${ref}" in the library.${all.length ? '' : ' It is empty: import or pull one first.'}`);
+  }
+
+  /**
+   * What a device of `architecture` needs of a library image: its platform's manifest and the
+   * blobs it names, and the tag it gets in the device's layout.
+   */
+  deviceImage(ref: string, architecture: string): DeviceImage & { image: LibraryImage } {
+    const row = this.resolve(ref);
+    const ms = this.sql.get('SELECT * FROM library_manifests WHERE image_id = ?').all(row.id) as ManifestRow[];
+    const m = ms.find((x) => x.architecture === architecture && (x.os ?? 'linux') === 'linux');
+    const name = row.name && row.tag ? `${row.name}:${row.tag}` : row.digest;
+    if (!m) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${name} in the library has no ${architecture} image (it has ${ms.map((x) => x.architecture).join(', ') || 'none'}).`);
+    const body = readFileSync(this.store.path(m.digest));
+    const mediaType = (JSON.parse(body.toString('utf8')) as { mediaType?: string }).mediaType ?? OCI_MANIFEST;
+    const layers = JSON.parse(m.layers) as { digest: string; size: number }[];
+    const configSize = (this.sql.get('SELECT size FROM library_blobs WHERE image_id = ? AND digest = ?').get(row.id, m.config_digest) as { size: number }).size;
+    return {
+      image: toImage(row),
+      manifest: { mediaType, digest: m.digest, size: body.length },
+      blobs: [{ digest: m.digest, size: body.length }, { digest: m.config_digest, size: configSize }, ...layers],
+      // A tag the layout can hold: the image's own, else its digest.
+      tag: (row.tag ?? hexOf(row.digest).slice(0, 12)).replace(/[^A-Za-z0-9._-]/g, '-'),
+    };
   }
 
   async import(actor: Actor, input: MethodArgs<'library.import'>, signal?: AbortSignal): Promise<LibraryImage[]> {

@@ -1,27 +1,11 @@
-import { open } from 'node:fs/promises';
-import type { SFTPWrapper } from 'ssh2';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { formatSize } from '../flash/drives';
 import type { SshConnection } from '../ssh/connection';
 import { shellLine } from '../ssh/quote';
+import { RESUME_WINDOW, sftpSize as stat, writeWindowed, type UploadProgress } from '../ssh/sftp';
 
 /** Room left beside the archive on the box (logs, podman's own files). */
 const SPARE = 64 * 1024 * 1024;
-
-/**
- * SFTP writes are sent CHUNK bytes at a time with up to IN_FLIGHT unanswered (one at a time, as
- * a stream does, waits a round trip per chunk). A write may land before one sent earlier, so an
- * interrupted upload can end with a hole in its last WINDOW bytes: a resume starts that far back.
- */
-const CHUNK = 64 * 1024;
-const IN_FLIGHT = 32;
-export const RESUME_WINDOW = CHUNK * IN_FLIGHT;
-
-export interface UploadProgress {
-  done: number;
-  total: number;
-  bytesPerSecond: number;
-}
 
 export class UploadFailure extends AppError {
   constructor(
@@ -31,9 +15,6 @@ export class UploadFailure extends AppError {
     super(ErrorCode.REMOTE_COMMAND_FAILED, message);
   }
 }
-
-const stat = (sftp: SFTPWrapper, path: string): Promise<number | null> =>
-  new Promise((resolve) => sftp.stat(path, (err, st) => resolve(err ? null : st.size)));
 
 /**
  * Puts a local file on the box at `remote`, resumably: the bytes go to `remote.part` (an
@@ -101,68 +82,5 @@ export async function uploadVerified(
     return { uploaded: local.size - from, resumedFrom: from };
   } finally {
     sftp.end();
-  }
-}
-
-/** Sends local[from..] to the remote file at the same offsets, IN_FLIGHT chunks at a time. */
-async function writeWindowed(
-  sftp: SFTPWrapper,
-  local: { path: string; size: number },
-  remote: string,
-  from: number,
-  opts: { signal: AbortSignal; onProgress: (p: UploadProgress) => void },
-): Promise<void> {
-  const handle = await new Promise<Buffer>((resolve, reject) =>
-    sftp.open(remote, from ? 'r+' : 'w', { mode: 0o600 }, (err, h) => (err ? reject(new Error(`cannot open ${remote} on the box: ${err.message}`)) : resolve(h))),
-  );
-  const fh = await open(local.path, 'r');
-  const started = Date.now();
-  let sent = from;
-  let last = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = from;
-      let inFlight = 0;
-      let failed = false;
-      const fail = (e: Error) => {
-        if (failed) return;
-        failed = true;
-        reject(e);
-      };
-      const onAbort = () => fail(new Error('cancelled'));
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-      const pump = (): void => {
-        while (!failed && inFlight < IN_FLIGHT && next < local.size) {
-          const at = next;
-          const len = Math.min(CHUNK, local.size - at);
-          next += len;
-          inFlight++;
-          const buf = Buffer.allocUnsafe(len);
-          fh.read(buf, 0, len, at).then(
-            () =>
-              sftp.write(handle, buf, 0, len, at, (err) => {
-                inFlight--;
-                if (err) return fail(new Error(`writing at ${formatSize(at)}: ${err.message}`));
-                sent += len;
-                const now = Date.now();
-                if (now - last >= 250 || sent === local.size) {
-                  last = now;
-                  const secs = (now - started) / 1000;
-                  opts.onProgress({ done: sent, total: local.size, bytesPerSecond: secs > 0 ? (sent - from) / secs : 0 });
-                }
-                if (sent === local.size) {
-                  opts.signal.removeEventListener('abort', onAbort);
-                  resolve();
-                } else pump();
-              }),
-            (e: Error) => fail(e),
-          );
-        }
-      };
-      pump();
-    });
-  } finally {
-    await fh.close();
-    await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
   }
 }

@@ -13,6 +13,10 @@ import { qualifiedName, withoutName } from '../inventory/names';
 import type { SshConnection } from '../ssh/connection';
 import type { SshPool } from '../ssh/pool';
 import { withSudo } from '../ssh/quote';
+import { DEVICE_LAYOUT, sendToDevice } from '../library/device-transfer';
+import type { LibraryService } from '../library/library-service';
+import { hexOf } from '../library/oci';
+import { ociArchitecture } from '../provision/plan';
 import type { JobsRepo } from './jobs-repo';
 
 type Input = MethodArgs<'actions.start'>;
@@ -71,6 +75,7 @@ export class ActionService {
       activity: ActivityRepo;
       bus: EventBus;
       clock: Clock;
+      library: LibraryService;
     },
     opts: ActionOptions = {},
   ) {
@@ -126,8 +131,16 @@ export class ActionService {
       }
       case 'switch':
         discards('Switching');
-        commands.push(cmd(switchArgv(input.image!, input.transport)));
-        steps.push(`Pull ${input.transport === 'registry' ? '' : `${input.transport}:`}${input.image} and stage it for the next boot.`);
+        if (input.via === 'library') {
+          const lib = this.d.library.resolve(input.image!);
+          const tag = (lib.tag ?? hexOf(lib.digest).slice(0, 12)).replace(/[^A-Za-z0-9._-]/g, '-');
+          steps.push(`Send the blobs of ${input.image} the device lacks from the library to ${DEVICE_LAYOUT} on the device (resumable, each checked there).`);
+          commands.push(cmd(switchArgv(`${DEVICE_LAYOUT}:${tag}`, 'oci')));
+          steps.push(`Stage ${DEVICE_LAYOUT}:${tag} (the device's own OCI layout) for the next boot.`);
+        } else {
+          commands.push(cmd(switchArgv(input.image!, input.transport)));
+          steps.push(`Pull ${input.transport === 'registry' ? '' : `${input.transport}:`}${input.image} and stage it for the next boot.`);
+        }
         if (input.apply) reboot();
         break;
       case 'rollback':
@@ -342,10 +355,22 @@ export class ActionService {
             }
             case 'upgrade':
             case 'switch': {
-              const argv = input.action === 'upgrade' ? upgradeArgv({ downloadOnly: input.downloadOnly }) : switchArgv(input.image!, input.transport);
+              let argv = input.action === 'upgrade' ? upgradeArgv({ downloadOnly: input.downloadOnly }) : switchArgv(input.image!, input.transport);
+              let sentFrom: string | null = null;
+              let wanted: string | null = null;
+              if (input.via === 'library') {
+                set('transferring');
+                const t = await this.sendFromLibrary(conn, jobId, row, target.device.user, input.image!, signal);
+                argv = switchArgv(t.ref, 'oci');
+                sentFrom = t.ref;
+                wanted = t.digest;
+              }
               await run(conn, argv, 'staging');
               const after = await this.reread(conn, row, name);
               const staged = after.status.staged?.image;
+              if (wanted && (staged?.digest ?? after.status.booted?.image?.digest) !== wanted) {
+                throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `bootc staged ${short(staged?.digest)} from ${sentFrom}, not the library image's ${short(wanted)}.`);
+              }
               if (!staged) return { reboot: false, expected: null, outcome: 'already up to date: nothing was staged', after };
               const outcome = `staged ${describe(staged.digest, staged.version)}${after.status.staged?.downloadOnly ? ' (download-only)' : ''}`;
               return { reboot: input.apply, expected: staged.digest, outcome, after };
@@ -474,6 +499,32 @@ export class ActionService {
       });
     }
     return 'verified';
+  }
+
+  /**
+   * Sends a library image into the device's own OCI layout (only the blobs it lacks), with the
+   * bytes in the job's progress. Returns the layout reference and the digest it names.
+   */
+  private async sendFromLibrary(conn: SshConnection, jobId: string, row: ContactRow, user: string, ref: string, signal: AbortSignal): Promise<{ ref: string; digest: string }> {
+    const machine = (await conn.exec(['uname', '-m'], { timeoutMs: 30_000, signal })).stdout.toString().trim();
+    const arch = ociArchitecture(machine) ?? machine;
+    const img = this.d.library.deviceImage(ref, arch);
+    this.log(jobId, row.id, `Sending ${img.image.reference ?? img.image.digest} (${arch}, ${img.manifest.digest}) from the library.\n`);
+    let last = 0;
+    const t = await sendToDevice(conn, this.d.library.store, img, {
+      user,
+      sudo: row.sudo === 1,
+      timeoutMs: this.commandTimeoutMs,
+      signal,
+      log: (line) => this.log(jobId, row.id, `${line}\n`),
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - last < 250 && p.done < p.total) return;
+        last = now;
+        this.step(jobId, row.id, { transfer: p });
+      },
+    });
+    return { ref: t.ref, digest: img.manifest.digest };
   }
 
   private async readBefore(conn: SshConnection, row: ContactRow, name: string): Promise<Before> {

@@ -37,6 +37,7 @@ interface JobDeviceRow {
   error_code: string | null;
   error_message: string | null;
   log: string;
+  transfer: string | null;
 }
 
 /** A step of one device, written as it happens. Only the given fields change. */
@@ -49,6 +50,7 @@ export interface DeviceStep {
   bootIdBefore?: string | null;
   outcome?: string | null;
   error?: { code: string; message: string } | null;
+  transfer?: JobDevice['transfer'];
 }
 
 const MAX_LOG = 256 * 1024;
@@ -95,6 +97,7 @@ export class JobsRepo {
     if (s.resultDigest !== undefined) put('result_digest', 'result', s.resultDigest);
     if (s.bootIdBefore !== undefined) put('boot_id_before', 'bootId', s.bootIdBefore);
     if (s.outcome !== undefined) put('outcome', 'outcome', s.outcome);
+    if (s.transfer !== undefined) put('transfer', 'transfer', s.transfer ? JSON.stringify(s.transfer) : null);
     if (s.error !== undefined) {
       put('error_code', 'ecode', s.error?.code ?? null);
       put('error_message', 'emsg', s.error?.message ?? null);
@@ -195,6 +198,7 @@ export class JobsRepo {
         expectedDigest: d.expected_digest,
         resultDigest: d.result_digest,
         outcome: d.outcome,
+        transfer: d.transfer ? (JSON.parse(d.transfer) as JobDevice['transfer']) : null,
         error: d.error_code ? { code: d.error_code, message: d.error_message ?? '' } : null,
         startedAt: d.started_at,
         finishedAt: d.finished_at,

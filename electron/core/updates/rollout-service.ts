@@ -217,6 +217,7 @@ export class RolloutService {
             downloadOnly: false,
             ...(params.image ? { image: params.image } : {}),
             transport: params.transport as Input['transport'],
+            via: 'device',
             waitSeconds: policy.waitSeconds,
             parallel: policy.maxParallel,
           },

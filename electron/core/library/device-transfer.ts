@@ -1,0 +1,164 @@
+import type { SFTPWrapper } from 'ssh2';
+import { AppError, ErrorCode } from '../../../shared/errors';
+import { formatSize } from '../flash/drives';
+import type { SshConnection } from '../ssh/connection';
+import { shellLine, withSudo } from '../ssh/quote';
+import { RESUME_WINDOW, writeWindowed, type UploadProgress } from '../ssh/sftp';
+import type { BlobStore } from './blob-store';
+import { hexOf, OCI_INDEX, REF_NAME, type Descriptor, type Index } from './oci';
+
+/**
+ * The OCI layout Bootfleet keeps on each device for updates with no registry. It is in /var,
+ * which bootc keeps across deployments, so blobs sent once serve every later update.
+ */
+export const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
+
+/** Room left on the device beside the blobs (bootc unpacks the image into its own storage too). */
+const SPARE = 256 * 1024 * 1024;
+
+export interface DeviceImage {
+  /** The platform manifest the device will boot. */
+  manifest: Descriptor;
+  /** Manifest, config and layers: everything the layout needs for it. */
+  blobs: { digest: string; size: number }[];
+  /** The name it gets in the layout's index (`oci:DIR:TAG`). */
+  tag: string;
+}
+
+export interface TransferResult {
+  /** `DIR:TAG`, for `bootc switch --transport oci`. */
+  ref: string;
+  /** Bytes sent over the wire, and bytes the device already had (whole blobs or a partial one). */
+  sent: number;
+  had: number;
+  blobsSent: number;
+}
+
+export class TransferFailure extends AppError {
+  constructor(
+    message: string,
+    readonly next: string,
+  ) {
+    super(ErrorCode.REMOTE_COMMAND_FAILED, message);
+  }
+}
+
+function readdir(sftp: SFTPWrapper, path: string): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) =>
+    sftp.readdir(path, (err, list) => (err ? reject(new Error(`cannot list ${path} on the device: ${err.message}`)) : resolve(new Map(list.map((e) => [e.filename, e.attrs.size]))))),
+  );
+}
+
+function writeFile(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => sftp.writeFile(path, data, (err) => (err ? reject(new Error(`cannot write ${path} on the device: ${err.message}`)) : resolve())));
+}
+
+/**
+ * Puts an image into the device's layout, sending only the blobs it lacks: asks the device what
+ * it has, checks free space, sends each missing blob to `HEX.part` (an interrupted send continues
+ * where it stopped), has the device check every new blob's SHA-256 before it takes its name, and
+ * writes the index entry last, so the layout never names a blob it does not have.
+ */
+export async function sendToDevice(
+  conn: SshConnection,
+  store: BlobStore,
+  image: DeviceImage,
+  opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
+): Promise<TransferResult> {
+  const dir = `${DEVICE_LAYOUT}/blobs/sha256`;
+  const exec = async (argv: string[], what: string, sudo = false): Promise<string> => {
+    const r = await conn.exec(withSudo(argv, sudo), { timeoutMs: opts.timeoutMs, signal: opts.signal });
+    if (r.exitCode !== 0) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `${what} failed on the device: ${r.stderr.trim().split('\n')[0] || `exit status ${r.exitCode}`}`);
+    return r.stdout.toString('utf8');
+  };
+  // The layout belongs to the login (SFTP writes as it); bootc reads it as root.
+  await exec(['sh', '-c', 'install -d -m 0755 "$1" "$1/blobs" "$1/blobs/sha256" && chown "$2" "$1" "$1/blobs" "$1/blobs/sha256"', 'sh', DEVICE_LAYOUT, opts.user], `preparing ${DEVICE_LAYOUT}`, opts.sudo);
+  const sftp = await conn.sftp();
+  try {
+    const present = await readdir(sftp, dir);
+    const missing = image.blobs.filter((b) => present.get(hexOf(b.digest)) !== b.size);
+    const partial = (b: { digest: string; size: number }) => {
+      const n = present.get(`${hexOf(b.digest)}.part`) ?? 0;
+      return n > b.size ? 0 : n;
+    };
+    const had = image.blobs.filter((b) => !missing.includes(b)).reduce((n, b) => n + b.size, 0);
+    const need = missing.reduce((n, b) => n + b.size - partial(b), 0);
+    const avail = Number((await exec(['df', '-P', '-B1', '--', DEVICE_LAYOUT], 'df')).trim().split('\n').pop()?.split(/\s+/)[3] ?? NaN);
+    if (Number.isFinite(avail) && avail < need + SPARE) {
+      throw new TransferFailure(
+        `not enough space on the device: ${DEVICE_LAYOUT} has ${formatSize(avail)} free, the update needs ${formatSize(need)} for its new blobs and ${formatSize(SPARE)} to spare.`,
+        'Free space in /var on the device (old images in the layout can go), then try again: nothing was sent.',
+      );
+    }
+    opts.log(`The device has ${image.blobs.length - missing.length} of the image's ${image.blobs.length} blobs; sending ${missing.length} (${formatSize(need)}).`);
+    const total = image.blobs.reduce((n, b) => n + b.size, 0);
+    let done = had;
+    let sent = 0;
+    const started = Date.now();
+    for (const b of missing) {
+      const part = `${dir}/${hexOf(b.digest)}.part`;
+      const from = Math.max(0, partial(b) - RESUME_WINDOW);
+      if (from) opts.log(`Resuming ${b.digest} at ${formatSize(from)} of ${formatSize(b.size)}.`);
+      done += from;
+      const base = done;
+      await writeWindowed(sftp, { path: store.path(b.digest), size: b.size }, part, from, {
+        signal: opts.signal,
+        onProgress: (p) => {
+          done = base + (p.done - from);
+          const secs = (Date.now() - started) / 1000;
+          opts.onProgress({ done, total, bytesPerSecond: secs > 0 ? (sent + p.done - from) / secs : 0 });
+        },
+      }).catch((e: unknown) => {
+        if (opts.signal.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled (what was sent stays on the device for the next try)');
+        throw new AppError(ErrorCode.SSH_DISCONNECTED, `sending ${b.digest} stopped: ${(e as Error).message}; try again to continue where it stopped`);
+      });
+      sent += b.size - from;
+      done = base + (b.size - from);
+    }
+    if (missing.length) {
+      // One round trip checks every new blob on the device itself.
+      const parts = missing.map((b) => `${dir}/${hexOf(b.digest)}.part`);
+      opts.log(`$ ${shellLine(['sha256sum', '--', ...parts.map((p) => p.replace(`${dir}/`, ''))])}`);
+      const sums = new Map(
+        (await exec(['sha256sum', '--', ...parts], 'sha256sum'))
+          .trim()
+          .split('\n')
+          .map((l) => {
+            const [sum, file] = l.split(/\s+\*?/);
+            return [file ?? '', sum ?? ''] as const;
+          }),
+      );
+      const bad = missing.filter((b) => sums.get(`${dir}/${hexOf(b.digest)}.part`) !== hexOf(b.digest));
+      if (bad.length) {
+        await exec(['rm', '-f', '--', ...bad.map((b) => `${dir}/${hexOf(b.digest)}.part`)], 'rm');
+        throw new TransferFailure(
+          `${bad.length} blob${bad.length === 1 ? '' : 's'} arrived damaged on the device (${bad.map((b) => b.digest.slice(0, 19)).join(', ')}…); ${bad.length === 1 ? 'it was' : 'they were'} removed.`,
+          'Try again to send them afresh; if it happens again, check the network and the device\'s storage.',
+        );
+      }
+      await exec(['sh', '-c', 'for f; do mv -f -- "$f" "${f%.part}"; done', 'sh', ...parts], 'mv');
+    }
+    // The index last: it names only blobs the device has, checked.
+    const indexPath = `${DEVICE_LAYOUT}/index.json`;
+    const current = await new Promise<Index | null>((resolve) =>
+      sftp.readFile(indexPath, (err, data) => {
+        if (err) return resolve(null);
+        try {
+          resolve(JSON.parse(data.toString('utf8')) as Index);
+        } catch {
+          resolve(null);
+        }
+      }),
+    );
+    const others = (current?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== image.tag);
+    const entry: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, annotations: { [REF_NAME]: image.tag } };
+    await writeFile(sftp, `${DEVICE_LAYOUT}/oci-layout`, Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+    await writeFile(sftp, `${indexPath}.tmp`, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, entry] })));
+    await exec(['mv', '-f', '--', `${indexPath}.tmp`, indexPath], 'mv');
+    opts.onProgress({ done: total, total, bytesPerSecond: 0 });
+    opts.log(`${DEVICE_LAYOUT}:${image.tag} names ${image.manifest.digest}; ${formatSize(sent)} sent (${sent} bytes), ${formatSize(had)} already there.`);
+    return { ref: `${DEVICE_LAYOUT}:${image.tag}`, sent, had, blobsSent: missing.length };
+  } finally {
+    sftp.end();
+  }
+}

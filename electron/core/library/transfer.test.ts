@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab, type LabDevice } from '../../../e2e/lab';
+import type { Job } from '../../../shared/contract';
+import type { BootfleetCore } from '../app';
+import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../test-support';
+import { DEVICE_LAYOUT } from './device-transfer';
+
+/** Updates with no registry: a library image sent over SSH into the device's own layout. Needs root for the lab. */
+const canRun = process.getuid?.() === 0;
+if (!canRun && process.env.CI) throw new Error('the library transfer tests need root for the device lab');
+const suite = canRun ? describe : describe.skip;
+
+let lab: Lab;
+let core: BootfleetCore;
+let work: string;
+const dev = (name: string): LabDevice => lab.devices.find((d) => d.name === name)!;
+const release = (tag: string) => lab.images.find((i) => i.tag === tag)!;
+
+/** A command on a device as root through its sudo, with OpenSSH (not through Bootfleet). */
+function onDevice(d: LabDevice, cmd: string, input?: Buffer): string {
+  return execFileSync('ssh', ['-i', d.key, '-p', String(d.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${d.user}@${d.host}`, cmd], {
+    stdio: 'pipe',
+    ...(input ? { input } : {}),
+  }).toString();
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  lab = await startLab({ rebootMs: 300, devices: [{ name: 'edge-1', bootcVersion: '1.16.9', image: '1.0' }, { name: 'edge-2', bootcVersion: '1.12.0', image: '1.0' }] });
+  core = openTestCore({ actions: { pollMs: 100 } });
+  work = mkdtempSync(join(tmpdir(), 'bf-transfer-'));
+  for (const d of lab.devices) {
+    await ok(core, 'devices.add', { name: d.name, host: d.host, port: d.port, user: d.user, keyPath: d.key, sudo: d.sudo });
+  }
+  for (const tag of ['1.1', '2.0']) await ok(core, 'library.import', { path: release(tag).archive, name: 'registry.local/fleet/os' });
+}, 180_000);
+
+afterAll(async () => {
+  closeTestCores();
+  await lab?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+  cleanupTempDirs();
+}, 60_000);
+
+async function switchVia(device: string, image: string): Promise<{ job: Job; log: string }> {
+  const started = await ok(core, 'actions.start', { action: 'switch', devices: [device], image, via: 'library', apply: true, waitSeconds: 60 });
+  const job = await core.actions.wait(started.id);
+  const full = await ok(core, 'jobs.get', { id: job.id });
+  return { job, log: Object.values(full.logs).join('') };
+}
+
+const sentBytes = (log: string): number => Number(/\((\d+) bytes\), .* already there\./.exec(log)?.[1] ?? NaN);
+/** The amd64 blobs of a library image: manifest, config, layers. */
+async function blobsOf(ref: string): Promise<{ digest: string; size: number }[]> {
+  const img = await ok(core, 'library.get', { ref });
+  const m = img.manifests.find((x) => x.architecture === 'amd64')!;
+  const manifestSize = readFileSync(join(core.dataDir, 'library', 'blobs', 'sha256', m.digest.slice(7))).length;
+  const configSize = readFileSync(join(core.dataDir, 'library', 'blobs', 'sha256', m.configDigest.slice(7))).length;
+  return [{ digest: m.digest, size: manifestSize }, { digest: m.configDigest, size: configSize }, ...m.layers];
+}
+
+suite('updates from the library over SSH', () => {
+  it('switches a device to a library image through its own layout, verified after the reboot; the next update sends only the changed blobs', async () => {
+    const first = await switchVia('edge-1', 'registry.local/fleet/os:1.1');
+    const d = first.job.devices[0]!;
+    expect(d.error).toBeNull();
+    expect(d).toMatchObject({ state: 'done', resultDigest: release('1.1').digests.amd64 });
+    expect(d.transfer).toMatchObject({ done: d.transfer!.total });
+    const all11 = await blobsOf('registry.local/fleet/os:1.1');
+    expect(sentBytes(first.log)).toBe(all11.reduce((n, b) => n + b.size, 0));
+    const status = await ok(core, 'fleet.device', { device: 'edge-1' });
+    expect(status.summary.bootedImage).toBe(`oci:${DEVICE_LAYOUT}:1.1`);
+    expect(status.summary.booted?.digest).toBe(release('1.1').digests.amd64);
+
+    // 2.0 shares its base layer with 1.1: only its manifest, config and release layer travel.
+    const second = await switchVia('edge-1', 'registry.local/fleet/os:2.0');
+    expect(second.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('2.0').digests.amd64 });
+    const have = new Set(all11.map((b) => b.digest));
+    const changed = (await blobsOf('registry.local/fleet/os:2.0')).filter((b) => !have.has(b.digest));
+    expect(changed.length).toBe(3);
+    expect(sentBytes(second.log)).toBe(changed.reduce((n, b) => n + b.size, 0));
+    expect(second.log).toContain('The device has 1 of the image\'s 4 blobs; sending 3');
+    const index = JSON.parse(onDevice(dev('edge-1'), `cat ${DEVICE_LAYOUT}/index.json`)) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+    expect(index.manifests.map((m) => [m.annotations['org.opencontainers.image.ref.name'], m.digest])).toEqual([
+      ['1.1', release('1.1').digests.amd64],
+      ['2.0', release('2.0').digests.amd64],
+    ]);
+  });
+
+  it('refuses a device with too little space before sending anything', async () => {
+    const d = dev('edge-2');
+    onDevice(d, `sudo -n mkdir -p ${DEVICE_LAYOUT} && sudo -n mount -t tmpfs -o size=1m tmpfs ${DEVICE_LAYOUT}`);
+    try {
+      const r = await switchVia('edge-2', 'registry.local/fleet/os:1.1');
+      expect(r.job.devices[0]).toMatchObject({ state: 'failed', outcome: 'failed while transferring' });
+      expect(r.job.devices[0]!.error!.message).toMatch(/^not enough space on the device: \/var\/lib\/bootfleet\/images has 1\.0 MB free, the update needs .* for its new blobs/);
+      expect(onDevice(d, `ls ${DEVICE_LAYOUT}/blobs/sha256`)).toBe('');
+    } finally {
+      onDevice(d, `sudo -n umount ${DEVICE_LAYOUT}`);
+    }
+  });
+
+  it('a send cut in the middle of a blob continues from where it stopped', async () => {
+    // An image with an 8 MiB layer (random, so it does not compress), built with umoci on top of 1.1.
+    const layout = join(work, 'big');
+    execFileSync('skopeo', ['copy', '--quiet', `oci-archive:${release('1.1').archive}:1.1`, `oci:${layout}:big`, '--override-arch', 'amd64']);
+    const tree = join(work, 'tree', 'usr', 'share', 'big');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'noise'), Buffer.from(Array.from({ length: 8 * 1024 * 1024 }, () => Math.floor(Math.random() * 256))));
+    execFileSync('umoci', ['insert', '--image', `${layout}:big`, join(work, 'tree'), '/']);
+    const [img] = await ok(core, 'library.import', { path: layout, name: 'registry.local/fleet/os-big' });
+    const layers = (await ok(core, 'library.get', { ref: img!.id })).manifests[0]!.layers;
+    const big = layers.reduce((a, b) => (b.size > a.size ? b : a));
+    expect(big.size).toBeGreaterThan(8 * 1024 * 1024);
+    // What a cut connection leaves: the first 6 MiB of the layer in its .part file.
+    const d = dev('edge-2');
+    const bytes = readFileSync(join(core.dataDir, 'library', 'blobs', 'sha256', big.digest.slice(7)));
+    onDevice(d, `sudo -n install -d -o ${d.user} ${DEVICE_LAYOUT} ${DEVICE_LAYOUT}/blobs ${DEVICE_LAYOUT}/blobs/sha256 && cat > ${DEVICE_LAYOUT}/blobs/sha256/${big.digest.slice(7)}.part`, bytes.subarray(0, 6 * 1024 * 1024));
+    const r = await switchVia('edge-2', img!.id);
+    expect(r.job.devices[0]!.error).toBeNull();
+    expect(r.job.devices[0]).toMatchObject({ state: 'done', resultDigest: img!.digest });
+    expect(r.log).toMatch(new RegExp(`Resuming ${big.digest} at [\\d.]+ MB of [\\d.]+ MB\\.`));
+    const all = await blobsOf(img!.id);
+    const window = 2 * 1024 * 1024;
+    // Everything but what had arrived (less the resume window) was sent, nothing twice.
+    expect(sentBytes(r.log)).toBe(all.reduce((n, b) => n + b.size, 0) - (6 * 1024 * 1024 - window));
+  });
+});
