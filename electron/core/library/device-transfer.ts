@@ -2,8 +2,9 @@ import type { SFTPWrapper } from 'ssh2';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { formatSize } from '../flash/drives';
 import type { SshConnection } from '../ssh/connection';
-import { shellLine, withSudo } from '../ssh/quote';
+import { withSudo } from '../ssh/quote';
 import { RESUME_WINDOW, writeWindowed, type UploadProgress } from '../ssh/sftp';
+import { ociArchitecture } from '../provision/plan';
 import type { BlobStore } from './blob-store';
 import { hexOf, OCI_INDEX, REF_NAME, type Descriptor, type Index } from './oci';
 
@@ -34,6 +35,20 @@ export interface TransferResult {
   blobsSent: number;
 }
 
+/**
+ * On the device: `sh -c COMMIT_SCRIPT sh DIR INDEX HEX...` checks each HEX.part against its name
+ * (sha256sum -c), names the good ones, removes and reports (`BAD HEX`) the others, and puts the
+ * new index in place only when all were good.
+ */
+const COMMIT_SCRIPT = [
+  'dir=$1; index=$2; shift 2; bad=0',
+  'for h; do',
+  '  if printf "%s  %s\\n" "$h" "$dir/$h.part" | sha256sum -c --status; then mv -f -- "$dir/$h.part" "$dir/$h"',
+  '  else rm -f -- "$dir/$h.part"; echo "BAD $h"; bad=1; fi',
+  'done',
+  'if [ "$bad" = 0 ]; then mv -f -- "$index.tmp" "$index"; else rm -f -- "$index.tmp"; fi',
+].join('\n');
+
 export class TransferFailure extends AppError {
   constructor(
     message: string,
@@ -62,7 +77,8 @@ function writeFile(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void>
 export async function sendToDevice(
   conn: SshConnection,
   store: BlobStore,
-  image: DeviceImage,
+  /** The image for the device's architecture (OCI name: amd64, arm64...), as `uname -m` there says. */
+  pick: (architecture: string) => DeviceImage,
   opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
 ): Promise<TransferResult> {
   const dir = `${DEVICE_LAYOUT}/blobs/sha256`;
@@ -71,8 +87,17 @@ export async function sendToDevice(
     if (r.exitCode !== 0) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `${what} failed on the device: ${r.stderr.trim().split('\n')[0] || `exit status ${r.exitCode}`}`);
     return r.stdout.toString('utf8');
   };
-  // The layout belongs to the login (SFTP writes as it); bootc reads it as root.
-  await exec(['sh', '-c', 'install -d -m 0755 "$1" "$1/blobs" "$1/blobs/sha256" && chown "$2" "$1" "$1/blobs" "$1/blobs/sha256"', 'sh', DEVICE_LAYOUT, opts.user], `preparing ${DEVICE_LAYOUT}`, opts.sudo);
+  // One round trip tells the architecture, prepares the layout (it belongs to the login, SFTP
+  // writes as it; bootc reads it as root) and says how much room there is.
+  const prep = await exec(
+    ['sh', '-c', 'uname -m && install -d -m 0755 "$1" "$1/blobs" "$1/blobs/sha256" && chown "$2" "$1" "$1/blobs" "$1/blobs/sha256" && df -P -B1 -- "$1" | tail -n 1', 'sh', DEVICE_LAYOUT, opts.user],
+    `preparing ${DEVICE_LAYOUT}`,
+    opts.sudo,
+  );
+  const lines = prep.trim().split('\n');
+  const machine = (lines[0] ?? '').trim();
+  const avail = Number(lines.at(-1)?.split(/\s+/)[3] ?? NaN);
+  const image = pick(ociArchitecture(machine) ?? machine);
   const sftp = await conn.sftp();
   try {
     const present = await readdir(sftp, dir);
@@ -83,7 +108,6 @@ export async function sendToDevice(
     };
     const had = image.blobs.filter((b) => !missing.includes(b)).reduce((n, b) => n + b.size, 0);
     const need = missing.reduce((n, b) => n + b.size - partial(b), 0);
-    const avail = Number((await exec(['df', '-P', '-B1', '--', DEVICE_LAYOUT], 'df')).trim().split('\n').pop()?.split(/\s+/)[3] ?? NaN);
     if (Number.isFinite(avail) && avail < need + SPARE) {
       throw new TransferFailure(
         `not enough space on the device: ${DEVICE_LAYOUT} has ${formatSize(avail)} free, the update needs ${formatSize(need)} for its new blobs and ${formatSize(SPARE)} to spare.`,
@@ -115,30 +139,8 @@ export async function sendToDevice(
       sent += b.size - from;
       done = base + (b.size - from);
     }
-    if (missing.length) {
-      // One round trip checks every new blob on the device itself.
-      const parts = missing.map((b) => `${dir}/${hexOf(b.digest)}.part`);
-      opts.log(`$ ${shellLine(['sha256sum', '--', ...parts.map((p) => p.replace(`${dir}/`, ''))])}`);
-      const sums = new Map(
-        (await exec(['sha256sum', '--', ...parts], 'sha256sum'))
-          .trim()
-          .split('\n')
-          .map((l) => {
-            const [sum, file] = l.split(/\s+\*?/);
-            return [file ?? '', sum ?? ''] as const;
-          }),
-      );
-      const bad = missing.filter((b) => sums.get(`${dir}/${hexOf(b.digest)}.part`) !== hexOf(b.digest));
-      if (bad.length) {
-        await exec(['rm', '-f', '--', ...bad.map((b) => `${dir}/${hexOf(b.digest)}.part`)], 'rm');
-        throw new TransferFailure(
-          `${bad.length} blob${bad.length === 1 ? '' : 's'} arrived damaged on the device (${bad.map((b) => b.digest.slice(0, 19)).join(', ')}…); ${bad.length === 1 ? 'it was' : 'they were'} removed.`,
-          'Try again to send them afresh; if it happens again, check the network and the device\'s storage.',
-        );
-      }
-      await exec(['sh', '-c', 'for f; do mv -f -- "$f" "${f%.part}"; done', 'sh', ...parts], 'mv');
-    }
-    // The index last: it names only blobs the device has, checked.
+    // The index entry goes in last, in the same round trip that has the device check every new
+    // blob's SHA-256 and give it its name: the layout never names a blob it lacks or that is damaged.
     const indexPath = `${DEVICE_LAYOUT}/index.json`;
     const current = await new Promise<Index | null>((resolve) =>
       sftp.readFile(indexPath, (err, data) => {
@@ -154,7 +156,16 @@ export async function sendToDevice(
     const entry: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, annotations: { [REF_NAME]: image.tag } };
     await writeFile(sftp, `${DEVICE_LAYOUT}/oci-layout`, Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     await writeFile(sftp, `${indexPath}.tmp`, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, entry] })));
-    await exec(['mv', '-f', '--', `${indexPath}.tmp`, indexPath], 'mv');
+    const hexes = missing.map((b) => hexOf(b.digest));
+    if (hexes.length) opts.log(`$ sha256sum -c (${hexes.length} new blob${hexes.length === 1 ? '' : 's'} in ${dir})`);
+    const out = await exec(['sh', '-c', COMMIT_SCRIPT, 'sh', dir, indexPath, ...hexes], 'checking the new blobs');
+    const bad = out.split('\n').filter((l) => l.startsWith('BAD ')).map((l) => `sha256:${l.slice(4).trim()}`);
+    if (bad.length) {
+      throw new TransferFailure(
+        `${bad.length} blob${bad.length === 1 ? '' : 's'} arrived damaged on the device (${bad.map((b) => `${b.slice(0, 19)}…`).join(', ')}); ${bad.length === 1 ? 'it was' : 'they were'} removed.`,
+        'Try again to send them afresh; if it happens again, check the network and the device\'s storage.',
+      );
+    }
     opts.onProgress({ done: total, total, bytesPerSecond: 0 });
     opts.log(`${DEVICE_LAYOUT}:${image.tag} names ${image.manifest.digest}; ${formatSize(sent)} sent (${sent} bytes), ${formatSize(had)} already there.`);
     return { ref: `${DEVICE_LAYOUT}:${image.tag}`, sent, had, blobsSent: missing.length };

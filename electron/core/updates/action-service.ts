@@ -16,7 +16,6 @@ import { withSudo } from '../ssh/quote';
 import { DEVICE_LAYOUT, sendToDevice } from '../library/device-transfer';
 import type { LibraryService } from '../library/library-service';
 import { hexOf } from '../library/oci';
-import { ociArchitecture } from '../provision/plan';
 import type { JobsRepo } from './jobs-repo';
 
 type Input = MethodArgs<'actions.start'>;
@@ -337,7 +336,8 @@ export class ActionService {
         `action:${row.id}`,
         target,
         async (conn) => {
-          const before = await this.readBefore(conn, row, name);
+          // The bootc version matters only where a flag depends on it (download-only stages).
+          const before = await this.readBefore(conn, row, name, input.action === 'upgrade' ? input.downloadOnly : input.action === 'apply');
           this.d.fleet.record(row.id, before.reading);
           const plan = this.planFor(row, before, input);
           from = before.reading.status.booted?.image?.digest ?? null;
@@ -506,31 +506,38 @@ export class ActionService {
    * bytes in the job's progress. Returns the layout reference and the digest it names.
    */
   private async sendFromLibrary(conn: SshConnection, jobId: string, row: ContactRow, user: string, ref: string, signal: AbortSignal): Promise<{ ref: string; digest: string }> {
-    const machine = (await conn.exec(['uname', '-m'], { timeoutMs: 30_000, signal })).stdout.toString().trim();
-    const arch = ociArchitecture(machine) ?? machine;
-    const img = this.d.library.deviceImage(ref, arch);
-    this.log(jobId, row.id, `Sending ${img.image.reference ?? img.image.digest} (${arch}, ${img.manifest.digest}) from the library.\n`);
     let last = 0;
-    const t = await sendToDevice(conn, this.d.library.store, img, {
-      user,
-      sudo: row.sudo === 1,
-      timeoutMs: this.commandTimeoutMs,
-      signal,
-      log: (line) => this.log(jobId, row.id, `${line}\n`),
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - last < 250 && p.done < p.total) return;
-        last = now;
-        this.step(jobId, row.id, { transfer: p });
+    let digest = '';
+    const t = await sendToDevice(
+      conn,
+      this.d.library.store,
+      (arch) => {
+        const img = this.d.library.deviceImage(ref, arch);
+        digest = img.manifest.digest;
+        this.log(jobId, row.id, `Sending ${img.image.reference ?? img.image.digest} (${arch}, ${img.manifest.digest}) from the library.\n`);
+        return img;
       },
-    });
-    return { ref: t.ref, digest: img.manifest.digest };
+      {
+        user,
+        sudo: row.sudo === 1,
+        timeoutMs: this.commandTimeoutMs,
+        signal,
+        log: (line) => this.log(jobId, row.id, `${line}\n`),
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - last < 250 && p.done < p.total) return;
+          last = now;
+          this.step(jobId, row.id, { transfer: p });
+        },
+      },
+    );
+    return { ref: t.ref, digest };
   }
 
-  private async readBefore(conn: SshConnection, row: ContactRow, name: string): Promise<Before> {
+  private async readBefore(conn: SshConnection, row: ContactRow, name: string, needVersion = true): Promise<Before> {
     const [reading, version, bootId] = await Promise.all([
       readBootcStatus(conn, name, { sudo: row.sudo === 1, timeoutMs: 60_000 }),
-      conn.exec(['bootc', '--version'], { timeoutMs: 30_000 }).then((r) => r.stdout.toString().trim().replace(/^bootc\s+/, '') || null),
+      needVersion ? conn.exec(['bootc', '--version'], { timeoutMs: 30_000 }).then((r) => r.stdout.toString().trim().replace(/^bootc\s+/, '') || null) : Promise.resolve(null),
       readBootId(conn),
     ]);
     return { reading, bootcVersion: version, bootId };
