@@ -313,3 +313,13 @@ export function HomeIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** Provision (an image going down onto a box). */
+export function ProvisionIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M12 3v8m0 0-3.5-3.5M12 11l3.5-3.5" />
+      <rect x="3" y="14" width="18" height="7" rx="1.5" />
+      <path d="M7 17.5h.01" strokeWidth={2.6} />
+    </Svg>
+  );
+}

@@ -1,10 +1,11 @@
 /**
- * Notices when work ends: a toast for every job, rollout or flash this UI saw running, and a desktop
- * notification (the Web Notification API, in Electron's renderer and in browsers) when it ran
- * for longer than LONG_MS, so the user who went elsewhere learns the outcome. Permission is asked
- * the first time the user starts a job or rollout (`askNotifyPermission`), never on page load.
+ * Notices when work ends: a toast for every job, rollout, flash or provisioning run this UI saw
+ * running, and a desktop notification (the Web Notification API, in Electron's renderer and in
+ * browsers) when it ran for longer than LONG_MS, so the user who went elsewhere learns the outcome.
+ * A provisioning run that waits for its new host key to be confirmed says so at once. Permission is
+ * asked the first time the user starts a job or rollout (`askNotifyPermission`), never on page load.
  */
-import type { Flash, Job, Rollout } from '../../../shared/contract';
+import type { Flash, Job, ProvisionRun, Rollout } from '../../../shared/contract';
 import { useUi } from '../stores/ui';
 import { client } from './api';
 import { flashNotice } from './flash';
@@ -111,9 +112,49 @@ function onFlash(f: Flash): void {
   });
 }
 
-/** Starts following jobs, rollouts and flashes; call once at startup. */
+/** "edge-01 provisioned: installed on /dev/sda and booted …", or what went wrong. */
+export function provisionNotice(r: ProvisionRun): string {
+  if (r.state === 'done') return `${r.name} provisioned${r.outcome ? `: ${r.outcome}` : ''}`;
+  const word = stateWord[r.state] ?? r.state;
+  return `Provisioning ${r.name} ${word}${r.error ? `: ${r.error.message}` : r.outcome ? `: ${r.outcome}` : ''}`;
+}
+
+/** Runs whose host key request was announced (once per run). */
+const hostKeyAsked = new Set<string>();
+/** The last report of each run waiting in the host-key phase. */
+const inHostKey = new Map<string, ProvisionRun>();
+/**
+ * A batch that accepts new host keys passes through the host-key phase at once: only a run still
+ * there after this long is waiting for the technician.
+ */
+const HOST_KEY_SETTLE_MS = 1500;
+
+function onProvision(r: ProvisionRun): void {
+  const open = (): void => useUi.getState().navigate('provision');
+  const waiting = r.state === 'running' && r.phase === 'host-key' && !!r.hostKey;
+  if (!waiting) inHostKey.delete(r.id);
+  else if (!hostKeyAsked.has(r.id) && !inHostKey.has(r.id)) {
+    inHostKey.set(r.id, r);
+    setTimeout(() => {
+      const still = inHostKey.get(r.id);
+      if (!still?.hostKey || hostKeyAsked.has(r.id)) return;
+      hostKeyAsked.add(r.id);
+      const text = `${still.name} waits for you to confirm its new host key (${still.hostKey.fingerprint})`;
+      useUi.getState().toast('info', text);
+      notify(text, `provision-key:${r.id}`, open);
+    }, HOST_KEY_SETTLE_MS);
+  }
+  follow(`provision:${r.id}`, r.state === 'running' || r.state === 'pending', (long) => {
+    const text = provisionNotice(r);
+    useUi.getState().toast(r.state === 'done' ? 'success' : r.state === 'canceled' ? 'info' : 'error', text);
+    if (long) notify(text, `provision:${r.id}`, open);
+  });
+}
+
+/** Starts following jobs, rollouts, flashes and provisioning runs; call once at startup. */
 export function startNotices(): void {
   client.on('rollout.updated', onRollout);
   client.on('job.updated', onJob);
   client.on('flash.progress', onFlash);
+  client.on('provision.updated', onProvision);
 }

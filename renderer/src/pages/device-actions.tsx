@@ -3,9 +3,10 @@
  * runs (the device's staged / booted / rollback, the steps, the exact commands, warnings), the live
  * job panel (phase steps, streaming output, Cancel, the verified result) and the recent jobs.
  */
-import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
+import { useEffect, useState, type ReactElement, type ReactNode } from 'react';
 import type { ActionKind, ActionPlan, BootcStatus, DeviceDetail, Job, JobDevice } from '../../../shared/contract';
 import { Dialog } from '../components/dialog';
+import { LogView } from '../components/log-view';
 import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon } from '../components/icons';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { describeError } from '../lib/error-text';
@@ -377,31 +378,6 @@ function PhaseSteps({ job, dev }: { job: Job; dev: JobDevice }): ReactElement {
   );
 }
 
-/** The device's output, following the end while the user has not scrolled up. */
-function JobLog({ text }: { text: string }): ReactElement {
-  const ref = useRef<HTMLPreElement>(null);
-  const stick = useRef(true);
-  useEffect(() => {
-    const el = ref.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [text]);
-  return (
-    <pre
-      ref={ref}
-      className="job-log"
-      data-testid="job-log"
-      tabIndex={0}
-      aria-label="Output"
-      onScroll={(e) => {
-        const el = e.currentTarget;
-        stick.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
-      }}
-    >
-      {text || <span className="muted">No output yet.</span>}
-    </pre>
-  );
-}
-
 function JobResult({ dev }: { dev: JobDevice }): ReactElement | null {
   if (dev.state === 'done') {
     return (
@@ -510,7 +486,7 @@ export function JobPanel({ deviceId }: { deviceId: string }): ReactElement | nul
         </p>
       ) : null}
       <JobResult dev={dev} />
-      <JobLog text={log} />
+      <LogView text={log} />
     </section>
   );
 }

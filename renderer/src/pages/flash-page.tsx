@@ -10,13 +10,14 @@
  *    need their name typed.
  * Then each drive's progress (flash.progress) with Cancel, and the history of every flash.
  */
-import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement } from 'react';
 import type { Drive, Flash, FlashTargetProgress, ImageInfo } from '../../../shared/contract';
 import { Dialog } from '../components/dialog';
 import { Field } from '../components/field';
 import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon, UsbIcon } from '../components/icons';
 import { SegmentBar, type ProgressCounts } from '../components/progress-bar';
 import { CopyButton, RelativeTime, ShortDigest } from '../components/status';
+import { StepTitle } from '../components/step-title';
 import { describeError } from '../lib/error-text';
 import {
   baseName,
@@ -34,18 +35,6 @@ import {
 import { formatDecimalBytes, formatDuration, formatTime, plural } from '../lib/format';
 import { isCurrent, useFlash, type ImageCheck } from '../stores/flash';
 import { FileBrowserDialog } from './file-browser-dialog';
-
-/** A numbered step's heading. */
-function StepTitle({ n, id, children }: { n: number; id: string; children: ReactNode }): ReactElement {
-  return (
-    <h2 className="panel-title flash-step-title" id={id}>
-      <span className="flash-step-num" aria-hidden="true">
-        {n}
-      </span>
-      {children}
-    </h2>
-  );
-}
 
 /** Where the expected SHA-256 came from, in words. */
 function sourceLabel(source: string | null): string {
