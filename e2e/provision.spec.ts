@@ -200,8 +200,10 @@ test.describe('provisioning a box booted from live media', () => {
     await page.getByTestId('provision-source-archive').click();
     await expect(page.getByTestId('provision-next')).toBeDisabled();
     await expect(page.getByTestId('provision-missing')).toContainText('Correct the highlighted options');
+    // `~/` is the home of the user Bootfleet runs as: the core expands it.
     await page.getByTestId('field-provision-archive').fill('~/os.oci.tar');
-    await expect(page.getByTestId('error-provision-archive')).toContainText('full path');
+    await expect(page.getByTestId('error-provision-archive')).toHaveCount(0);
+    await expect(page.getByTestId('provision-next')).toBeEnabled();
     await shootTall(page, 'provision-3-archive.png');
     await page.getByTestId('provision-source-registry').click();
     await expect(page.getByTestId('provision-next')).toBeEnabled();

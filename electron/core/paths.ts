@@ -26,3 +26,8 @@ export function resolveDataDir(flag?: string, env: NodeJS.ProcessEnv = process.e
 
 export const DATABASE_FILE = 'bootfleet.db';
 export const SECRET_KEY_FILE = 'secret.key';
+
+/** A path the user typed: `~` and `~/…` are their home directory; a relative path is made absolute. */
+export function expandHome(p: string): string {
+  return p === '~' ? homedir() : p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p);
+}

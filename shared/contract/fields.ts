@@ -171,3 +171,17 @@ export function normalizeSha256(text: string): string | null {
 }
 
 export const SHA256_MESSAGE = 'A SHA-256 is 64 hexadecimal characters.';
+
+/**
+ * What is wrong with authorized_keys text (each line a public key, options allowed; comments and
+ * blanks ignored), in words, or null when nothing is.
+ */
+export function authorizedKeysProblem(text: string): string | null {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (!lines.length) return 'The keys to authorize for root are empty: give one or more public keys (the contents of a .pub file).';
+  const bad = lines.find((l) => !/(^|\s)(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)\s+[A-Za-z0-9+/=]+/.test(l));
+  if (bad === undefined) return null;
+  return /PRIVATE KEY/.test(text)
+    ? 'The keys to authorize for root contain a private key: give the public key (the .pub file) instead.'
+    : `"${bad.slice(0, 60)}" is not an SSH public key: give lines such as those of a .pub file or authorized_keys.`;
+}

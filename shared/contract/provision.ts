@@ -176,6 +176,8 @@ export const provisionRunSchema = z.object({
   command: z.string().nullable(),
   state: z.enum(['pending', 'running', 'done', 'failed', 'canceled', 'interrupted']),
   phase: provisionPhaseSchema,
+  /** Where a run that failed, was cancelled or interrupted stopped (its phase is then `finished`). */
+  stoppedPhase: provisionPhaseSchema.nullable(),
   /** What bootc is doing now, in words ("Creating the root filesystem"). */
   detail: z.string().nullable(),
   /** The archive upload, while one runs (and its last figures after). */
@@ -190,7 +192,13 @@ export const provisionRunSchema = z.object({
   outcome: z.string().nullable(),
   /** The box's own error text, and what to do next. */
   error: z.object({ code: z.string(), message: z.string(), next: z.string().nullable() }).nullable(),
+  /** `ask`: the run waits in `host-key` for provision.confirmHostKey; `auto`: the batch accepts the new key (shown and logged). */
+  hostKeyConfirmation: z.enum(['ask', 'auto']),
+  /** Keys were given to authorize for root (the `keys` phase writes them). */
+  keysAuthorized: z.boolean(),
   actor: z.string(),
+  /** When the run last changed: of two reports of the same run, the later one wins. */
+  updatedAt: z.string(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -344,6 +344,7 @@ export const migrations: Migration[] = [
           command TEXT,
           state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'canceled', 'interrupted')),
           phase TEXT NOT NULL,
+          stopped_phase TEXT,
           detail TEXT,
           transfer TEXT,
           host_key_type TEXT,

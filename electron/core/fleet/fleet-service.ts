@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { expandHome } from '../paths';
 import type { DeviceDetail, DeviceFacts, MethodArgs, RefreshGroup, RefreshProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
@@ -352,8 +351,4 @@ function orderGroups(groups: Map<string, RefreshGroup>): RefreshGroup[] {
 
 function snapshot(p: RefreshProgress): RefreshProgress {
   return { ...p, groups: p.groups.map((g) => ({ ...g, devices: g.devices.slice(0, 200) })) };
-}
-
-function expandHome(p: string): string {
-  return p === '~' ? homedir() : p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p);
 }

@@ -3,6 +3,7 @@ import type { ProvisionHost, ProvisionTarget } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { markerSections, parseOsRelease } from '../fleet/status-collector';
 import { drivesFromLsblk, LSBLK_COLUMNS, type LsblkNode } from '../flash/drives';
+import { expandHome } from '../paths';
 import type { SshAuth, SshTarget } from '../ssh/connection';
 
 /** Where a box being provisioned has its host key pinned (it is not a device yet). */
@@ -16,7 +17,7 @@ export function provisionTarget(t: ProvisionTarget, agentSocket: string | undefi
   else if (t.keyPath) {
     let privateKey: Buffer;
     try {
-      privateKey = readFileSync(t.keyPath);
+      privateKey = readFileSync(expandHome(t.keyPath));
     } catch (e) {
       throw new AppError(ErrorCode.SSH_KEY_UNUSABLE, `${label}: the key file ${t.keyPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { keyPath: t.keyPath });
     }

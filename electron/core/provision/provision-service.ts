@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import { shortDigest, type MethodArgs, type ProvisionHost, type ProvisionPlan, type ProvisionRun, type ProvisionTarget } from '../../../shared/contract';
+import { authorizedKeysProblem, shortDigest, type MethodArgs, type ProvisionHost, type ProvisionPlan, type ProvisionRun, type ProvisionTarget } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import { rebootArgv } from '../bootc/commands';
@@ -10,6 +10,7 @@ import type { EventBus } from '../events';
 import type { FleetService } from '../fleet/fleet-service';
 import { readBootcStatus, type StatusReading } from '../fleet/status-collector';
 import { newId } from '../ids';
+import { expandHome } from '../paths';
 import type { InventoryService } from '../inventory/inventory-service';
 import { qualifiedName } from '../inventory/names';
 import type { RegistryClient, ResolvedImage } from '../registry/client';
@@ -100,7 +101,10 @@ export class ProvisionService {
   }
 
   /** Inspects the box, resolves the image, and returns the exact command an install would run. */
-  async plan(input: MethodArgs<'provision.plan'>): Promise<ProvisionPlan> {
+  async plan(raw: MethodArgs<'provision.plan'>): Promise<ProvisionPlan> {
+    const input = { ...raw, ...(raw.archive ? { archive: expandHome(raw.archive) } : {}) };
+    // What start would refuse is refused here too, so a clean review means a clean start.
+    if (input.authorizedKeys !== undefined) checkAuthorizedKeys(input.authorizedKeys);
     const [host, resolved] = await Promise.all([this.inspect({ target: input.target }), this.source(input)]);
     const p = planInstall(host, input, resolved);
     return { host, digest: p.digest, command: p.command, argv: p.argv, warnings: p.warnings };
@@ -133,7 +137,13 @@ export class ProvisionService {
   // ---- runs ------------------------------------------------------------------------------
 
   /** Checks what can be checked without the boxes, records one run per box, and starts them. */
-  start(actor: Actor, input: StartInput): { batchId: string; runs: ProvisionRun[] } {
+  start(actor: Actor, raw: StartInput): { batchId: string; runs: ProvisionRun[] } {
+    // Paths as the user typed them (`~/.ssh/id_ed25519`) are stored and used expanded.
+    const input: StartInput = {
+      ...raw,
+      ...(raw.archive ? { archive: expandHome(raw.archive) } : {}),
+      login: { ...raw.login, ...(raw.login.keyPath ? { keyPath: expandHome(raw.login.keyPath) } : {}) },
+    };
     for (const b of input.boxes) if (b.site) this.d.inventory.requireSite(b.site);
     if (input.login.keyPath) readKey(input.login.keyPath);
     if (input.authorizedKeys !== undefined) checkAuthorizedKeys(input.authorizedKeys);
@@ -149,7 +159,7 @@ export class ProvisionService {
       user: b.target.user,
       name: b.name,
       site: b.site ? this.d.inventory.requireSite(b.site).name : null,
-      params: { disk: b.disk, wipe: b.wipe, tags: b.tags, login: input.login },
+      params: { disk: b.disk, wipe: b.wipe, tags: b.tags, login: input.login, acceptNewHostKey: input.acceptNewHostKey, authorizedKeys: input.authorizedKeys !== undefined },
     }));
     this.d.runs.create({ id: batchId, image: input.image, archive: input.archive ?? null, actor: actor.user, via: actor.via }, runs);
     for (const r of runs) {
@@ -596,16 +606,6 @@ function readKey(path: string): Buffer {
 
 /** authorized_keys text: each line a public key (options allowed), comments and blanks ignored. */
 export function checkAuthorizedKeys(text: string): void {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (!lines.length) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The keys to authorize for root are empty: give one or more public keys (the contents of a .pub file).');
-  const bad = lines.find((l) => !/(^|\s)(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)\s+[A-Za-z0-9+/=]+/.test(l));
-  if (bad !== undefined) {
-    const privateKey = /PRIVATE KEY/.test(text);
-    throw new AppError(
-      ErrorCode.VALIDATION_FAILED,
-      privateKey
-        ? 'The keys to authorize for root contain a private key: give the public key (the .pub file) instead.'
-        : `"${bad.slice(0, 60)}" is not an SSH public key: give lines such as those of a .pub file or authorized_keys.`,
-    );
-  }
+  const problem = authorizedKeysProblem(text);
+  if (problem) throw new AppError(ErrorCode.VALIDATION_FAILED, problem);
 }

@@ -22,6 +22,7 @@ interface Row {
   command: string | null;
   state: ProvisionRun['state'];
   phase: ProvisionPhase;
+  stopped_phase: ProvisionPhase | null;
   detail: string | null;
   transfer: string | null;
   host_key_type: string | null;
@@ -108,6 +109,8 @@ export class ProvisionRunsRepo {
       put('state', s.state);
       if (s.state === 'running') sets.push('started_at = coalesce(started_at, @now)');
       if (['done', 'failed', 'canceled', 'interrupted'].includes(s.state)) sets.push('finished_at = @now');
+      // Where a run that did not succeed stopped (the old phase: SQLite reads the row before the update).
+      if (['failed', 'canceled', 'interrupted'].includes(s.state)) sets.push("stopped_phase = CASE WHEN phase = 'finished' THEN stopped_phase ELSE phase END");
     }
     if (s.phase !== undefined) put('phase', s.phase);
     if (s.detail !== undefined) put('detail', s.detail);
@@ -203,7 +206,7 @@ export class ProvisionRunsRepo {
         const before = this.get(id)!;
         this.sql
           .get(
-            `UPDATE provision_runs SET state = 'interrupted', finished_at = ?, updated_at = ?, error_code = 'JOB_INTERRUPTED',
+            `UPDATE provision_runs SET state = 'interrupted', stopped_phase = phase, finished_at = ?, updated_at = ?, error_code = 'JOB_INTERRUPTED',
                error_message = 'Bootfleet stopped while this box was ' || phase || '.',
                error_next = CASE WHEN phase = 'uploading' THEN 'Provision it again: the upload resumes where it stopped.'
                  WHEN phase IN ('installing', 'rebooting', 'waiting', 'host-key', 'verifying', 'recording')
@@ -234,6 +237,7 @@ function toRun(r: Row): ProvisionRun {
     command: r.command,
     state: r.state,
     phase: r.phase,
+    stoppedPhase: r.stopped_phase,
     detail: r.detail,
     transfer: r.transfer ? (JSON.parse(r.transfer) as ProvisionRun['transfer']) : null,
     archive: r.archive,
@@ -242,7 +246,10 @@ function toRun(r: Row): ProvisionRun {
     bootedDigest: r.booted_digest,
     outcome: r.outcome,
     error: r.error_code ? { code: r.error_code, message: r.error_message ?? '', next: r.error_next } : null,
+    hostKeyConfirmation: (JSON.parse(r.params) as { acceptNewHostKey?: boolean }).acceptNewHostKey ? 'auto' : 'ask',
+    keysAuthorized: (JSON.parse(r.params) as { authorizedKeys?: boolean }).authorizedKeys ?? false,
     actor: r.actor,
+    updatedAt: r.updated_at,
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,

@@ -121,28 +121,15 @@ export function provisionNotice(r: ProvisionRun): string {
 
 /** Runs whose host key request was announced (once per run). */
 const hostKeyAsked = new Set<string>();
-/** The last report of each run waiting in the host-key phase. */
-const inHostKey = new Map<string, ProvisionRun>();
-/**
- * A batch that accepts new host keys passes through the host-key phase at once: only a run still
- * there after this long is waiting for the technician.
- */
-const HOST_KEY_SETTLE_MS = 1500;
 
 function onProvision(r: ProvisionRun): void {
   const open = (): void => useUi.getState().navigate('provision');
-  const waiting = r.state === 'running' && r.phase === 'host-key' && !!r.hostKey;
-  if (!waiting) inHostKey.delete(r.id);
-  else if (!hostKeyAsked.has(r.id) && !inHostKey.has(r.id)) {
-    inHostKey.set(r.id, r);
-    setTimeout(() => {
-      const still = inHostKey.get(r.id);
-      if (!still?.hostKey || hostKeyAsked.has(r.id)) return;
-      hostKeyAsked.add(r.id);
-      const text = `${still.name} waits for you to confirm its new host key (${still.hostKey.fingerprint})`;
-      useUi.getState().toast('info', text);
-      notify(text, `provision-key:${r.id}`, open);
-    }, HOST_KEY_SETTLE_MS);
+  // A batch that accepts new keys passes through the phase without asking anyone.
+  if (r.state === 'running' && r.phase === 'host-key' && r.hostKey && r.hostKeyConfirmation === 'ask' && !hostKeyAsked.has(r.id)) {
+    hostKeyAsked.add(r.id);
+    const text = `${r.name} waits for you to confirm its new host key (${r.hostKey.fingerprint})`;
+    useUi.getState().toast('info', text);
+    notify(text, `provision-key:${r.id}`, open);
   }
   follow(`provision:${r.id}`, r.state === 'running' || r.state === 'pending', (long) => {
     const text = provisionNotice(r);

@@ -5,6 +5,7 @@
  * name or an image the same way the core does.
  */
 import {
+  authorizedKeysProblem,
   hostSchema,
   imageRefSchema,
   keyPathSchema,
@@ -77,7 +78,7 @@ export const PHASES: ProvisionPhase[] = ['checking', 'keys', 'uploading', 'pulli
 
 /** The phases of one run, as its stepper shows them: uploading only for an archive. */
 export function phasesOf(r: ProvisionRun): ProvisionPhase[] {
-  return r.archive ? PHASES : PHASES.filter((p) => p !== 'uploading');
+  return PHASES.filter((p) => (p !== 'uploading' || r.archive) && (p !== 'keys' || r.keysAuthorized));
 }
 
 /** A phase of a run, in words (reading the image from an uploaded archive is not a pull). */
@@ -130,7 +131,7 @@ export const runStateLabel: Record<ProvisionRun['state'], string> = {
 export const isActive = (r: ProvisionRun): boolean => r.state === 'running' || r.state === 'pending';
 
 /** The run waits for the technician to confirm the installed system's host key. */
-export const awaitsHostKey = (r: ProvisionRun): boolean => r.state === 'running' && r.phase === 'host-key' && !!r.hostKey;
+export const awaitsHostKey = (r: ProvisionRun): boolean => r.state === 'running' && r.phase === 'host-key' && !!r.hostKey && r.hostKeyConfirmation === 'ask';
 
 /** Where the stepper stands: the index in `phases` (a box back to waiting after its key was accepted is past the key). */
 export function phaseIndex(r: ProvisionRun, phases: ProvisionPhase[] = PHASES): number {
@@ -139,14 +140,10 @@ export function phaseIndex(r: ProvisionRun, phases: ProvisionPhase[] = PHASES): 
   return phases.indexOf(r.phase);
 }
 
-/**
- * Of two reports of one run, the one further on (an ended one over a running one, then the later
- * phase; back to waiting once the host key is taken is past the host-key phase).
- */
+/** Of two reports of one run, the later one (a method's answer may arrive after a newer event). */
 export function further(a: ProvisionRun, b: ProvisionRun | undefined): ProvisionRun {
   if (!b) return a;
-  const rank = (r: ProvisionRun): number => (!isActive(r) ? 100 : r.phase === 'waiting' && r.hostKey ? PHASES.indexOf('host-key') + 0.5 : phaseIndex(r));
-  return rank(b) > rank(a) ? b : a;
+  return b.updatedAt > a.updatedAt ? b : a;
 }
 
 /** What cancelling does now, in words (and the button's label). */
@@ -215,15 +212,10 @@ export function boxFieldErrors(box: BoxDraft, shared: LiveLogin, all: BoxDraft[]
   return out;
 }
 
-/**
- * A file on the machine Bootfleet runs on, for provisioning: an absolute path. (The core reads
- * these paths as given: `~` is not expanded for provisioning, unlike a device's key.)
- */
+/** A file on the machine Bootfleet runs on, for provisioning (`~/` is the user's home there). */
 function localFileError(label: string, path: string): string | null {
   const r = keyPathSchema.safeParse(path);
-  if (!r.success) return fieldMessage(label, r.error.issues[0]!.message);
-  if (path.trim().startsWith('~')) return `${label}: give the full path (from /), ~ is not expanded here`;
-  return null;
+  return r.success ? null : fieldMessage(label, r.error.issues[0]!.message);
 }
 
 /** Problems with a login, by field. */
@@ -280,7 +272,9 @@ export function optionErrors(o: ProvisionOptions): Record<string, string> {
   if (o.rootSize.trim() && !/^\d+[MGT]?$/.test(o.rootSize.trim())) out.rootSize = 'Give a number with M, G or T (e.g. 20G)';
   const bad = kargsOf(o.kargs).find((k) => /\s/.test(k));
   if (bad !== undefined) out.kargs = `“${bad}” has spaces: put each argument on a line of its own`;
-  if (/PRIVATE KEY/.test(o.authorizedKeys)) out.authorizedKeys = 'This is a private key: give the public key (the .pub file) instead';
+  // The core's own rule, as typed: a clean review means a clean start.
+  const keysProblem = o.authorizedKeys.trim() ? authorizedKeysProblem(o.authorizedKeys) : null;
+  if (keysProblem) out.authorizedKeys = keysProblem;
   const user = sshUserSchema.safeParse(o.loginUser);
   if (!user.success) out.loginUser = fieldMessage('User', user.error.issues[0]!.message);
   if (o.loginKeyPath.trim()) {

@@ -28,8 +28,7 @@ function RunPhases({ run }: { run: ProvisionRun }): ReactElement {
   const phases = phasesOf(run);
   const ended = !isActive(run);
   const bad = run.state === 'failed' || run.state === 'canceled' || run.state === 'interrupted';
-  // An ended run's phase is "finished": where it stopped is in its outcome ("failed while pulling").
-  const stoppedAt = bad ? phases.findIndex((p) => run.outcome?.includes(`while ${p}`)) : -1;
+  const stoppedAt = bad && run.stoppedPhase ? phases.indexOf(run.stoppedPhase) : -1;
   const at = ended ? (bad ? stoppedAt : phases.length - 1) : phaseIndex(run, phases);
   return (
     <ol className="phase-steps run-phases" aria-label="Phases" data-testid="run-phases" data-phase={run.phase}>
