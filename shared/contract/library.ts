@@ -31,6 +31,8 @@ export const libraryImageSchema = z.object({
   source: z.string(),
   addedAt: z.string(),
   addedBy: z.string(),
+  /** Devices whose last known status has one of its platform images booted, staged, or as rollback. */
+  deployed: z.object({ booted: z.number(), staged: z.number(), rollback: z.number() }),
 });
 export type LibraryImage = z.infer<typeof libraryImageSchema>;
 
@@ -58,7 +60,11 @@ export const libraryMethods = {
   }),
   'library.get': method({
     input: z.object({ ref: libraryRefSchema }),
-    output: libraryImageSchema.extend({ manifests: z.array(libraryManifestSchema) }),
+    output: libraryImageSchema.extend({
+      manifests: z.array(libraryManifestSchema),
+      /** The devices it is deployed on (up to 500), with the slot. */
+      devices: z.array(z.object({ id: z.string(), name: z.string(), site: z.string().nullable(), slot: z.enum(['booted', 'staged', 'rollback']) })),
+    }),
     summary: 'One library image with its per-platform manifests and layers.',
   }),
   'library.import': method({
@@ -81,6 +87,16 @@ export const libraryMethods = {
     }),
     output: libraryImageSchema.extend({ downloaded: z.number() }),
     summary: 'Pull an image from its registry into the library (logins and tokens as for resolving); blobs already here are not fetched, an interrupted pull resumes. Progress in library.progress events.',
+  }),
+  'library.push': method({
+    input: z.object({ ref: libraryRefSchema, to: z.string().trim().min(1, 'give REGISTRY/NAME[:TAG]') }),
+    output: z.object({ target: z.string(), digest: z.string(), pushedBytes: z.number(), skippedBytes: z.number() }),
+    summary: 'Push a library image to a registry (a site registry): blobs it already has are not sent; the digest stays the same.',
+  }),
+  'library.cancel': method({
+    input: z.object({ op: z.enum(['pull', 'import', 'export', 'push']), ref: z.string().trim().min(1) }),
+    output: z.object({ cancelled: z.boolean() }),
+    summary: 'Cancel a pull, import or export running in this process (as named in library.progress); a pull resumes later.',
   }),
   'library.export': method({
     input: z.object({ ref: libraryRefSchema, path: z.string().trim().min(1, 'is required'), format: z.enum(['oci-archive', 'oci']).default('oci-archive') }),

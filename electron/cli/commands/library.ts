@@ -106,6 +106,18 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
     );
 
   images
+    .command('push')
+    .argument('<ref>', 'the image')
+    .requiredOption('--to <target>', 'REGISTRY/NAME[:TAG] (default tag: the image\'s own)')
+    .description('push an image to a (site) registry; blobs it already has are not sent')
+    .action(
+      kit.run(async (s, o, ref) => {
+        const r = await s.call('library.push', { ref: ref!, to: o.to as string });
+        kit.print(o, r, () => `Pushed ${r.target} (${r.digest}): ${formatSize(r.pushedBytes)} sent, ${formatSize(r.skippedBytes)} already there.\n`);
+      }),
+    );
+
+  images
     .command('rm')
     .argument('<ref>', 'the image')
     .description('remove an image; blobs no other image uses are deleted')

@@ -237,10 +237,10 @@ describe('authentication and secrets', () => {
     const password = 'Pl41nText-Sentinel-7f3a9c';
     const d = await add({ name: 'e1', host: 'h', user: 'core', auth: 'password', secret: password });
     await ok(core, 'devices.update', { device: 'e1', patch: { notes: 'touched' } });
-    // Every byte SQLite has written: main file, WAL and shared memory.
+    // Every byte written in the data directory: SQLite's main file, WAL and shared memory, and the rest.
     const sentinel = Buffer.from(password, 'utf8');
-    for (const f of readdirSync(core.dataDir)) {
-      expect(readFileSync(join(core.dataDir, f)).includes(sentinel), `${f} holds the password`).toBe(false);
+    for (const f of readdirSync(core.dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+      expect(readFileSync(join(f.parentPath, f.name)).includes(sentinel), `${f.name} holds the password`).toBe(false);
     }
     core.db.pragma('wal_checkpoint(TRUNCATE)');
     expect(readFileSync(core.databasePath).includes(sentinel)).toBe(false);

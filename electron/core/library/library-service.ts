@@ -53,7 +53,9 @@ interface Walked {
   created: string | null;
 }
 
-const toImage = (r: ImageRow): LibraryImage => ({
+const NO_DEPLOYMENT = { booted: 0, staged: 0, rollback: 0 };
+
+const toImage = (r: ImageRow, deployed: LibraryImage['deployed'] = NO_DEPLOYMENT): LibraryImage => ({
   id: r.id,
   name: r.name,
   tag: r.tag,
@@ -67,6 +69,7 @@ const toImage = (r: ImageRow): LibraryImage => ({
   source: r.source,
   addedAt: r.added_at,
   addedBy: r.added_by,
+  deployed,
 });
 
 /**
@@ -78,6 +81,27 @@ const toImage = (r: ImageRow): LibraryImage => ({
 export class LibraryService {
   readonly store: BlobStore;
   private readonly sql: StatementCache;
+  /** Long operations running in this process (`pull REF`, `import PATH`, `export REF`), to cancel. */
+  private readonly running = new Map<string, AbortController>();
+
+  /** Runs `work` as a cancellable operation named `key` (one at a time per key). */
+  async cancellable<T>(key: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.running.has(key)) throw new AppError(ErrorCode.DEVICE_BUSY, `${key} is already running.`);
+    const c = new AbortController();
+    this.running.set(key, c);
+    try {
+      return await work(c.signal);
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  /** Cancels a running operation; a pull keeps what it downloaded for the next try. */
+  cancel(key: string): boolean {
+    const c = this.running.get(key);
+    c?.abort();
+    return !!c;
+  }
 
   constructor(
     private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock; dir: string; registry: RegistryClient },
@@ -88,8 +112,20 @@ export class LibraryService {
 
   list(): MethodOutput<'library.list'> {
     const rows = this.sql.get('SELECT * FROM library_images ORDER BY coalesce(name, \'\'), added_at DESC').all() as ImageRow[];
+    const counts = new Map(
+      (
+        this.sql
+          .get(
+            `SELECT m.image_id AS id,
+               total(ds.booted_digest IS m.digest) AS booted, total(ds.staged_digest IS m.digest) AS staged, total(ds.rollback_digest IS m.digest) AS rollback
+             FROM library_manifests m JOIN device_status ds ON m.digest IN (ds.booted_digest, ds.staged_digest, ds.rollback_digest)
+             GROUP BY m.image_id`,
+          )
+          .all() as { id: string; booted: number; staged: number; rollback: number }[]
+      ).map((c) => [c.id, { booted: Math.round(c.booted), staged: Math.round(c.staged), rollback: Math.round(c.rollback) }]),
+    );
     const blobs = this.store.all();
-    return { images: rows.map(toImage), bytes: blobs.reduce((n, b) => n + b.size, 0), blobs: blobs.length };
+    return { images: rows.map((r) => toImage(r, counts.get(r.id))), bytes: blobs.reduce((n, b) => n + b.size, 0), blobs: blobs.length };
   }
 
   get(ref: string): MethodOutput<'library.get'> {
@@ -103,7 +139,20 @@ export class LibraryService {
       size: m.size,
       layers: JSON.parse(m.layers) as { digest: string; size: number }[],
     }));
-    return { ...toImage(row), manifests };
+    const devices = (
+      this.sql
+        .get(
+          `SELECT d.id, d.name, s.name AS site,
+             CASE WHEN ds.booted_digest = m.digest THEN 'booted' WHEN ds.staged_digest = m.digest THEN 'staged' ELSE 'rollback' END AS slot
+           FROM library_manifests m JOIN device_status ds ON m.digest IN (ds.booted_digest, ds.staged_digest, ds.rollback_digest)
+           JOIN devices d ON d.id = ds.device_id LEFT JOIN sites s ON s.id = d.site_id
+           WHERE m.image_id = ? ORDER BY slot, s.name, d.name LIMIT 500`,
+        )
+        .all(row.id) as { id: string; name: string; site: string | null; slot: 'booted' | 'staged' | 'rollback' }[]
+    );
+    const deployed = { booted: 0, staged: 0, rollback: 0 };
+    for (const d of devices) deployed[d.slot]++;
+    return { ...toImage(row, deployed), manifests, devices };
   }
 
   /** Finds an image by id, NAME:TAG, TAG (when only one image has it), or a digest or its prefix. */
@@ -474,6 +523,48 @@ export class LibraryService {
       }
     }
     return { path: input.path, format: input.format, digest: row.digest, bytes };
+  }
+
+  /**
+   * Pushes an image to a registry (a site registry, say) as `target` (REGISTRY/NAME[:TAG], the
+   * library's tag when none is given): blobs the registry has are skipped, then the manifests.
+   */
+  async push(actor: Actor, input: MethodArgs<'library.push'>, signal?: AbortSignal): Promise<MethodOutput<'library.push'>> {
+    const row = this.resolve(input.ref);
+    // A tag given (`…/os:1.0`, a colon in the last path segment) wins; else the image's own.
+    const tagged = /:[^/]+$/.test(input.to);
+    const target = tagged || !row.tag ? input.to : `${input.to}:${row.tag}`;
+    parseImageReference(target);
+    const blobs = this.sql.get('SELECT digest, size, kind FROM library_blobs WHERE image_id = ?').all(row.id) as { digest: string; size: number; kind: string }[];
+    const read = (digest: string) => readFileSync(this.store.path(digest));
+    const mediaTypeOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { mediaType?: string }).mediaType ?? OCI_MANIFEST;
+    const manifests = blobs.filter((b) => b.kind === 'manifest' && b.digest !== row.digest).map((b) => ({ digest: b.digest, body: read(b.digest), mediaType: '' }));
+    for (const m of manifests) m.mediaType = mediaTypeOf(m.body);
+    const topBody = read(row.digest);
+    const total = blobs.filter((b) => b.kind === 'config' || b.kind === 'layer').reduce((n, b) => n + b.size, 0);
+    let done = 0;
+    const started = Date.now();
+    const r = await this.d.registry.push(
+      target,
+      { top: { digest: row.digest, mediaType: row.media_type, body: topBody }, manifests, blobs: blobs.filter((b) => b.kind === 'config' || b.kind === 'layer') },
+      (digest) => this.store.open(digest),
+      signal,
+      (b) => {
+        done += b.size;
+        const secs = (Date.now() - started) / 1000;
+        this.d.bus.emit('library.progress', { op: 'push', ref: input.ref, done, total, bytesPerSecond: secs > 0 ? done / secs : 0 });
+      },
+    );
+    this.d.activity.append(actor, {
+      action: 'image.pushed',
+      entityType: 'image',
+      entityId: row.id,
+      entityName: row.name && row.tag ? `${row.name}:${row.tag}` : row.digest,
+      summary: `Pushed ${row.name && row.tag ? `${row.name}:${row.tag}` : row.digest} to ${target} (${r.pushed} bytes sent, ${r.skipped} already there)`,
+      details: { digest: row.digest, target, pushed: r.pushed, skipped: r.skipped },
+    });
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    return { target, digest: row.digest, pushedBytes: r.pushed, skippedBytes: r.skipped };
   }
 
   remove(actor: Actor, ref: string): MethodOutput<'library.remove'> {

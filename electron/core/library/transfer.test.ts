@@ -89,6 +89,11 @@ suite('updates from the library over SSH', () => {
       ['1.1', release('1.1').digests.amd64],
       ['2.0', release('2.0').digests.amd64],
     ]);
+    // The library says where its images run, from the devices' last known status.
+    const listed = (await ok(core, 'library.list', {})).images;
+    expect(listed.find((i) => i.tag === '2.0')!.deployed).toEqual({ booted: 1, staged: 0, rollback: 0 });
+    expect(listed.find((i) => i.tag === '1.1')!.deployed).toEqual({ booted: 0, staged: 0, rollback: 1 });
+    expect((await ok(core, 'library.get', { ref: '2.0' })).devices).toEqual([{ id: status.device.id, name: 'edge-1', site: null, slot: 'booted' }]);
   });
 
   it('refuses a device with too little space before sending anything', async () => {

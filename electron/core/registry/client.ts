@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { apiHost, isLoopbackRegistry, manifestReference, parseImageReference, type ImageReference } from './reference';
 
@@ -44,6 +45,7 @@ interface Challenge {
 export class RegistryClient {
   private readonly tokens = new Map<string, { token: string; until: number }>();
   private readonly plainHttp = new Set<string>();
+  private readonly basic = new Set<string>();
 
   constructor(
     private readonly access: RegistryAccess,
@@ -109,13 +111,61 @@ export class RegistryClient {
     return { body: res.body, from, length: length === null ? null : Number(length) };
   }
 
+  /**
+   * Pushes an image to `target` (REGISTRY/NAME[:TAG]): each blob the registry lacks (HEAD first),
+   * then the manifests by digest, then the top one under the tag. `open` gives a blob's bytes.
+   */
+  async push(
+    target: string,
+    image: { top: { digest: string; mediaType: string; body: Buffer }; manifests: { digest: string; mediaType: string; body: Buffer }[]; blobs: { digest: string; size: number }[] },
+    open: (digest: string) => NodeJS.ReadableStream,
+    signal?: AbortSignal,
+    onBlob?: (b: { digest: string; size: number; skipped: boolean }) => void,
+  ): Promise<{ pushed: number; skipped: number }> {
+    const r = parseImageReference(target);
+    const repo = r.repository;
+    let pushed = 0;
+    let skipped = 0;
+    for (const b of image.blobs) {
+      const head = await this.request(r, `/v2/${repo}/blobs/${b.digest}`, { method: 'HEAD' }, signal, true, true);
+      if (head.ok) {
+        skipped += b.size;
+        onBlob?.({ ...b, skipped: true });
+        continue;
+      }
+      const start = await this.request(r, `/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' } }, signal, true, true);
+      if (start.status !== 202) throw await registryError(start, `${target}: starting the upload of ${b.digest}`);
+      const location = start.headers.get('location');
+      if (!location) throw new AppError(ErrorCode.REGISTRY_ERROR, `${target}: the registry gave no upload location for ${b.digest}.`);
+      const url = new URL(location, 'http://x');
+      url.searchParams.set('digest', b.digest);
+      const path = location.startsWith('http') ? `${new URL(location).pathname}?${url.searchParams}` : `${url.pathname}?${url.searchParams}`;
+      const body = Readable.toWeb(Readable.from(open(b.digest) as AsyncIterable<Buffer>)) as ReadableStream<Uint8Array>;
+      const put = await this.request(r, path, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) }, body, duplex: 'half' } as RequestInit, signal, false, true);
+      if (put.status !== 201) throw await registryError(put, `${target}: uploading ${b.digest}`);
+      pushed += b.size;
+      onBlob?.({ ...b, skipped: false });
+    }
+    for (const m of [...image.manifests, image.top]) {
+      const ref = m === image.top && r.tag ? r.tag : m.digest;
+      const res = await this.request(r, `/v2/${repo}/manifests/${ref}`, { method: 'PUT', headers: { 'content-type': m.mediaType }, body: new Uint8Array(m.body) }, signal, true, true);
+      if (res.status !== 201) throw await registryError(res, `${target}: putting the manifest ${m.digest}`);
+    }
+    return { pushed, skipped };
+  }
+
   /** One request with the auth the registry asks for: on 401, answer its challenge and retry once. */
-  private async request(r: ImageReference, path: string, init: RequestInit, signal?: AbortSignal, timed = true): Promise<Response> {
-    const scope = `repository:${r.repository}:pull`;
+  private async request(r: ImageReference, path: string, init: RequestInit, signal?: AbortSignal, timed = true, push = false): Promise<Response> {
+    const scope = `repository:${r.repository}:${push ? 'pull,push' : 'pull'}`;
     const key = `${r.registry} ${scope}`;
     const headers = new Headers(init.headers);
     const cached = this.tokens.get(key);
     if (cached && cached.until > Date.now()) headers.set('authorization', `Bearer ${cached.token}`);
+    else if (this.basic.has(r.registry)) {
+      // Known to want Basic: sent at once, so a streamed body (a blob upload) is never sent twice.
+      const c = this.access.credentials(r.registry);
+      if (c) headers.set('authorization', `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`);
+    }
     let res = await this.send(r.registry, path, { ...init, headers }, signal, timed);
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
@@ -126,6 +176,7 @@ export class RegistryClient {
       this.tokens.set(key, token);
       headers.set('authorization', `Bearer ${token.token}`);
     } else if (challenge?.scheme === 'basic' && creds) {
+      this.basic.add(r.registry);
       headers.set('authorization', `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`);
     } else {
       throw authFailed(r.registry, creds);
