@@ -45,6 +45,15 @@ suite('bootfleet images', () => {
     expect(missing.stderr).toContain('No image "nope" in the library.');
     expect((await cli('images', 'rm', '2.0')).stdout).toMatch(/^Removed sha256:[0-9a-f]{64}; [\d.]+ kB freed\.\n$/);
     expect((await cli('images', 'list')).stdout).toBe('The library is empty: bootfleet images import FILE|DIR.\n');
+    const usb = `${tempDir()}/usb-bundle`;
+    await cli('images', 'import', r.archive, '--name', 'registry.local/fleet/os');
+    const exported = await cli('bundle', 'export', '2.0', '-o', usb);
+    expect(exported.stdout).toMatch(new RegExp(`^Wrote ${usb} \\(folder\\): 1 image, [\\d.]+ kB\\.\\n$`));
+    let said = '';
+    const other = await runCli(['--data-dir', tempDir(), 'bundle', 'import', usb], { stdout: (x) => (said += x), stderr: () => undefined, readStdin: async () => '' });
+    expect(other).toBe(0);
+    expect(said).toBe('1 image added, 0 already here: registry.local/fleet/os:2.0.\n');
+    await cli('images', 'rm', '2.0');
     const pulled = await cli('images', 'pull', `${lab.registry!.host}/bootfleet/os:1.0`, '--platform', 'linux/amd64');
     expect(pulled.stderr).toBe('');
     expect(pulled.stdout).toMatch(new RegExp(`^Pulled ${lab.registry!.host}/bootfleet/os:1.0 \\(${lab.images.find((i) => i.tag === '1.0')!.digests.amd64}, amd64, [\\d.]+ kB; [\\d.]+ kB downloaded\\)\\.\\n$`));

@@ -6,7 +6,9 @@ import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
 import { browse } from './files/browse';
 import type { DriveWatcher } from './flash/drive-watcher';
+import { exportBundle, importBundle } from './library/bundle';
 import type { LibraryService } from './library/library-service';
+import { expandHome } from './paths';
 import type { ProvisionService } from './provision/provision-service';
 import { listDrives } from './flash/drives';
 import type { FlashService } from './flash/flash-service';
@@ -113,6 +115,8 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'library.export': (a) => d.library.cancellable(`export ${a.ref}`, (signal) => d.library.export(a, signal)),
     'library.pull': (a, c) => d.library.cancellable(`pull ${a.ref}`, (signal) => d.library.pull(c.actor, a, signal)),
     'library.push': (a, c) => d.library.cancellable(`push ${a.ref}`, (signal) => d.library.push(c.actor, a, signal)),
+    'bundle.export': (a, c) => d.library.cancellable(`export ${a.path}`, (signal) => exportBundle(d.library, c.actor, { ...a, path: expandHome(a.path) }, signal)),
+    'bundle.import': (a, c) => d.library.cancellable(`import ${a.path}`, (signal) => importBundle(d.library, c.actor, { path: expandHome(a.path) }, signal)),
     'library.cancel': (a) => ({ cancelled: d.library.cancel(`${a.op} ${a.ref}`) }),
     'library.remove': (a, c) => d.library.remove(c.actor, a.ref),
     'library.gc': () => d.library.gc(),

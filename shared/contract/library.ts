@@ -108,6 +108,20 @@ export const libraryMethods = {
     output: z.object({ id: z.string(), digest: z.string(), freedBytes: z.number() }),
     summary: 'Remove an image; the blobs no other image uses are deleted.',
   }),
+  'bundle.export': method({
+    input: z.object({
+      refs: z.array(libraryRefSchema).min(1, 'name at least one image'),
+      /** A directory to create (a folder on a USB stick), or a `.tar` file. */
+      path: z.string().trim().min(1, 'is required'),
+    }),
+    output: z.object({ path: z.string(), format: z.enum(['oci', 'oci-archive']), images: z.number(), bytes: z.number() }),
+    summary: 'Write library images as a bundle for a site with no network: an OCI layout with a manifest and SHA256SUMS over every file.',
+  }),
+  'bundle.import': method({
+    input: z.object({ path: z.string().trim().min(1, 'is required') }),
+    output: z.object({ images: z.array(libraryImageSchema), added: z.number(), unchanged: z.number() }),
+    summary: 'Import a bundle: every file checked against its SHA256SUMS first (a missing, extra or altered file refuses it, named); importing it again changes nothing.',
+  }),
   'library.gc': method({
     input: z.object({}).default({}),
     output: z.object({ removed: z.number(), freedBytes: z.number() }),

@@ -137,4 +137,28 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
         kit.print(o, r, () => `${r.removed} unused blob${r.removed === 1 ? '' : 's'} deleted, ${formatSize(r.freedBytes)} freed.\n`);
       }),
     );
+
+  const bundle = program.command('bundle').description('carry library images to a site with no network (a folder or .tar, e.g. on a USB stick)');
+  bundle
+    .command('export')
+    .argument('<refs...>', 'library images')
+    .requiredOption('-o, --output <path>', 'a new folder, or a .tar file')
+    .description('write the images with a manifest and SHA256SUMS over every file')
+    .action(
+      kit.run(async (s, o, ...rest) => {
+        const refs = (rest as unknown as string[][]).flat().filter((x) => typeof x === 'string');
+        const r = await s.call('bundle.export', { refs, path: resolve(o.output as string) });
+        kit.print(o, r, () => `Wrote ${r.path} (${r.format === 'oci' ? 'folder' : 'tar'}): ${r.images} image${r.images === 1 ? '' : 's'}, ${formatSize(r.bytes)}.\n`);
+      }),
+    );
+  bundle
+    .command('import')
+    .argument('<path>', 'the bundle folder or .tar')
+    .description('check every file of a bundle, then add its images to the library')
+    .action(
+      kit.run(async (s, o, path) => {
+        const r = await s.call('bundle.import', { path: resolve(path!) });
+        kit.print(o, r, () => `${r.added} image${r.added === 1 ? '' : 's'} added, ${r.unchanged} already here: ${r.images.map((i) => i.reference ?? i.digest).join(', ')}.\n`);
+      }),
+    );
 }

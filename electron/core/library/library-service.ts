@@ -193,7 +193,11 @@ export class LibraryService {
   }
 
   async import(actor: Actor, input: MethodArgs<'library.import'>, signal?: AbortSignal): Promise<LibraryImage[]> {
-    const src = await openLayoutSource(input.path);
+    return (await this.importFrom(actor, await openLayoutSource(input.path), input, signal)).map((r) => r.image);
+  }
+
+  /** Imports every image a layout source holds; `changed` is false for one that was already here as it is. */
+  async importFrom(actor: Actor, src: LayoutSource, input: { name?: string | undefined; tag?: string | undefined }, signal?: AbortSignal): Promise<{ image: LibraryImage; changed: boolean }[]> {
     const index = await src.index();
     if (!index.manifests.length) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label} holds no image (index.json lists nothing).`);
     if (input.tag && index.manifests.length > 1) throw new AppError(ErrorCode.VALIDATION_FAILED, `${src.label} holds ${index.manifests.length} images; a tag can name only one.`);
@@ -207,7 +211,8 @@ export class LibraryService {
       throw e;
     }
     const images = this.d.db.transaction(() => walked.map((w) => this.record(actor, w, src.source, input))).immediate();
-    for (const img of images) {
+    for (const { image: img, changed } of images) {
+      if (!changed) continue;
       this.d.activity.append(actor, {
         action: 'image.imported',
         entityType: 'image',
@@ -272,7 +277,7 @@ export class LibraryService {
     return { top, blobs: [...unique.values()], manifests, version, created };
   }
 
-  private record(actor: Actor, w: Walked, source: string, input: { name?: string | undefined; tag?: string | undefined }): LibraryImage {
+  private record(actor: Actor, w: Walked, source: string, input: { name?: string | undefined; tag?: string | undefined }): { image: LibraryImage; changed: boolean } {
     const annotated = w.top.annotations?.[REF_NAME] ?? null;
     // `ref.name` is a tag (skopeo writes `oci-archive:x:1.0`) or a whole reference.
     const full = annotated && /[/:]/.test(annotated.replace(/:[^/]*$/, '')) ? annotated : null;
@@ -284,8 +289,10 @@ export class LibraryService {
     const id = existing?.id ?? newId();
     const size = w.blobs.reduce((n, b) => n + b.size, 0);
     const archs = [...new Set(w.manifests.map((m) => m.architecture).filter((a): a is string => !!a))];
+    let changed = true;
     if (existing) {
       this.sql.get('UPDATE library_images SET name = coalesce(?, name), tag = coalesce(?, tag) WHERE id = ?').run(name, tag, id);
+      changed = (name ?? existing.name) !== existing.name || (tag ?? existing.tag) !== existing.tag;
     } else {
       this.sql
         .get(
@@ -298,7 +305,7 @@ export class LibraryService {
       const b = this.sql.get('INSERT INTO library_blobs (image_id, digest, size, kind) VALUES (?, ?, ?, ?)');
       for (const x of w.blobs) b.run(id, x.digest, x.size, x.kind);
     }
-    return toImage(this.sql.get('SELECT * FROM library_images WHERE id = ?').get(id) as ImageRow);
+    return { image: toImage(this.sql.get('SELECT * FROM library_images WHERE id = ?').get(id) as ImageRow), changed };
   }
 
   /**
@@ -397,7 +404,7 @@ export class LibraryService {
       created ??= config.created ?? null;
     }
     const walked: Walked = { top: { ...topDesc, annotations: {} }, blobs: [...new Map(blobs.map((b) => [b.digest, b])).values()], manifests, version, created };
-    const image = this.d.db.transaction(() => this.record(actor, walked, `docker://${input.ref}`, { name: repo, tag: r.tag ?? undefined })).immediate();
+    const { image } = this.d.db.transaction(() => this.record(actor, walked, `docker://${input.ref}`, { name: repo, tag: r.tag ?? undefined })).immediate();
     this.d.activity.append(actor, {
       action: 'image.pulled',
       entityType: 'image',
@@ -473,48 +480,74 @@ export class LibraryService {
   /** Writes the image as an OCI layout (directory) or oci-archive (file), with the same top digest. */
   async export(input: MethodArgs<'library.export'>, signal?: AbortSignal): Promise<MethodOutput<'library.export'>> {
     const row = this.resolve(input.ref);
-    const blobs = this.sql.get('SELECT digest, size FROM library_blobs WHERE image_id = ? ORDER BY kind, digest').all(row.id) as { digest: string; size: number }[];
-    const missing = blobs.find((b) => !this.store.has(b.digest));
-    if (missing) throw new AppError(ErrorCode.INTERNAL, `The library lacks blob ${missing.digest} of ${row.name ?? row.digest}; import the image again.`);
-    const top: Descriptor = { mediaType: row.media_type, digest: row.digest, size: blobs.find((b) => b.digest === row.digest)!.size, ...(row.tag ? { annotations: { [REF_NAME]: row.tag } } : {}) };
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [top] }));
-    const layout = Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    const bytes = blobs.reduce((n, b) => n + b.size, 0) + index.length + layout.length;
-    if (input.format === 'oci') {
-      if (existsSync(input.path) && (await readdir(input.path)).length) {
-        throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} exists and is not empty: give a new or empty directory for the layout.`);
+    const bytes = await this.writeLayout([{ row, refName: row.tag }], input.path, input.format, [], signal);
+    return { path: input.path, format: input.format, digest: row.digest, bytes };
+  }
+
+  /**
+   * Writes images as one OCI layout (a directory, or a tar of it): their blobs once, an index
+   * naming each (`refName`), and `extra` files computed from the written ones (a bundle's
+   * manifest and SHA256SUMS). Written beside the target and renamed into place when complete.
+   * Returns the bytes written.
+   */
+  async writeLayout(
+    images: { row: ImageRow; refName: string | null }[],
+    path: string,
+    format: 'oci' | 'oci-archive',
+    extra: ((files: { name: string; size: number; sha256: () => Promise<string> }[]) => Promise<{ name: string; body: Buffer }[]>) | [],
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const blobs = new Map<string, number>();
+    const tops: Descriptor[] = [];
+    for (const { row, refName } of images) {
+      for (const b of this.sql.get('SELECT digest, size FROM library_blobs WHERE image_id = ? ORDER BY kind, digest').all(row.id) as { digest: string; size: number }[]) {
+        if (!this.store.has(b.digest)) throw new AppError(ErrorCode.INTERNAL, `The library lacks blob ${b.digest} of ${row.name ?? row.digest}; import the image again.`);
+        blobs.set(b.digest, b.size);
       }
-      const tmp = `${input.path}.partial`;
+      tops.push({ mediaType: row.media_type, digest: row.digest, size: blobs.get(row.digest)!, ...(refName ? { annotations: { [REF_NAME]: refName } } : {}) });
+    }
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: tops }));
+    const layout = Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    const files: { name: string; size: number; open: () => NodeJS.ReadableStream; sha256: () => Promise<string> }[] = [
+      { name: 'oci-layout', size: layout.length, open: () => bufferStream(layout), sha256: async () => sha256Of(layout) },
+      { name: 'index.json', size: index.length, open: () => bufferStream(index), sha256: async () => sha256Of(index) },
+      ...[...blobs].map(([digest, size]) => ({ name: `blobs/sha256/${hexOf(digest)}`, size, open: () => this.store.open(digest), sha256: async () => hexOf(digest) })),
+    ];
+    const added = Array.isArray(extra) ? [] : await extra(files);
+    for (const a of added) files.push({ name: a.name, size: a.body.length, open: () => bufferStream(a.body), sha256: async () => sha256Of(a.body) });
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    const tmp = `${path}.partial`;
+    if (format === 'oci') {
+      if (existsSync(path) && (await readdir(path)).length) {
+        throw new AppError(ErrorCode.VALIDATION_FAILED, `${path} exists and is not empty: give a new or empty directory.`);
+      }
       await rm(tmp, { recursive: true, force: true });
       mkdirSync(join(tmp, 'blobs', 'sha256'), { recursive: true });
       try {
-        for (const b of blobs) {
+        for (const f of files) {
           if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
-          await copyFile(this.store.path(b.digest), join(tmp, 'blobs', 'sha256', hexOf(b.digest)));
+          if (f.name.startsWith('blobs/')) await copyFile(this.store.path(`sha256:${f.name.slice('blobs/sha256/'.length)}`), join(tmp, f.name));
+          else writeFileSync(join(tmp, f.name), await streamToBuffer(f.open()));
         }
-        writeFileSync(join(tmp, 'oci-layout'), layout);
-        writeFileSync(join(tmp, 'index.json'), index);
-        await rm(input.path, { recursive: true, force: true });
-        await rename(tmp, input.path);
+        await rm(path, { recursive: true, force: true });
+        await rename(tmp, path);
       } catch (e) {
         await rm(tmp, { recursive: true, force: true });
         throw e;
       }
     } else {
-      await mkdir(dirname(input.path), { recursive: true });
-      const tmp = `${input.path}.partial`;
-      const files: TarFile[] = [
-        { name: 'oci-layout', size: layout.length, open: () => bufferStream(layout) },
-        { name: 'index.json', size: index.length, open: () => bufferStream(index) },
+      await mkdir(dirname(path), { recursive: true });
+      const tarFiles: TarFile[] = [
+        ...files.filter((f) => !f.name.startsWith('blobs/')),
         { name: 'blobs/', size: 0 },
         { name: 'blobs/sha256/', size: 0 },
-        ...blobs.map((b) => ({ name: `blobs/sha256/${hexOf(b.digest)}`, size: b.size, open: () => this.store.open(b.digest) })),
+        ...files.filter((f) => f.name.startsWith('blobs/')),
       ];
       const out = createWriteStream(tmp);
       try {
-        await writeTar(out, files, signal);
+        await writeTar(out, tarFiles, signal);
         await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-        await rename(tmp, input.path);
+        await rename(tmp, path);
       } catch (e) {
         out.destroy();
         await rm(tmp, { force: true });
@@ -522,7 +555,7 @@ export class LibraryService {
         throw e;
       }
     }
-    return { path: input.path, format: input.format, digest: row.digest, bytes };
+    return bytes;
   }
 
   /**
@@ -605,3 +638,9 @@ export class LibraryService {
 }
 
 const bufferStream = (b: Buffer): NodeJS.ReadableStream => Readable.from([b]);
+const sha256Of = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+async function streamToBuffer(s: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -195,4 +195,42 @@ suite('image library', () => {
     const other = openTestCore();
     expect((await ok(other, 'library.pull', { ref: `${target}:again` })).digest).toBe(release('1.0').indexDigest);
   });
+
+  it('a bundle round trip between two data directories; the same bundle twice changes nothing; a tampered one is refused, named', async () => {
+    const src = openTestCore();
+    for (const tag of ['1.0', '2.0']) await ok(src, 'library.import', { path: release(tag).archive, name: 'registry.local/fleet/os' });
+    for (const [path, format] of [[join(work, 'usb', 'bundle'), 'oci'], [join(work, 'usb', 'bundle.tar'), 'oci-archive']] as const) {
+      const out = await ok(src, 'bundle.export', { refs: ['registry.local/fleet/os:1.0', '2.0'], path });
+      expect(out).toMatchObject({ path, format, images: 2 });
+      const site = openTestCore();
+      const first = await ok(site, 'bundle.import', { path });
+      expect(first).toMatchObject({ added: 2, unchanged: 0 });
+      expect(first.images.map((i) => [i.reference, i.digest])).toEqual([
+        ['registry.local/fleet/os:1.0', release('1.0').indexDigest],
+        ['registry.local/fleet/os:2.0', release('2.0').indexDigest],
+      ]);
+      const activity = (await ok(site, 'activity.list', {})).items.length;
+      expect(await ok(site, 'bundle.import', { path })).toMatchObject({ added: 0, unchanged: 2 });
+      expect((await ok(site, 'activity.list', {})).items.length).toBe(activity);
+      // It is a plain OCI layout too: skopeo reads each image by its reference.
+      expect(`sha256:${skopeoDigest(`${format}:${path}:registry.local/fleet/os:2.0`)}`).toBe(release('2.0').indexDigest);
+    }
+    // Tampered: one byte of a layer changed, a file added, a file removed.
+    const dir = join(work, 'usb', 'bundle');
+    const layerFile = readdirSync(join(dir, 'blobs', 'sha256')).map((f) => join(dir, 'blobs', 'sha256', f)).sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0]!;
+    const bytes = readFileSync(layerFile);
+    bytes[20] = bytes[20]! ^ 1;
+    writeFileSync(layerFile, bytes);
+    const site = openTestCore();
+    const altered = await fails(site, 'bundle.import', { path: dir });
+    expect(altered.message).toBe(`${dir}: ${layerFile.slice(dir.length + 1)} was altered (its SHA-256 is not the one SHA256SUMS lists); nothing was imported.`);
+    bytes[20] = bytes[20]! ^ 1;
+    writeFileSync(layerFile, bytes);
+    writeFileSync(join(dir, 'extra.sh'), 'echo hi');
+    expect((await fails(site, 'bundle.import', { path: dir })).message).toBe(`${dir}: extra.sh is not listed in SHA256SUMS (added after the bundle was made?); nothing was imported.`);
+    rmSync(join(dir, 'extra.sh'));
+    rmSync(layerFile);
+    expect((await fails(site, 'bundle.import', { path: dir })).message).toBe(`${dir}: ${layerFile.slice(dir.length + 1)} is missing (SHA256SUMS lists it); nothing was imported.`);
+    expect((await ok(site, 'library.list', {})).images).toEqual([]);
+  });
 });

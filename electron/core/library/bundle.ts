@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { MethodArgs, MethodOutput } from '../../../shared/contract';
+import { AppError, ErrorCode } from '../../../shared/errors';
+import type { Actor } from '../activity/activity-repo';
+import { VERSION } from '../version';
+import type { LibraryService } from './library-service';
+import { openLayoutSource } from './sources';
+import { tarEntries } from './tar';
+
+/**
+ * Bundles carry library images between machines with no network between them (a USB stick to an
+ * air-gapped site). A bundle is an OCI layout holding the chosen images (so skopeo and bootc can
+ * read it too), plus `bootfleet-bundle.json` (what it holds, who made it, when) and `SHA256SUMS`
+ * over every other file. Importing checks every file against SHA256SUMS before anything enters
+ * the library; a missing, extra or altered file refuses the bundle, naming the file.
+ */
+export const BUNDLE_MANIFEST = 'bootfleet-bundle.json';
+export const BUNDLE_SUMS = 'SHA256SUMS';
+
+export async function exportBundle(library: LibraryService, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
+  const rows = [...new Map(input.refs.map((r) => library.resolve(r)).map((r) => [r.id, r])).values()];
+  const format = input.path.endsWith('.tar') ? 'oci-archive' : 'oci';
+  const images = rows.map((row) => ({
+    reference: row.name && row.tag ? `${row.name}:${row.tag}` : null,
+    digest: row.digest,
+    version: row.version,
+    architectures: JSON.parse(row.architectures) as string[],
+    size: row.size,
+  }));
+  const bytes = await library.writeLayout(
+    rows.map((row) => ({ row, refName: row.name && row.tag ? `${row.name}:${row.tag}` : row.tag })),
+    input.path,
+    format,
+    async (files) => {
+      const manifest = Buffer.from(JSON.stringify({ format: 'bootfleet-bundle', formatVersion: 1, createdAt: new Date().toISOString(), createdBy: actor.user, bootfleet: VERSION, images }, null, 2));
+      const sums = [...files.map((f) => f.name), BUNDLE_MANIFEST].sort();
+      const hashes = new Map<string, string>();
+      for (const f of files) hashes.set(f.name, await f.sha256());
+      hashes.set(BUNDLE_MANIFEST, createHash('sha256').update(manifest).digest('hex'));
+      const text = sums.map((n) => `${hashes.get(n)}  ${n}`).join('\n') + '\n';
+      return [
+        { name: BUNDLE_MANIFEST, body: manifest },
+        { name: BUNDLE_SUMS, body: Buffer.from(text) },
+      ];
+    },
+    signal,
+  );
+  return { path: input.path, format, images: images.length, bytes };
+}
+
+/** Every file of a bundle (a directory or a tar), with a way to hash it. */
+async function bundleFiles(path: string): Promise<Map<string, () => NodeJS.ReadableStream>> {
+  const out = new Map<string, () => NodeJS.ReadableStream>();
+  if (statSync(path).isDirectory()) {
+    for (const e of readdirSync(path, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile()) continue;
+      const full = join(e.parentPath, e.name);
+      out.set(relative(path, full), () => createReadStream(full));
+    }
+    return out;
+  }
+  const entries = await tarEntries(path);
+  if (entries.truncated) throw new AppError(ErrorCode.VALIDATION_FAILED, `The bundle ${path} is truncated: ${entries.truncated} (a copy cut short?).`);
+  for (const [name, e] of entries) out.set(name, () => (e.size ? createReadStream(path, { start: e.offset, end: e.offset + e.size - 1 }) : (async function* () {})() as unknown as NodeJS.ReadableStream));
+  return out;
+}
+
+async function sha256(open: () => NodeJS.ReadableStream): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of open()) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+/** Checks a bundle file by file, then imports its images; the same bundle twice changes nothing. */
+export async function importBundle(library: LibraryService, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
+  if (!existsSync(input.path)) throw new AppError(ErrorCode.NOT_FOUND, `No bundle at ${input.path}.`);
+  const files = await bundleFiles(input.path);
+  const sumsFile = files.get(BUNDLE_SUMS);
+  if (!sumsFile || !files.has(BUNDLE_MANIFEST)) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} is not a Bootfleet bundle (no ${BUNDLE_SUMS} or ${BUNDLE_MANIFEST}); to add a plain OCI archive or layout, import it as an image.`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of sumsFile()) chunks.push(c as Buffer);
+  const listed = new Map<string, string>();
+  for (const line of Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean)) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${BUNDLE_SUMS} has a line that is not "SHA256  FILE": ${line.slice(0, 80)}`);
+    listed.set(m[2]!, m[1]!);
+  }
+  for (const name of files.keys()) {
+    if (name !== BUNDLE_SUMS && !listed.has(name)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} is not listed in ${BUNDLE_SUMS} (added after the bundle was made?); nothing was imported.`, { file: name });
+  }
+  for (const [name, want] of listed) {
+    if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
+    const open = files.get(name);
+    if (!open) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} is missing (${BUNDLE_SUMS} lists it); nothing was imported.`, { file: name });
+    if ((await sha256(open)) !== want) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} was altered (its SHA-256 is not the one ${BUNDLE_SUMS} lists); nothing was imported.`, { file: name });
+  }
+  const results = await library.importFrom(actor, { ...(await openLayoutSource(input.path)), source: `bundle:${input.path}` }, {}, signal);
+  return { images: results.map((r) => r.image), added: results.filter((r) => r.changed).length, unchanged: results.filter((r) => !r.changed).length };
+}
