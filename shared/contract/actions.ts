@@ -29,6 +29,8 @@ export const actionInputSchema = z
      * `image` is then a library image, and only the blobs the device lacks are sent).
      */
     via: z.enum(['device', 'library']).default('device'),
+    /** via library: the most bytes per second sent to all the job's devices together. */
+    maxBytesPerSecond: z.number().int().min(1024).optional(),
     /** How long a rebooting device may take to come back (seconds, default 600). */
     waitSeconds: z.number().int().min(5).max(7200).default(600),
     /** Devices acted on at once (default 8). */
@@ -41,6 +43,7 @@ export const actionInputSchema = z
     if (v.downloadOnly && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'cannot be combined with downloadOnly' });
     if (v.action === 'check' && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'check never changes the device' });
     if (v.via === 'library' && v.action !== 'switch') ctx.addIssue({ code: 'custom', path: ['via'], message: 'library is for switch (name the library image to boot)' });
+    if (v.maxBytesPerSecond !== undefined && v.via !== 'library') ctx.addIssue({ code: 'custom', path: ['maxBytesPerSecond'], message: 'limits what Bootfleet sends: only with via library' });
     if (v.via === 'library' && v.transport !== 'registry') ctx.addIssue({ code: 'custom', path: ['transport'], message: 'is chosen by Bootfleet with via library (oci, the device\'s layout)' });
   });
 export type ActionInput = z.input<typeof actionInputSchema>;

@@ -46,12 +46,18 @@ export const rolloutInputSchema = z
     /** switch: the image and its transport. */
     image: z.string().trim().min(1).max(1024).optional(),
     transport: transportSchema.default('registry'),
+    /** switch: the devices pull the image, or Bootfleet sends it from the image library (only the blobs each lacks). */
+    via: z.enum(['device', 'library']).default('device'),
+    /** via library: the most bytes per second sent to all devices together. */
+    maxBytesPerSecond: z.number().int().min(1024).optional(),
     policy: rolloutPolicySchema.default({ canary: 1, maxParallel: 8, maxFailures: 0, pauseAfterCanary: false, apply: true, waitSeconds: 600 }),
   })
   .superRefine((v, ctx) => {
     if (!v.devices === !v.filter) ctx.addIssue({ code: 'custom', path: ['devices'], message: 'select devices by name or by a filter (one of the two)' });
     if (v.action === 'switch' && !v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: 'switch needs the image to boot' });
     if (v.action !== 'switch' && v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: `is only used by switch, not ${v.action}` });
+    if (v.via === 'library' && v.action !== 'switch') ctx.addIssue({ code: 'custom', path: ['via'], message: 'library is for switch (name the library image to boot)' });
+    if (v.maxBytesPerSecond !== undefined && v.via !== 'library') ctx.addIssue({ code: 'custom', path: ['maxBytesPerSecond'], message: 'limits what Bootfleet sends: only with via library' });
   });
 export type RolloutInput = z.input<typeof rolloutInputSchema>;
 
@@ -88,6 +94,9 @@ export const rolloutSchema = z.object({
   action: rolloutActionSchema,
   image: z.string().nullable(),
   transport: z.string(),
+  /** Where the image comes from (switch): the devices pull it, or Bootfleet sends it from the library. */
+  via: z.enum(['device', 'library']),
+  maxBytesPerSecond: z.number().nullable(),
   policy: z.object({
     canary: z.number().int(),
     batchSize: z.number().int(),

@@ -5,7 +5,7 @@ import { formatSize } from '../../core/flash/drives';
 import { table } from '../output';
 import type { CommandKit } from '../program';
 import type { CliSession } from '../run';
-import { intOption } from './options';
+import { intOption, rateOption } from './options';
 import { shortOrDash } from './status';
 
 function planText(plans: ActionPlan[]): string {
@@ -113,6 +113,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
       .argument('<args...>', 'devices, then the image: NAME... IMAGE')
       .option('--transport <t>', 'registry (default), oci, oci-archive, containers-storage, dir, docker-archive', 'registry')
       .option('--via <source>', 'device: the device fetches the image (default); library: Bootfleet sends it from its image library, only the blobs the device lacks', 'device')
+      .option('--max-rate <rate>', 'via library: the most sent to all devices together, e.g. 50M (bytes/s)', rateOption('--max-rate'))
       .option('--apply', 'reboot into the new image and verify what booted')
       .description('point devices at another image and stage it (bootc switch)'),
   ).action(
@@ -120,7 +121,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
       const all = names(a);
       if (all.length < 2) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Give the devices and then the image: bootfleet switch NAME... IMAGE');
       const image = all.pop()!;
-      await runAction(s, kit, o, { action: 'switch', devices: all, image, transport: o.transport as ActionInput['transport'], via: o.via as ActionInput['via'], apply: !!o.apply, ...base(o) });
+      await runAction(s, kit, o, { action: 'switch', devices: all, image, transport: o.transport as ActionInput['transport'], via: o.via as ActionInput['via'], ...(o.maxRate ? { maxBytesPerSecond: o.maxRate as number } : {}), apply: !!o.apply, ...base(o) });
     }),
   );
   common(

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from '../../../shared/errors';
 import { table } from '../output';
 import type { CommandKit } from '../program';
 import type { CliSession } from '../run';
-import { addFilterOptions, collect, intOption } from './options';
+import { addFilterOptions, collect, intOption, rateOption } from './options';
 import { shortOrDash } from './status';
 
 function planText(p: RolloutPlan): string {
@@ -78,6 +78,8 @@ export function registerRollouts(program: Command, kit: CommandKit): void {
       .option('--desired <state>', 'only devices in this desired state, e.g. behind (repeat for several)', collect)
       .option('--image <image>', 'switch: the image to boot')
       .option('--transport <t>', 'switch: registry, oci, oci-archive, containers-storage, ...')
+      .option('--via <source>', 'switch: device (each device pulls, default) or library (Bootfleet sends the image from its library, only the blobs each device lacks)')
+      .option('--max-rate <rate>', 'via library: the most sent to all devices together, e.g. 50M (bytes/s)', rateOption('--max-rate'))
       .option('--name <text>', 'a name to find the rollout by')
       .option('--canary <n>', 'devices in the first batch, run alone (default 1; 0 for none)', intOption('--canary', 0, 1000))
       .option('--batch-size <n>', 'devices per later batch', intOption('--batch-size', 1, 10000))
@@ -107,6 +109,8 @@ export function registerRollouts(program: Command, kit: CommandKit): void {
           ...(names.length ? { devices: names } : { filter }),
           ...(o.image ? { image: o.image as string } : {}),
           ...(o.transport ? { transport: o.transport as RolloutInput['transport'] } : {}),
+          ...(o.via ? { via: o.via as RolloutInput['via'] } : {}),
+          ...(o.maxRate ? { maxBytesPerSecond: o.maxRate as number } : {}),
           ...(o.name ? { name: o.name as string } : {}),
           policy: {
             ...(o.canary !== undefined ? { canary: o.canary as number } : {}),

@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../../../shared/errors';
 import { formatSize } from '../flash/drives';
 import type { SshConnection } from '../ssh/connection';
 import { withSudo } from '../ssh/quote';
-import { RESUME_WINDOW, writeWindowed, type UploadProgress } from '../ssh/sftp';
+import { RESUME_WINDOW, writeWindowed, type RateLimit, type UploadProgress } from '../ssh/sftp';
 import { ociArchitecture } from '../provision/plan';
 import type { BlobStore } from './blob-store';
 import { hexOf, OCI_INDEX, REF_NAME, type Descriptor, type Index } from './oci';
@@ -79,7 +79,7 @@ export async function sendToDevice(
   store: BlobStore,
   /** The image for the device's architecture (OCI name: amd64, arm64...), as `uname -m` there says. */
   pick: (architecture: string) => DeviceImage,
-  opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
+  opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; limit?: RateLimit | undefined; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
 ): Promise<TransferResult> {
   const dir = `${DEVICE_LAYOUT}/blobs/sha256`;
   const exec = async (argv: string[], what: string, sudo = false): Promise<string> => {
@@ -127,6 +127,7 @@ export async function sendToDevice(
       const base = done;
       await writeWindowed(sftp, { path: store.path(b.digest), size: b.size }, part, from, {
         signal: opts.signal,
+        limit: opts.limit,
         onProgress: (p) => {
           done = base + (p.done - from);
           const secs = (Date.now() - started) / 1000;

@@ -134,4 +134,21 @@ suite('updates from the library over SSH', () => {
     // Everything but what had arrived (less the resume window) was sent, nothing twice.
     expect(sentBytes(r.log)).toBe(all.reduce((n, b) => n + b.size, 0) - (6 * 1024 * 1024 - window));
   });
+
+  it('a rollout can send from the library too: batches of devices, the bytes limited for all of them together', async () => {
+    const started = await ok(core, 'rollouts.create', {
+      action: 'switch',
+      image: 'registry.local/fleet/os:1.1',
+      via: 'library',
+      maxBytesPerSecond: 10_000_000,
+      devices: ['edge-1', 'edge-2'],
+      policy: { canary: 1, maxParallel: 2, maxFailures: 0, apply: false },
+    });
+    expect(started).toMatchObject({ via: 'library', maxBytesPerSecond: 10_000_000 });
+    const done = await core.rollouts.wait(started.id);
+    expect(done.state).toBe('done');
+    expect(done.counts).toMatchObject({ total: 2, done: 2, failed: 0 });
+    const status = await ok(core, 'fleet.device', { device: 'edge-2' });
+    expect(status.summary.staged?.digest).toBe(release('1.1').digests.amd64);
+  });
 });

@@ -6,6 +6,37 @@ import { formatSize } from '../flash/drives';
 export const sftpSize = (sftp: SFTPWrapper, path: string): Promise<number | null> =>
   new Promise((resolve) => sftp.stat(path, (err, st) => resolve(err ? null : st.size)));
 
+/**
+ * A byte rate shared by every upload that takes from it (a token bucket holding at most one
+ * second of bytes): a rollout's limit holds whatever the number of devices sending at once.
+ */
+export class RateLimit {
+  private tokens: number;
+  private last = Date.now();
+  private queue: Promise<void> = Promise.resolve();
+  constructor(readonly bytesPerSecond: number) {
+    this.tokens = bytesPerSecond;
+  }
+
+  /** Resolves when `n` bytes may be sent. Callers are served in order. */
+  take(n: number): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        this.tokens = Math.min(this.bytesPerSecond, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
+        this.last = now;
+        if (this.tokens >= n || this.tokens >= this.bytesPerSecond) {
+          this.tokens -= n;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.ceil(((n - this.tokens) / this.bytesPerSecond) * 1000)));
+      }
+    });
+    this.queue = turn;
+    return turn;
+  }
+}
+
 export interface UploadProgress {
   done: number;
   total: number;
@@ -27,7 +58,7 @@ export async function writeWindowed(
   local: { path: string; size: number },
   remote: string,
   from: number,
-  opts: { signal: AbortSignal; onProgress: (p: UploadProgress) => void },
+  opts: { signal: AbortSignal; onProgress: (p: UploadProgress) => void; limit?: RateLimit | undefined },
 ): Promise<void> {
   const handle = await new Promise<Buffer>((resolve, reject) =>
     sftp.open(remote, from ? 'r+' : 'w', { mode: 0o600 }, (err, h) => (err ? reject(new Error(`cannot open ${remote} on the box: ${err.message}`)) : resolve(h))),
@@ -55,7 +86,9 @@ export async function writeWindowed(
           next += len;
           inFlight++;
           const buf = Buffer.allocUnsafe(len);
-          fh.read(buf, 0, len, at).then(
+          (opts.limit ? opts.limit.take(len) : Promise.resolve())
+            .then(() => fh.read(buf, 0, len, at))
+            .then(
             () =>
               sftp.write(handle, buf, 0, len, at, (err) => {
                 inFlight--;

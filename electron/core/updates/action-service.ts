@@ -16,6 +16,7 @@ import { withSudo } from '../ssh/quote';
 import { DEVICE_LAYOUT, sendToDevice } from '../library/device-transfer';
 import type { LibraryService } from '../library/library-service';
 import { hexOf } from '../library/oci';
+import { RateLimit } from '../ssh/sftp';
 import type { JobsRepo } from './jobs-repo';
 
 type Input = MethodArgs<'actions.start'>;
@@ -59,6 +60,8 @@ const describe = (digest: string | null | undefined, version: string | null | un
  */
 export class ActionService {
   private readonly controllers = new Map<string, AbortController>();
+  /** A job's byte rate for what it sends from the library, shared by its devices. */
+  private readonly limits = new Map<string, RateLimit>();
   private readonly running = new Map<string, Promise<Job>>();
   /** Jobs that start no further device (those acting finish). */
   private readonly draining = new Set<string>();
@@ -213,8 +216,10 @@ export class ActionService {
     );
     const controller = new AbortController();
     this.controllers.set(id, controller);
+    if (input.maxBytesPerSecond) this.limits.set(id, new RateLimit(input.maxBytesPerSecond));
     const done = this.run(actor, id, rows, input, controller.signal, opts.resume).finally(() => {
       this.controllers.delete(id);
+      this.limits.delete(id);
       this.running.delete(id);
       this.draining.delete(id);
     });
@@ -522,6 +527,7 @@ export class ActionService {
         sudo: row.sudo === 1,
         timeoutMs: this.commandTimeoutMs,
         signal,
+        limit: this.limits.get(jobId),
         log: (line) => this.log(jobId, row.id, `${line}\n`),
         onProgress: (p) => {
           const now = Date.now();

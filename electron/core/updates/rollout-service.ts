@@ -78,7 +78,7 @@ export class RolloutService {
     if (!rows.length) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The selection matches no device.');
     const policy = this.policy(input, rows.length);
     const id = newId();
-    const params: RolloutParams = { action: input.action, image: input.image ?? null, transport: input.transport, policy };
+    const params: RolloutParams = { action: input.action, image: input.image ?? null, transport: input.transport, via: input.via, maxBytesPerSecond: input.maxBytesPerSecond ?? null, policy };
     const name = this.name(input);
     this.d.rollouts.create({ id, name, params, actor: actor.user, via: actor.via }, this.batches(rows, policy).map((b) => b.map((r) => ({ id: r.id, name: label(r) }))));
     this.d.activity.append(actor, {
@@ -217,7 +217,8 @@ export class RolloutService {
             downloadOnly: false,
             ...(params.image ? { image: params.image } : {}),
             transport: params.transport as Input['transport'],
-            via: 'device',
+            via: params.via ?? 'device',
+            ...(params.maxBytesPerSecond ? { maxBytesPerSecond: params.maxBytesPerSecond } : {}),
             waitSeconds: policy.waitSeconds,
             parallel: policy.maxParallel,
           },

@@ -10,6 +10,9 @@ export interface RolloutParams {
   action: Rollout['action'];
   image: string | null;
   transport: string;
+  /** Absent in rollouts recorded before the library existed: the devices pulled. */
+  via?: 'device' | 'library';
+  maxBytesPerSecond?: number | null;
   policy: Rollout['policy'];
 }
 
@@ -212,6 +215,8 @@ export class RolloutsRepo {
       action: params.action,
       image: params.image,
       transport: params.transport,
+      via: params.via ?? 'device',
+      maxBytesPerSecond: params.maxBytesPerSecond ?? null,
       policy: params.policy,
       state: r.state,
       reason: r.reason,
