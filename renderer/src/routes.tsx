@@ -1,12 +1,14 @@
 /** The pages in the left navigation. Adding a page is one entry here. */
 import type { ComponentType, ReactElement, SVGProps } from 'react';
-import { ActivityIcon, DeviceIcon, FleetIcon, ProvisionIcon, RolloutIcon, SiteIcon, TargetIcon, UsbIcon } from './components/icons';
+import { ActivityIcon, DeviceIcon, FleetIcon, ImagesIcon, ProvisionIcon, RolloutIcon, SiteIcon, TargetIcon, UsbIcon } from './components/icons';
 import { ActivityPage } from './pages/activity-page';
 import { DesiredPage } from './pages/desired-page';
 import { DevicePage } from './pages/device-page';
 import { DevicesPage } from './pages/devices-page';
 import { FlashPage } from './pages/flash-page';
 import { FleetPage } from './pages/fleet-page';
+import { ImagePage } from './pages/image-page';
+import { ImagesPage } from './pages/images-page';
 import { ProvisionPage } from './pages/provision-page';
 import { RolloutPage } from './pages/rollout-page';
 import { RolloutsPage } from './pages/rollouts-page';
@@ -30,6 +32,7 @@ export const pages: PageDef[] = [
   { id: 'sites', label: 'Sites', icon: SiteIcon, component: SitesPage },
   { id: 'desired', label: 'Desired images', icon: TargetIcon, component: DesiredPage },
   { id: 'rollouts', label: 'Rollouts', icon: RolloutIcon, component: RolloutsPage, detail: RolloutPage },
+  { id: 'images', label: 'Images', icon: ImagesIcon, component: ImagesPage, detail: ImagePage },
   { id: 'flash', label: 'Flash', icon: UsbIcon, component: FlashPage },
   { id: 'provision', label: 'Provision', icon: ProvisionIcon, component: ProvisionPage },
   { id: 'activity', label: 'Activity', icon: ActivityIcon, component: ActivityPage },

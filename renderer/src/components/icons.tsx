@@ -323,3 +323,13 @@ export function ProvisionIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** Images (the image library: a package). */
+export function ImagesIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M12 3 4 7v10l8 4 8-4V7l-8-4Z" />
+      <path d="m4 7 8 4 8-4M12 11v10" />
+      <path d="m8 5 8 4" />
+    </Svg>
+  );
+}

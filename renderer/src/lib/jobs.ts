@@ -35,6 +35,7 @@ export const phaseLabel: Record<string, string> = {
   queued: 'Queued',
   contacting: 'Contacting',
   checking: 'Checking',
+  transferring: 'Sending from library',
   pulling: 'Pulling',
   staging: 'Staging',
   'rolling-back': 'Rolling back',

@@ -4,22 +4,33 @@
  * job panel (phase steps, streaming output, Cancel, the verified result) and the recent jobs.
  */
 import { useEffect, useState, type ReactElement, type ReactNode } from 'react';
-import type { ActionKind, ActionPlan, BootcStatus, DeviceDetail, Job, JobDevice } from '../../../shared/contract';
+import type { ActionKind, ActionPlan, BootcStatus, DeviceDetail, Job, JobDevice, LibraryImage } from '../../../shared/contract';
+import { ByteProgress } from '../components/byte-progress';
 import { Dialog } from '../components/dialog';
 import { LogView } from '../components/log-view';
 import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon } from '../components/icons';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { describeError } from '../lib/error-text';
-import { shortDigest } from '../lib/format';
+import { formatBytes, shortDigest } from '../lib/format';
 import { actionTitle, actionVerb, imageWithTransport, jobStateLabel, phaseLabel, TRANSPORTS, type Transport } from '../lib/jobs';
+import { imageLabel, imageRef } from '../lib/library';
 import { useJobs } from '../stores/jobs';
+import { useLibrary } from '../stores/library';
+import { routeHref, useUi } from '../stores/ui';
 
 /** What a button asks for. */
 interface Request {
   action: ActionKind;
   image?: string;
   transport?: Transport;
+  /** switch: the device pulls the image (default), or Bootfleet sends it from the image library. */
+  via?: 'device' | 'library';
+  /** How the library image is called, for the plan's title. */
+  imageLabel?: string;
 }
+
+/** A switch whose image is sent from the library (a job's params, as recorded). */
+const fromLibrary = (job: Job): boolean => job.action === 'switch' && job.params.via === 'library';
 
 /** Actions that may also reboot into the result. */
 const canApply = (a: ActionKind): boolean => a === 'upgrade' || a === 'switch' || a === 'rollback';
@@ -27,7 +38,7 @@ const canApply = (a: ActionKind): boolean => a === 'upgrade' || a === 'switch' |
 /** The phases a job goes through, in order, for its action. */
 function phasesOf(job: Job, dev: JobDevice): string[] {
   const reboots = job.action === 'apply' || (canApply(job.action) && job.params.apply === true);
-  const act = job.action === 'check' ? ['checking'] : job.action === 'rollback' ? ['rolling-back'] : job.action === 'apply' ? [] : ['staging'];
+  const act = job.action === 'check' ? ['checking'] : job.action === 'rollback' ? ['rolling-back'] : job.action === 'apply' ? [] : fromLibrary(job) ? ['transferring', 'staging'] : ['staging'];
   if (job.action === 'apply' && dev.phase === 'staging') act.push('staging');
   const list = ['contacting', ...act, ...(reboots ? ['rebooting', 'waiting', 'verifying'] : []), 'finished'];
   if (!list.includes(dev.phase) && dev.phase !== 'queued') list.splice(1, 0, dev.phase);
@@ -35,7 +46,7 @@ function phasesOf(job: Job, dev: JobDevice): string[] {
 }
 
 /** Phases where Cancel still stops the device before it reboots. */
-const cancellable = new Set(['queued', 'contacting', 'checking', 'pulling', 'staging', 'rolling-back']);
+const cancellable = new Set(['queued', 'contacting', 'checking', 'transferring', 'pulling', 'staging', 'rolling-back']);
 
 /** The Actions bar; which buttons show follows the device's last known status. */
 export function ActionsBar({ detail }: { detail: DeviceDetail }): ReactElement {
@@ -74,10 +85,11 @@ export function ActionsBar({ detail }: { detail: DeviceDetail }): ReactElement {
       {switchOpen ? (
         <SwitchDialog
           initial={status?.specImage ?? null}
+          architecture={status?.booted?.image?.architecture ?? null}
           onClose={() => setSwitchOpen(false)}
-          onPlan={(image, transport) => {
+          onPlan={(req) => {
             setSwitchOpen(false);
-            setRequest({ action: 'switch', image, transport });
+            setRequest({ action: 'switch', ...req });
           }}
         />
       ) : null}
@@ -86,30 +98,65 @@ export function ActionsBar({ detail }: { detail: DeviceDetail }): ReactElement {
   );
 }
 
-/** "Switch image…": the image reference and its transport. */
+/** The device's own OCI layout a library image is sent to (the core's DEVICE_LAYOUT). */
+const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
+
+/** How a library image is offered in the select: "reg/os:1.1 · 42.20261001.0" (the rest is said under it). */
+function libraryOption(img: LibraryImage): string {
+  return [imageLabel(img), img.version].filter(Boolean).join(' · ');
+}
+
+/**
+ * "Switch image…": where the image comes from, then which. The device pulls it (a registry, or
+ * another transport it can read), or Bootfleet sends a library image over SSH into the device's
+ * own OCI layout (only the blobs it lacks), for devices that reach no registry.
+ */
 function SwitchDialog({
   initial,
+  architecture,
   onClose,
   onPlan,
 }: {
   initial: { image: string; transport: string } | null;
+  /** The device's architecture as its status tells it (null before bootc 1.1.7). */
+  architecture: string | null;
   onClose(): void;
-  onPlan(image: string, transport: Transport): void;
+  onPlan(req: Pick<Request, 'image' | 'transport' | 'via' | 'imageLabel'>): void;
 }): ReactElement {
-  const [image, setImage] = useState(initial?.image ?? '');
-  const [transport, setTransport] = useState<Transport>(TRANSPORTS.includes(initial?.transport as Transport) ? (initial!.transport as Transport) : 'registry');
+  const fromLayout = initial?.transport === 'oci' && initial.image.startsWith(`${DEVICE_LAYOUT}:`);
+  const [via, setVia] = useState<'device' | 'library'>(fromLayout ? 'library' : 'device');
+  const [image, setImage] = useState(fromLayout ? '' : (initial?.image ?? ''));
+  const [transport, setTransport] = useState<Transport>(!fromLayout && TRANSPORTS.includes(initial?.transport as Transport) ? (initial!.transport as Transport) : 'registry');
+  const [libraryId, setLibraryId] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const images = useLibrary((s) => s.images);
+  const libraryError = useLibrary((s) => s.loadError);
+  const loadLibrary = useLibrary((s) => s.load);
+  const navigate = useUi((s) => s.navigate);
+  useEffect(() => {
+    if (via === 'library') void loadLibrary();
+  }, [via, loadLibrary]);
+  const all = images ?? [];
+  const fits = (img: LibraryImage): boolean => !architecture || img.architectures.includes(architecture);
+  // The first image that fits is offered; the one the device runs now is not a useful default.
+  const chosen = all.find((i) => i.id === libraryId) ?? all.find(fits) ?? null;
+  const submit = (): void => {
+    if (via === 'library') {
+      if (!chosen) return setError(all.length ? 'Choose the library image to boot' : 'The image library is empty');
+      if (!fits(chosen)) return setError(`${imageLabel(chosen)} has no ${architecture} image`);
+      return onPlan({ image: imageRef(chosen, all), via: 'library', imageLabel: imageLabel(chosen) });
+    }
+    if (!image.trim()) return setError('Enter the image to boot');
+    onPlan({ image: image.trim(), transport, via: 'device' });
+  };
   return (
     <Dialog
       title="Switch image"
       onClose={onClose}
-      width="narrow"
+      width="normal"
       formTestId="switch-form"
-      description="Boot another image next: bootc pulls it and stages it. The plan is shown before anything runs."
-      onSubmit={() => {
-        if (!image.trim()) return setError('Enter the image to boot');
-        onPlan(image.trim(), transport);
-      }}
+      description="Boot another image next: it is staged, and the plan is shown before anything runs."
+      onSubmit={submit}
       footer={
         <>
           <button type="button" className="button" onClick={onClose}>
@@ -121,38 +168,116 @@ function SwitchDialog({
         </>
       }
     >
-      <div className="field">
-        <label htmlFor="f-switch-image">Image reference</label>
-        <input
-          id="f-switch-image"
-          type="text"
-          value={image}
-          onChange={(e) => {
-            setImage(e.target.value);
-            setError(null);
-          }}
-          placeholder="quay.io/example/os:42"
-          spellCheck={false}
-          data-autofocus
-          aria-invalid={!!error}
-          data-testid="field-switch-image"
-        />
-        {error ? (
-          <div className="field-error" role="alert" data-testid="error-switch-image">
-            {error}
+      <fieldset className="choice-group switch-sources">
+        <legend className="subhead">Where the image comes from</legend>
+        <label className={`choice-card${via === 'device' ? ' on' : ''}`}>
+          <input type="radio" name="switch-via" checked={via === 'device'} onChange={() => (setVia('device'), setError(null))} data-testid="switch-via-device" />
+          <span>
+            <span className="choice-title">The device pulls it (registry)</span>
+            <span className="muted small choice-hint">bootc on the device fetches the image itself: it must reach the registry (or the path, for another transport).</span>
+          </span>
+        </label>
+        <label className={`choice-card${via === 'library' ? ' on' : ''}`}>
+          <input type="radio" name="switch-via" checked={via === 'library'} onChange={() => (setVia('library'), setError(null))} data-testid="switch-via-library" />
+          <span>
+            <span className="choice-title">From the image library over SSH</span>
+            <span className="muted small choice-hint">Bootfleet sends the blobs the device lacks to its own OCI layout, then bootc switches to it. No registry needed.</span>
+          </span>
+        </label>
+      </fieldset>
+      {via === 'device' ? (
+        <div className="form-grid switch-fields">
+          <div className="field span-3">
+            <label htmlFor="f-switch-image">Image reference</label>
+            <input
+              id="f-switch-image"
+              type="text"
+              value={image}
+              onChange={(e) => {
+                setImage(e.target.value);
+                setError(null);
+              }}
+              placeholder="quay.io/example/os:42"
+              spellCheck={false}
+              data-autofocus
+              aria-invalid={!!error}
+              data-testid="field-switch-image"
+            />
+            {error ? (
+              <div className="field-error" role="alert" data-testid="error-switch-image">
+                {error}
+              </div>
+            ) : null}
           </div>
-        ) : null}
-      </div>
-      <div className="field">
-        <label htmlFor="f-switch-transport">Transport</label>
-        <select id="f-switch-transport" value={transport} onChange={(e) => setTransport(e.target.value as Transport)} data-testid="field-switch-transport">
-          {TRANSPORTS.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </div>
+          <div className="field">
+            <label htmlFor="f-switch-transport">Transport</label>
+            <select id="f-switch-transport" value={transport} onChange={(e) => setTransport(e.target.value as Transport)} data-testid="field-switch-transport">
+              {TRANSPORTS.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      ) : (
+        <div className="field switch-fields">
+          <label htmlFor="f-switch-library">Library image</label>
+          {images === null ? (
+            <p className="muted small">{libraryError ? `Could not read the library: ${libraryError}` : 'Reading the library…'}</p>
+          ) : all.length === 0 ? (
+            <p className="muted small" data-testid="switch-library-empty">
+              The library is empty.{' '}
+              <a
+                href={routeHref('images')}
+                onClick={(e) => {
+                  e.preventDefault();
+                  onClose();
+                  navigate('images');
+                }}
+              >
+                Import or pull an image
+              </a>{' '}
+              on the Images page first.
+            </p>
+          ) : (
+            <select
+              id="f-switch-library"
+              value={chosen?.id ?? ''}
+              onChange={(e) => {
+                setLibraryId(e.target.value);
+                setError(null);
+              }}
+              aria-invalid={!!error}
+              data-autofocus
+              data-testid="field-switch-library"
+            >
+              {all.map((i) => (
+                <option key={i.id} value={i.id} disabled={!fits(i)} data-ref={imageRef(i, all)}>
+                  {libraryOption(i)}
+                  {fits(i) ? '' : ` (no ${architecture})`}
+                </option>
+              ))}
+            </select>
+          )}
+          {chosen ? (
+            <div className="field-hint switch-library-hint" data-testid="switch-library-hint">
+              <span>
+                {chosen.architectures.join(', ') || 'no platform'} · {formatBytes(chosen.size)} · digest <span className="mono">{shortDigest(chosen.digest)}</span>
+              </span>
+              <span>
+                Sent to <code>{DEVICE_LAYOUT}</code> on the device{architecture ? <> (its {architecture} image)</> : null}; blobs it already has (a shared base
+                layer) are not sent again.
+              </span>
+            </div>
+          ) : null}
+          {error ? (
+            <div className="field-error" role="alert" data-testid="error-switch-library">
+              {error}
+            </div>
+          ) : null}
+        </div>
+      )}
     </Dialog>
   );
 }
@@ -189,7 +314,12 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
   const planAction = useJobs((s) => s.plan);
   const start = useJobs((s) => s.start);
 
-  const input = { action, devices: [detail.device.id], apply: canApply(action) ? apply : false, ...(action === 'switch' ? { image: request.image, transport: request.transport } : {}) };
+  const input = {
+    action,
+    devices: [detail.device.id],
+    apply: canApply(action) ? apply : false,
+    ...(action === 'switch' ? (request.via === 'library' ? { image: request.image, via: 'library' as const } : { image: request.image, transport: request.transport }) : {}),
+  };
   const key = JSON.stringify(input);
   useEffect(() => {
     let live = true;
@@ -257,8 +387,9 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
     >
       <div className="plan" data-testid="plan-dialog" data-state={loadError ? 'error' : plan ? 'ready' : 'loading'} data-possible={plan ? String(plan.possible) : undefined}>
         {action === 'switch' ? (
-          <p className="plan-target">
-            Switch to <code>{imageWithTransport(request.image ?? '', request.transport)}</code>
+          <p className="plan-target" data-testid="plan-target" data-via={request.via ?? 'device'}>
+            Switch to <code>{request.via === 'library' ? (request.imageLabel ?? request.image) : imageWithTransport(request.image ?? '', request.transport)}</code>
+            {request.via === 'library' ? <span className="badge badge-staged plan-via">from the image library, over SSH</span> : null}
           </p>
         ) : null}
         {loadError ? (
@@ -410,6 +541,41 @@ function JobResult({ dev }: { dev: JobDevice }): ReactElement | null {
   return null;
 }
 
+/**
+ * Sending a library image to the device: its bytes on the device (the blobs it already had count
+ * from the start), speed and time left while it runs; the size sent over after.
+ */
+function Transfer({ job, dev }: { job: Job; dev: JobDevice }): ReactElement | null {
+  if (!fromLibrary(job)) return null;
+  const t = dev.transfer;
+  if (dev.phase === 'transferring' && dev.state === 'running') {
+    return (
+      <ByteProgress
+        progress={t}
+        verb="on the device"
+        label={`Sending ${String(job.params.image ?? 'the image')} to ${dev.name}`}
+        busyText="Asking the device which blobs it already has…"
+        testId="job-transfer"
+      />
+    );
+  }
+  if (!t) return null;
+  const complete = t.total > 0 && t.done >= t.total;
+  return (
+    <p className="muted small job-transfer-done" data-testid="job-transfer" data-done={complete || undefined}>
+      {complete ? (
+        <>
+          <CheckIcon size={12} /> The image ({formatBytes(t.total)}) is in the device’s layout: only the blobs it lacked were sent.
+        </>
+      ) : (
+        <>
+          Sending stopped at {formatBytes(t.done)} of {formatBytes(t.total)}; what arrived stays on the device and a new try continues from there.
+        </>
+      )}
+    </p>
+  );
+}
+
 /** The job shown for this device: phase, output, Cancel, result. */
 export function JobPanel({ deviceId }: { deviceId: string }): ReactElement | null {
   const jobId = useJobs((s) => s.shown[deviceId]);
@@ -464,6 +630,7 @@ export function JobPanel({ deviceId }: { deviceId: string }): ReactElement | nul
         </div>
       </header>
       <PhaseSteps job={job} dev={dev} />
+      <Transfer job={job} dev={dev} />
       {dev.fromDigest || dev.expectedDigest ? (
         <p className="job-digests small">
           {dev.fromDigest ? (

@@ -24,10 +24,19 @@ export interface FileBrowserDialogProps {
   start: string | null;
   onChoose(path: string): void;
   onClose(): void;
+  /**
+   * What can be chosen: a file (default), a folder (the one open: "Choose this folder"), or
+   * either (an OCI layout is a folder, an oci-archive a file).
+   */
+  pick?: 'file' | 'folder' | 'file-or-folder';
+  /** Offer the "Show all files" switch (off when every file is listed anyway). Default true. */
+  filterSwitch?: boolean;
+  /** What to say in the footer before anything is chosen. */
+  footerHint?: string;
 }
 
 /** The file browser (`data-testid="file-browser"`). */
-export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose }: FileBrowserDialogProps): ReactElement {
+export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose, pick = 'file', filterSwitch = true, footerHint }: FileBrowserDialogProps): ReactElement {
   const browse = useFlash((s) => s.browse);
   const rememberDir = useFlash((s) => s.rememberDir);
   const [listing, setListing] = useState<Listing | null>(null);
@@ -78,7 +87,7 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
     const path = location.trim();
     if (!path) return;
     const entry = listing?.entries.find((e) => e.path === path);
-    if (entry?.kind === 'file') return onChoose(entry.path);
+    if (entry?.kind === 'file' && pick !== 'folder') return onChoose(entry.path);
     setLoading(true);
     try {
       show(await browse(path, all));
@@ -87,7 +96,7 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
       const dir = dirName(path);
       const inDir = dir ? await browse(dir, true).catch(() => null) : null;
       const file = inDir?.entries.find((e) => e.kind === 'file' && e.name === baseName(path));
-      if (file) onChoose(file.path);
+      if (file && pick !== 'folder') onChoose(file.path);
       else setError(describeError(err));
     } finally {
       setLoading(false);
@@ -98,7 +107,9 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
     if (selected) onChoose(selected);
   };
 
-  const entries = listing?.entries ?? [];
+  const entries = (listing?.entries ?? []).filter((e) => pick !== 'folder' || e.kind === 'dir' || all);
+  const folderChoice = pick !== 'file' && listing ? listing.path : null;
+  const hint = footerHint ?? (pick === 'folder' ? 'Open the folder, then Choose this folder.' : 'Click a file, then Choose. Or type its path above.');
   return (
     <Dialog
       title={title}
@@ -107,14 +118,27 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
       footer={
         <>
           <span className={`footer-left muted small file-browser-chosen${selected ? ' mono' : ''}`} data-testid="file-browser-chosen">
-            {selected ? selected : 'Click a file, then Choose. Or type its path above.'}
+            {selected ? selected : hint}
           </span>
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="button button-primary" onClick={choose} disabled={!selected} data-testid="file-browser-choose">
-            Choose
-          </button>
+          {folderChoice ? (
+            <button
+              type="button"
+              className={`button${pick === 'folder' ? ' button-primary' : ''}`}
+              onClick={() => onChoose(folderChoice)}
+              title={folderChoice}
+              data-testid="file-browser-choose-folder"
+            >
+              Choose this folder
+            </button>
+          ) : null}
+          {pick !== 'folder' ? (
+            <button type="button" className="button button-primary" onClick={choose} disabled={!selected} data-testid="file-browser-choose">
+              Choose
+            </button>
+          ) : null}
         </>
       }
     >
@@ -157,12 +181,14 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
             Go
           </button>
         </form>
-        <label className="check file-browser-all">
-          <input type="checkbox" checked={all} onChange={(e) => (setAll(e.target.checked), void open(listing?.path ?? location, e.target.checked))} data-testid="file-browser-all" />
-          <span>
-            Show all files <span className="muted">(otherwise only images: .iso, .img, .raw, compressed with .xz, .gz, .zst, and checksum files)</span>
-          </span>
-        </label>
+        {filterSwitch ? (
+          <label className="check file-browser-all">
+            <input type="checkbox" checked={all} onChange={(e) => (setAll(e.target.checked), void open(listing?.path ?? location, e.target.checked))} data-testid="file-browser-all" />
+            <span>
+              Show all files <span className="muted">(otherwise only images: .iso, .img, .raw, compressed with .xz, .gz, .zst, and checksum files)</span>
+            </span>
+          </label>
+        ) : null}
         {error ? (
           <div className="form-error" role="alert" data-testid="file-browser-error">
             <AlertIcon />
@@ -190,7 +216,7 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
               ) : entries.length === 0 && listing ? (
                 <tr>
                   <td colSpan={3} className="muted">
-                    {all ? 'This folder is empty.' : 'No images here. Open a folder, or tick “Show all files”.'}
+                    {all || !filterSwitch ? (pick === 'folder' ? 'No folders here.' : 'This folder is empty.') : 'No images here. Open a folder, or tick “Show all files”.'}
                   </td>
                 </tr>
               ) : (
@@ -200,8 +226,8 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
                       <button
                         type="button"
                         className="file-entry"
-                        onClick={() => (e.kind === 'dir' ? void open(e.path, all) : setSelected(e.path))}
-                        onDoubleClick={() => e.kind === 'file' && onChoose(e.path)}
+                        onClick={() => (e.kind === 'dir' ? void open(e.path, all) : pick !== 'folder' && setSelected(e.path))}
+                        onDoubleClick={() => e.kind === 'file' && pick !== 'folder' && onChoose(e.path)}
                         aria-pressed={e.kind === 'file' ? selected === e.path : undefined}
                         title={e.kind === 'dir' ? `Open ${e.name}` : e.path}
                       >
