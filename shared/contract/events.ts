@@ -27,6 +27,8 @@ export const events = {
   'drives.changed': z.object({}),
   /** Output lines a device printed during a job. */
   'job.log': z.object({ jobId: z.string(), deviceId: z.string(), text: z.string() }),
+  /** The image library changed (an image added or removed, blobs cleaned up): refetch library.list. */
+  'library.changed': z.object({}),
   /** A library pull (or import, export, push) moved on: bytes done of total, and the speed. */
   'library.progress': libraryProgressSchema,
   /** A provisioning run moved on (phase, state, a host key to confirm). */

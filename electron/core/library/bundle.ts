@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import type { MethodArgs, MethodOutput } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Actor } from '../activity/activity-repo';
@@ -63,7 +64,7 @@ async function bundleFiles(path: string): Promise<Map<string, () => NodeJS.Reada
   }
   const entries = await tarEntries(path);
   if (entries.truncated) throw new AppError(ErrorCode.VALIDATION_FAILED, `The bundle ${path} is truncated: ${entries.truncated} (a copy cut short?).`);
-  for (const [name, e] of entries) out.set(name, () => (e.size ? createReadStream(path, { start: e.offset, end: e.offset + e.size - 1 }) : (async function* () {})() as unknown as NodeJS.ReadableStream));
+  for (const [name, e] of entries) out.set(name, () => (e.size ? createReadStream(path, { start: e.offset, end: e.offset + e.size - 1 }) : Readable.from([])));
   return out;
 }
 

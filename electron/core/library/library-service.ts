@@ -211,6 +211,7 @@ export class LibraryService {
       throw e;
     }
     const images = this.d.db.transaction(() => walked.map((w) => this.record(actor, w, src.source, input))).immediate();
+    if (images.some((i) => i.changed)) this.d.bus.emit('library.changed', {});
     for (const { image: img, changed } of images) {
       if (!changed) continue;
       this.d.activity.append(actor, {
@@ -414,6 +415,7 @@ export class LibraryService {
       details: { digest: image.digest, platform: input.platform ?? null, downloaded, size: image.size },
     });
     this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    this.d.bus.emit('library.changed', {});
     return { ...image, downloaded };
   }
 
@@ -620,6 +622,7 @@ export class LibraryService {
       details: { digest: row.digest, freedBytes },
     });
     this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
+    this.d.bus.emit('library.changed', {});
     return { id: row.id, digest: row.digest, freedBytes };
   }
 
@@ -633,6 +636,7 @@ export class LibraryService {
       removed++;
       freedBytes += b.size;
     }
+    if (removed) this.d.bus.emit('library.changed', {});
     return { removed, freedBytes };
   }
 }

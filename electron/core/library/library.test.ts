@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../../e2e/lab';
 import { ErrorCode } from '../../../shared/errors';
 import type { BootfleetCore } from '../app';
-import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../test-support';
+import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore, recordEvents } from '../test-support';
 
 /** The image library against the lab's real images (umoci-built, skopeo-written archives). Needs root for the lab. */
 const canRun = process.getuid?.() === 0;
@@ -131,7 +131,12 @@ suite('image library', () => {
     // 1.0 is whole: it still exports.
     await ok(core, 'library.export', { ref: '1.0', path: join(work, 'after-rm.oci.tar') });
     writeFileSync(join(core.dataDir, 'library', 'blobs', 'sha256', 'f'.repeat(64)), 'stray');
+    const seen = recordEvents(core);
     expect(await ok(core, 'library.gc', {})).toEqual({ removed: 1, freedBytes: 5 });
+    expect(await ok(core, 'library.gc', {})).toEqual({ removed: 0, freedBytes: 0 });
+    seen.stop();
+    // Windows showing the library refetch it: once, for the clean-up that changed something.
+    expect(seen.events.filter((e) => e.name === 'library.changed')).toHaveLength(1);
     expect((await fails(core, 'library.get', { ref: '1.1' })).code).toBe(ErrorCode.NOT_FOUND);
   });
 

@@ -2,8 +2,8 @@
  * The image library (`#/images`): the images and what they take on disk (`library.list`), one
  * image's platforms and devices (`library.get`), and the long operations started here: pull (with
  * `library.progress`), import and export (no progress: busy until they end), each cancellable
- * (`library.cancel`); remove and clean up. Kept current by `activity.appended` (every change is
- * logged), `fleet.statusChanged` (where images are deployed) and a reconnect.
+ * (`library.cancel`); remove and clean up. Kept current by `library.changed`, `activity.appended`,
+ * `fleet.statusChanged` (where images are deployed) and a reconnect.
  */
 import { create } from 'zustand';
 import type { LibraryImage } from '../../../shared/contract';
@@ -229,6 +229,7 @@ function reloadSoon(): void {
 
 // Every library change is logged (another window, the CLI through the same data dir on reconnect).
 client.on('activity.appended', reloadSoon);
+client.on('library.changed', reloadSoon);
 // Where images are deployed follows the devices' status.
 client.on('fleet.statusChanged', reloadSoon);
 client.on('inventory.changed', (p) => {
