@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ActionInput, ActionPlan, Job } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
-import { formatSize } from '../../core/flash/drives';
+import { formatTransfer } from '../../core/flash/drives';
 import { table } from '../output';
 import type { CommandKit } from '../program';
 import type { CliSession } from '../run';
@@ -53,7 +53,7 @@ async function runAction(s: CliSession, kit: CommandKit, o: Record<string, unkno
         if (seen.get(d.deviceId) !== key && d.state === 'running') kit.io.stderr(`${d.name}: ${d.phase}\n`);
         seen.set(d.deviceId, key);
         if (d.phase === 'transferring' && d.transfer && kit.io.stderrIsTty) {
-          kit.io.stderr(`\r  ${formatSize(d.transfer.done)} of ${formatSize(d.transfer.total)}${d.transfer.bytesPerSecond ? `, ${formatSize(d.transfer.bytesPerSecond)}/s` : ''}\x1b[K${d.transfer.done >= d.transfer.total ? '\n' : ''}`);
+          kit.io.stderr(`\r  ${formatTransfer(d.transfer)}\x1b[K${d.transfer.done >= d.transfer.total ? '\n' : ''}`);
         }
       }
     } else if (event === 'job.log' && o.log) {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shortDigest } from '../../../shared/contract';
-import { formatSize } from '../../core/flash/drives';
+import { formatSize, formatTransfer } from '../../core/flash/drives';
 import { keyValues, table } from '../output';
 import type { CommandKit } from '../program';
 
@@ -64,9 +64,7 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
         const core = s.open();
         const off = core.bus.subscribe((event, payload) => {
           if (event !== 'library.progress' || o.json || !kit.io.stderrIsTty) return;
-          const p = payload as { done: number; total: number; bytesPerSecond: number };
-          const left = p.bytesPerSecond > 0 ? Math.ceil((p.total - p.done) / p.bytesPerSecond) : null;
-          kit.io.stderr(`\r${formatSize(p.done)} of ${formatSize(p.total)}${p.bytesPerSecond ? `, ${formatSize(p.bytesPerSecond)}/s` : ''}${left !== null && p.done < p.total ? `, about ${left} s left` : ''}\x1b[K`);
+          kit.io.stderr(`\r${formatTransfer(payload as { done: number; total: number; bytesPerSecond: number })}\x1b[K`);
         });
         // Ctrl-C simply stops: the partial downloads stay, and the next pull resumes them.
         try {

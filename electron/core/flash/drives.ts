@@ -67,6 +67,13 @@ function busOf(n: LsblkNode): string | null {
   return null;
 }
 
+/** "1.2 GB of 3.4 GB, 85.0 MB/s, about 30 s left" (the time left while it is known). */
+export function formatTransfer(t: { done: number; total: number; bytesPerSecond: number }): string {
+  const left = t.bytesPerSecond > 0 ? Math.ceil((t.total - t.done) / t.bytesPerSecond) : null;
+  const eta = left === null || t.done >= t.total ? '' : `, about ${left >= 120 ? `${Math.round(left / 60)} min` : `${left} s`} left`;
+  return `${formatSize(t.done)} of ${formatSize(t.total)}${t.bytesPerSecond ? `, ${formatSize(t.bytesPerSecond)}/s` : ''}${eta}`;
+}
+
 export function formatSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;

@@ -17,6 +17,9 @@ export const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
 /** Room left on the device beside the blobs (bootc unpacks the image into its own storage too). */
 const SPARE = 256 * 1024 * 1024;
 
+/** The name a library image gets in a device's layout: its own tag, else the start of its digest. */
+export const layoutTag = (image: { tag: string | null; digest: string }): string => (image.tag ?? hexOf(image.digest).slice(0, 12)).replace(/[^A-Za-z0-9._-]/g, '-');
+
 export interface DeviceImage {
   /** The platform manifest the device will boot. */
   manifest: Descriptor;

@@ -14,7 +14,7 @@ import { newId } from '../ids';
 import type { RegistryClient } from '../registry/client';
 import { parseImageReference } from '../registry/reference';
 import { BlobStore } from './blob-store';
-import type { DeviceImage } from './device-transfer';
+import { layoutTag, type DeviceImage } from './device-transfer';
 import { hexOf, INDEX_TYPES, isDigest, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST, REF_NAME, VERSION_LABEL, type Descriptor, type Index, type Manifest } from './oci';
 import { openLayoutSource, type LayoutSource } from './sources';
 import { writeTar, type TarFile } from './tar';
@@ -187,8 +187,7 @@ export class LibraryService {
       image: toImage(row),
       manifest: { mediaType, digest: m.digest, size: body.length },
       blobs: [{ digest: m.digest, size: body.length }, { digest: m.config_digest, size: configSize }, ...layers],
-      // A tag the layout can hold: the image's own, else its digest.
-      tag: (row.tag ?? hexOf(row.digest).slice(0, 12)).replace(/[^A-Za-z0-9._-]/g, '-'),
+      tag: layoutTag(row),
     };
   }
 

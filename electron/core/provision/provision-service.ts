@@ -21,7 +21,7 @@ import { shellLine, withSudo } from '../ssh/quote';
 import { readBootId } from '../updates/action-service';
 import { INSPECT_SCRIPT, parseInspect, provisionPin, provisionTarget } from './inspect';
 import { AUTHORIZED_KEYS_PATH, planInstall, type InstallPlan } from './plan';
-import { formatSize } from '../flash/drives';
+import { formatTransfer } from '../flash/drives';
 import { sha256File } from '../flash/image';
 import { readOciArchive, type ArchiveImage } from './archive';
 import { installProgress, nextStep } from './install-output';
@@ -350,7 +350,7 @@ export class ProvisionService {
         timeoutMs: this.installTimeoutMs,
         signal,
         log: (line) => this.log(id, `${line}\n`),
-        onProgress: (t) => set({ transfer: t, detail: transferText(t) }),
+        onProgress: (t) => set({ transfer: t, detail: `Uploading the archive: ${formatTransfer(t)}` }),
       });
     }
     const bootId = await readBootId(conn);
@@ -575,12 +575,6 @@ interface LocalArchive {
   size: Promise<number>;
 }
 
-/** "1.2 GB of 3.4 GB, 85.0 MB/s, about 30 s left" */
-export function transferText(t: { done: number; total: number; bytesPerSecond: number }): string {
-  const left = t.bytesPerSecond > 0 ? Math.ceil((t.total - t.done) / t.bytesPerSecond) : null;
-  const eta = left === null || t.done >= t.total ? '' : `, about ${left >= 120 ? `${Math.round(left / 60)} min` : `${left} s`} left`;
-  return `Uploading the archive: ${formatSize(t.done)} of ${formatSize(t.total)}${t.bytesPerSecond ? `, ${formatSize(t.bytesPerSecond)}/s` : ''}${eta}`;
-}
 
 const liveLabel = (t: ProvisionTarget): string => `${t.user}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
 

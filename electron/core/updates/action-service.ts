@@ -13,9 +13,8 @@ import { qualifiedName, withoutName } from '../inventory/names';
 import type { SshConnection } from '../ssh/connection';
 import type { SshPool } from '../ssh/pool';
 import { withSudo } from '../ssh/quote';
-import { DEVICE_LAYOUT, sendToDevice } from '../library/device-transfer';
+import { DEVICE_LAYOUT, layoutTag, sendToDevice } from '../library/device-transfer';
 import type { LibraryService } from '../library/library-service';
-import { hexOf } from '../library/oci';
 import { RateLimit } from '../ssh/sftp';
 import type { JobsRepo } from './jobs-repo';
 
@@ -134,8 +133,7 @@ export class ActionService {
       case 'switch':
         discards('Switching');
         if (input.via === 'library') {
-          const lib = this.d.library.resolve(input.image!);
-          const tag = (lib.tag ?? hexOf(lib.digest).slice(0, 12)).replace(/[^A-Za-z0-9._-]/g, '-');
+          const tag = layoutTag(this.d.library.resolve(input.image!));
           steps.push(`Send the blobs of ${input.image} the device lacks from the library to ${DEVICE_LAYOUT} on the device (resumable, each checked there).`);
           commands.push(cmd(switchArgv(`${DEVICE_LAYOUT}:${tag}`, 'oci')));
           steps.push(`Stage ${DEVICE_LAYOUT}:${tag} (the device's own OCI layout) for the next boot.`);

@@ -89,3 +89,17 @@ export function Dialog({ title, onClose, children, footer, onSubmit, formTestId,
     </dialog>
   );
 }
+
+/** A form dialog's footer: Cancel, and the submit button that starts what the form asks for. */
+export function SubmitFooter({ onCancel, label, testId }: { onCancel(): void; label: string; testId: string }): ReactElement {
+  return (
+    <>
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button button-primary" data-testid={testId}>
+        {label}
+      </button>
+    </>
+  );
+}

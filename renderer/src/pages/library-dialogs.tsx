@@ -6,7 +6,7 @@
 import { useEffect, useState, type ReactElement } from 'react';
 import type { LibraryImage } from '../../../shared/contract';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Dialog } from '../components/dialog';
+import { Dialog, SubmitFooter } from '../components/dialog';
 import { Field } from '../components/field';
 import { formatBytes, plural } from '../lib/format';
 import { COMMON_PLATFORMS, deployedText, exportName, imageLabel, isAbsolutePath, joinPath, PLATFORM_PATTERN } from '../lib/library';
@@ -42,16 +42,7 @@ export function PullDialog({ onClose }: { onClose(): void }): ReactElement {
       formTestId="library-pull-form"
       description="Copy an image from its registry into the library, for devices that cannot reach a registry. Blobs already in the library are not downloaded again, and an interrupted pull resumes."
       onSubmit={submit}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" data-testid="library-pull-start">
-            Pull
-          </button>
-        </>
-      }
+      footer={<SubmitFooter onCancel={onClose} label="Pull" testId="library-pull-start" />}
     >
       <div className="form-stack">
         <Field
@@ -137,16 +128,7 @@ export function LibraryImportDialog({ onClose }: { onClose(): void }): ReactElem
         formTestId="library-import-form"
         description="Add an image from a file on the machine Bootfleet runs on: an oci-archive (as skopeo copy … oci-archive:FILE writes it) or an OCI layout folder. Every blob is checked against its digest; a corrupt or missing one refuses the whole import."
         onSubmit={submit}
-        footer={
-          <>
-            <button type="button" className="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="button button-primary" data-testid="library-import-start">
-              Import
-            </button>
-          </>
-        }
+        footer={<SubmitFooter onCancel={onClose} label="Import" testId="library-import-start" />}
       >
         <div className="form-grid">
           <Field name="library-import-path" label="oci-archive or OCI layout" className="span-4" required error={errors.path}>
@@ -232,16 +214,7 @@ export function ExportDialog({ image, imageRef, onClose }: { image: LibraryImage
         formTestId="library-export-form"
         description={`Write the image (${formatBytes(image.size)}) with the same digest, for skopeo, podman or bootc on another machine, or for a stick carried to a site.`}
         onSubmit={submit}
-        footer={
-          <>
-            <button type="button" className="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="button button-primary" data-testid="library-export-start">
-              Export
-            </button>
-          </>
-        }
+        footer={<SubmitFooter onCancel={onClose} label="Export" testId="library-export-start" />}
       >
         <div className="form-stack">
           <fieldset className="choice-group export-formats">
