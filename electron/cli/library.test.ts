@@ -11,7 +11,7 @@ const suite = canRun ? describe : describe.skip;
 
 let lab: Lab;
 beforeAll(async () => {
-  if (canRun) lab = await startLab({ devices: [{ name: 'unused', image: null }] });
+  if (canRun) lab = await startLab({ rebootMs: 300, devices: [{ name: 'edge', bootcVersion: '1.16.9', image: '1.0' }] });
 }, 120_000);
 afterAll(async () => {
   await lab?.stop();
@@ -58,4 +58,38 @@ suite('bootfleet images', () => {
     expect(pulled.stderr).toBe('');
     expect(pulled.stdout).toMatch(new RegExp(`^Pulled ${lab.registry!.host}/bootfleet/os:1.0 \\(${lab.images.find((i) => i.tag === '1.0')!.digests.amd64}, amd64, [\\d.]+ kB; [\\d.]+ kB downloaded\\)\\.\\n$`));
   });
+
+  it('switch and upgrade --via library: the status names the registry image, the upgrade takes the library\'s newer one', async () => {
+    const dataDir = tempDir();
+    const cli = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['--data-dir', dataDir, ...args], { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), readStdin: async () => '' });
+      return { code, stdout, stderr };
+    };
+    const d = lab.devices[0]!;
+    const digest = (tag: string) => lab.images.find((i) => i.tag === tag)!.digests.amd64!;
+    expect((await cli('devices', 'add', d.name, '--host', d.host, '--port', String(d.port), '--user', d.user, '--key', d.key, '--sudo')).stderr).toBe('');
+    const archive = (tag: string) => lab.images.find((i) => i.tag === tag)!.archive;
+    await cli('images', 'import', archive('1.1'), '--name', 'registry.local/fleet/os', '--tag', 'stable');
+    const sw = await cli('switch', 'edge', 'registry.local/fleet/os:stable', '--via', 'library', '--apply', '--yes', '--wait', '60');
+    expect(sw.stderr).not.toContain('error');
+    expect(sw.code).toBe(0);
+    const status = await cli('status', 'edge');
+    expect(status.stdout).toMatch(new RegExp(`edge\\s+-\\s+online\\s+registry\\.local/fleet/os:stable \\(library\\)\\s+${digest('1.1').slice(7, 19)}`));
+    // Online upgrade would read the layout on the device: the plan says so and what to do instead.
+    const plain = await cli('upgrade', 'edge');
+    expect(plain.stdout).toContain('already up to date: nothing was staged');
+    expect(plain.stderr).toContain('edge: note: It follows oci:/var/lib/bootfleet/images:stable (registry.local/fleet/os:stable), an image Bootfleet sent from the library: bootc upgrade reads that on the device, not a registry. Upgrade it via the library, or switch it to registry.local/fleet/os:stable to follow the registry again.');
+    await cli('images', 'import', archive('2.0'), '--name', 'registry.local/fleet/os', '--tag', 'stable');
+    const up = await cli('upgrade', 'edge', '--via', 'library', '--apply', '--yes', '--wait', '60');
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(digest('2.0').slice(7, 19));
+    const json = JSON.parse((await cli('status', 'edge', '--json')).stdout) as { bootedAs: string; booted: { digest: string } }[];
+    expect(json[0]).toMatchObject({ bootedAs: 'registry.local/fleet/os:stable', booted: { digest: digest('2.0') } });
+    // Rate and archive options are checked before anything is done.
+    const bad = await cli('upgrade', 'edge', '--via', 'library', '--transport', 'dir', '--yes');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('with via library, the device reads oci (its own layout, only missing layers sent: the default) or oci-archive (one file per image)');
+  }, 120_000);
 });

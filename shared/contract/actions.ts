@@ -12,6 +12,22 @@ export type ActionKind = z.infer<typeof actionKindSchema>;
 
 export const transportSchema = z.enum(['registry', 'oci', 'oci-archive', 'containers-storage', 'dir', 'docker-archive']);
 
+/** What `via: 'library'` allows, for actions and rollouts alike. */
+export function libraryRules(v: { action: string; via: string; transport: string; maxBytesPerSecond?: number | undefined; downloadOnly?: boolean | undefined }, ctx: z.RefinementCtx): void {
+  if (v.via === 'library' && v.action !== 'switch' && v.action !== 'upgrade') ctx.addIssue({ code: 'custom', path: ['via'], message: `library is for switch and upgrade, not ${v.action}` });
+  if (v.maxBytesPerSecond !== undefined && v.via !== 'library') ctx.addIssue({ code: 'custom', path: ['maxBytesPerSecond'], message: 'limits what Bootfleet sends: only with via library' });
+  if (v.via === 'library' && !LIBRARY_TRANSPORTS.includes(v.transport)) {
+    ctx.addIssue({ code: 'custom', path: ['transport'], message: 'with via library, the device reads oci (its own layout, only missing layers sent: the default) or oci-archive (one file per image)' });
+  }
+  if (v.via === 'library' && v.downloadOnly) ctx.addIssue({ code: 'custom', path: ['downloadOnly'], message: 'is for updates pulled from a registry; via library, the transfer already comes before staging' });
+}
+
+/** `registry` is the field's default and means oci with via library. */
+const LIBRARY_TRANSPORTS = ['registry', 'oci', 'oci-archive'];
+
+/** The transport a device reads a library image through (the layout unless oci-archive is asked). */
+export const libraryTransport = (transport: string | undefined): 'oci' | 'oci-archive' => (transport === 'oci-archive' ? 'oci-archive' : 'oci');
+
 export const actionInputSchema = z
   .object({
     action: actionKindSchema,
@@ -25,8 +41,10 @@ export const actionInputSchema = z
     transport: transportSchema.default('registry'),
     /**
      * Where the image comes from: the device pulls it (`registry`, or the transport given), or
-     * Bootfleet sends it from the image library into the device's own OCI layout (`library`:
-     * `image` is then a library image, and only the blobs the device lacks are sent).
+     * Bootfleet sends it from the image library (`library`). switch: `image` is then a library
+     * image. upgrade: each device gets the library's image of the registry name it follows. With
+     * `transport` oci (the default) only the blobs the device lacks go to its OCI layout; with
+     * oci-archive the image goes as one archive file.
      */
     via: z.enum(['device', 'library']).default('device'),
     /** via library: the most bytes per second sent to all the job's devices together. */
@@ -42,9 +60,7 @@ export const actionInputSchema = z
     if (v.downloadOnly && v.action !== 'upgrade') ctx.addIssue({ code: 'custom', path: ['downloadOnly'], message: 'applies to upgrade only' });
     if (v.downloadOnly && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'cannot be combined with downloadOnly' });
     if (v.action === 'check' && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'check never changes the device' });
-    if (v.via === 'library' && v.action !== 'switch') ctx.addIssue({ code: 'custom', path: ['via'], message: 'library is for switch (name the library image to boot)' });
-    if (v.maxBytesPerSecond !== undefined && v.via !== 'library') ctx.addIssue({ code: 'custom', path: ['maxBytesPerSecond'], message: 'limits what Bootfleet sends: only with via library' });
-    if (v.via === 'library' && v.transport !== 'registry') ctx.addIssue({ code: 'custom', path: ['transport'], message: 'is chosen by Bootfleet with via library (oci, the device\'s layout)' });
+    libraryRules(v, ctx);
   });
 export type ActionInput = z.input<typeof actionInputSchema>;
 

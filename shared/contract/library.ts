@@ -7,6 +7,33 @@ import { method } from './define';
  * against its digest on the way in.
  */
 
+/**
+ * Where on a device Bootfleet puts images it sends from the library: an OCI layout (only the
+ * blobs a device lacks are sent) or one oci-archive file per image. Both are in /var, which bootc
+ * keeps across deployments.
+ */
+export const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
+export const DEVICE_ARCHIVES = '/var/lib/bootfleet/archives';
+
+/** An image reference as bootc's status shows it: transport and name. */
+export interface ImageRef {
+  transport: string;
+  image: string;
+}
+
+/**
+ * The library path a device follows, from the image its `bootc upgrade` reads: `oci` with the
+ * layout's tag, or `oci-archive` with the file. Null for anything Bootfleet did not put there
+ * (a registry image, someone else's layout).
+ */
+export function libraryPathOf(ref: ImageRef | null | undefined): { transport: 'oci'; tag: string; text: string } | { transport: 'oci-archive'; path: string; text: string } | null {
+  if (!ref) return null;
+  const text = `${ref.transport}:${ref.image}`;
+  if (ref.transport === 'oci' && ref.image.startsWith(`${DEVICE_LAYOUT}:`)) return { transport: 'oci', tag: ref.image.slice(DEVICE_LAYOUT.length + 1), text };
+  if (ref.transport === 'oci-archive' && ref.image.startsWith(`${DEVICE_ARCHIVES}/`)) return { transport: 'oci-archive', path: ref.image, text };
+  return null;
+}
+
 /** An image as `images show` names it: its id, NAME:TAG, TAG (when one image has it) or a digest (prefix). */
 export const libraryRefSchema = z.string().trim().min(1, 'is required');
 

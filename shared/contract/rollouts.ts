@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { transportSchema } from './actions';
+import { libraryRules, transportSchema } from './actions';
 import { method } from './define';
 import { deviceFilterSchema, deviceRefSchema } from './devices';
 
@@ -46,7 +46,11 @@ export const rolloutInputSchema = z
     /** switch: the image and its transport. */
     image: z.string().trim().min(1).max(1024).optional(),
     transport: transportSchema.default('registry'),
-    /** switch: the devices pull the image, or Bootfleet sends it from the image library (only the blobs each lacks). */
+    /**
+     * The devices pull the image, or Bootfleet sends it from the image library (switch: `image`
+     * is a library image; upgrade: each device gets the library's image of the name it follows),
+     * with `transport` oci (only the blobs each lacks) or oci-archive.
+     */
     via: z.enum(['device', 'library']).default('device'),
     /** via library: the most bytes per second sent to all devices together. */
     maxBytesPerSecond: z.number().int().min(1024).optional(),
@@ -56,8 +60,7 @@ export const rolloutInputSchema = z
     if (!v.devices === !v.filter) ctx.addIssue({ code: 'custom', path: ['devices'], message: 'select devices by name or by a filter (one of the two)' });
     if (v.action === 'switch' && !v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: 'switch needs the image to boot' });
     if (v.action !== 'switch' && v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: `is only used by switch, not ${v.action}` });
-    if (v.via === 'library' && v.action !== 'switch') ctx.addIssue({ code: 'custom', path: ['via'], message: 'library is for switch (name the library image to boot)' });
-    if (v.maxBytesPerSecond !== undefined && v.via !== 'library') ctx.addIssue({ code: 'custom', path: ['maxBytesPerSecond'], message: 'limits what Bootfleet sends: only with via library' });
+    libraryRules(v, ctx);
   });
 export type RolloutInput = z.input<typeof rolloutInputSchema>;
 
@@ -77,6 +80,8 @@ export const rolloutDeviceSchema = z.object({
   fromDigest: z.string().nullable(),
   resultDigest: z.string().nullable(),
   outcome: z.string().nullable(),
+  /** Sending the image from the library (via library): bytes done of total, and the speed. */
+  transfer: z.object({ done: z.number(), total: z.number(), bytesPerSecond: z.number() }).nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export type RolloutDevice = z.infer<typeof rolloutDeviceSchema>;

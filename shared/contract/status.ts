@@ -86,6 +86,11 @@ export const statusSummarySchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   /** The booted image reference as bootc shows it (transport prefix for non-registry ones). */
   bootedImage: z.string().nullable(),
+  /**
+   * The registry image the booted one is, when Bootfleet sent it from the image library and bootc
+   * shows only the path on the device (`oci:/var/lib/bootfleet/images:v2`): NAME:TAG.
+   */
+  bootedAs: z.string().nullable(),
   booted: slotSummary,
   staged: slotSummary,
   rollback: slotSummary,

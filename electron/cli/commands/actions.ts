@@ -45,10 +45,12 @@ async function runAction(s: CliSession, kit: CommandKit, o: Record<string, unkno
   }
   const core = s.open();
   const seen = new Map<string, string>();
+  const names = new Map<string, string>();
   const off = core.bus.subscribe((event, payload) => {
     if (o.json) return;
     if (event === 'job.updated') {
       for (const d of (payload as Job).devices) {
+        names.set(d.deviceId, d.name);
         const key = `${d.phase}/${d.state}`;
         if (seen.get(d.deviceId) !== key && d.state === 'running') kit.io.stderr(`${d.name}: ${d.phase}\n`);
         seen.set(d.deviceId, key);
@@ -56,9 +58,13 @@ async function runAction(s: CliSession, kit: CommandKit, o: Record<string, unkno
           kit.io.stderr(`\r  ${formatTransfer(d.transfer)}\x1b[K${d.transfer.done >= d.transfer.total ? '\n' : ''}`);
         }
       }
-    } else if (event === 'job.log' && o.log) {
+    } else if (event === 'job.log') {
       const p = payload as { deviceId: string; text: string };
-      kit.io.stderr(p.text.replace(/^/gm, '  | '));
+      if (o.log) kit.io.stderr(p.text.replace(/^/gm, '  | '));
+      else {
+        // Notes (what the plan warned of) are shown even without --log.
+        for (const line of p.text.split('\n')) if (line.startsWith('note: ')) kit.io.stderr(`${names.get(p.deviceId) ?? p.deviceId}: ${line}\n`);
+      }
     }
   });
   const started = await s.call('actions.start', input);
@@ -100,9 +106,23 @@ export function registerActions(program: Command, kit: CommandKit): void {
       .argument('<names...>', 'devices')
       .option('--apply', 'reboot into the update and verify what booted')
       .option('--download-only', 'download and stage locked: not applied at the next reboot (bootc 1.12+)')
+      .option('--via <source>', "device: the device fetches the update (default); library: Bootfleet sends the library's image of the name each device follows", 'device')
+      .option('--transport <t>', 'via library: oci (the device\'s layout, only missing blobs sent; default) or oci-archive (one file)')
+      .option('--max-rate <rate>', 'via library: the most sent to all devices together, e.g. 50M (bytes/s)', rateOption('--max-rate'))
       .description('stage the update of the image each device follows (bootc upgrade)'),
   ).action(
-    kit.run(async (s, o, ...a) => runAction(s, kit, o, { action: 'upgrade', devices: names(a), apply: !!o.apply, downloadOnly: !!o.downloadOnly, ...base(o) })),
+    kit.run(async (s, o, ...a) =>
+      runAction(s, kit, o, {
+        action: 'upgrade',
+        devices: names(a),
+        apply: !!o.apply,
+        downloadOnly: !!o.downloadOnly,
+        via: o.via as ActionInput['via'],
+        ...(o.transport ? { transport: o.transport as ActionInput['transport'] } : {}),
+        ...(o.maxRate ? { maxBytesPerSecond: o.maxRate as number } : {}),
+        ...base(o),
+      }),
+    ),
   );
   common(program.command('apply').argument('<names...>', 'devices').description('reboot into the staged deployment and verify the digest it booted')).action(
     kit.run(async (s, o, ...a) => runAction(s, kit, o, { action: 'apply', devices: names(a), ...base(o) })),
@@ -111,7 +131,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
     program
       .command('switch')
       .argument('<args...>', 'devices, then the image: NAME... IMAGE')
-      .option('--transport <t>', 'registry (default), oci, oci-archive, containers-storage, dir, docker-archive', 'registry')
+      .option('--transport <t>', 'registry (default), oci, oci-archive, containers-storage, dir, docker-archive; via library: oci (the device\'s layout, default) or oci-archive (one file)', 'registry')
       .option('--via <source>', 'device: the device fetches the image (default); library: Bootfleet sends it from its image library, only the blobs the device lacks', 'device')
       .option('--max-rate <rate>', 'via library: the most sent to all devices together, e.g. 50M (bytes/s)', rateOption('--max-rate'))
       .option('--apply', 'reboot into the new image and verify what booted')

@@ -70,6 +70,8 @@ function jsonOf(d: DeviceDetail): Record<string, unknown> {
     lastSeen: d.summary.lastSeenAt,
     lastAttempt: d.summary.lastAttemptAt,
     error: d.summary.error,
+    /** The registry image the booted one is, when Bootfleet sent it from the library (bootc shows its path on the device). */
+    bootedAs: d.summary.bootedAs,
     bootcHost: d.summary.reach === 'never' ? null : d.summary.reach !== 'not-bootc',
     statusAt: d.statusAt,
     staged: st ? dep(st.staged) : null,
@@ -99,7 +101,7 @@ function statusTable(devices: Device[]): string {
         d.name,
         d.siteName ?? '-',
         stateText(d),
-        s.bootedImage ?? '-',
+        s.bootedAs ? `${s.bootedAs} (library)` : (s.bootedImage ?? '-'),
         shortOrDash(s.booted?.digest) + (s.update ? ' *' : ''),
         s.booted?.version ?? '-',
         staged,

@@ -422,6 +422,27 @@ export const migrations: Migration[] = [
       db.exec(`ALTER TABLE job_devices ADD COLUMN transfer TEXT;`);
     },
   },
+  {
+    version: 10,
+    name: 'device_image_sources: the registry image a path on a device stands for',
+    up(db) {
+      // bootc shows an image Bootfleet sent from the library by its path on the device
+      // (`oci:/var/lib/bootfleet/images:v2`); this keeps which registry image that was, per
+      // device and per digest (a path that later names a newer image keeps the older mapping
+      // for the rollback deployment).
+      db.exec(`
+        CREATE TABLE device_image_sources (
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          ref TEXT NOT NULL,
+          manifest_digest TEXT NOT NULL,
+          image TEXT NOT NULL,
+          image_digest TEXT NOT NULL,
+          recorded_at TEXT NOT NULL,
+          PRIMARY KEY (device_id, ref, manifest_digest)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

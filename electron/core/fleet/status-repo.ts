@@ -9,7 +9,8 @@ export const STATUS_COLUMNS = `ds.reach AS ds_reach, ds.last_attempt_at AS ds_la
   ds.error_code AS ds_error_code, ds.error_message AS ds_error_message, ds.booted_image AS ds_booted_image,
   ds.booted_digest AS ds_booted_digest, ds.booted_version AS ds_booted_version, ds.staged_digest AS ds_staged_digest,
   ds.staged_version AS ds_staged_version, ds.rollback_digest AS ds_rollback_digest, ds.rollback_version AS ds_rollback_version,
-  ds.update_digest AS ds_update_digest, ds.update_version AS ds_update_version`;
+  ds.update_digest AS ds_update_digest, ds.update_version AS ds_update_version,
+  (SELECT src.image FROM device_image_sources src WHERE src.device_id = ds.device_id AND src.ref = ds.booted_image AND src.manifest_digest = ds.booted_digest) AS ds_booted_as`;
 
 export interface StatusColumns {
   ds_reach: Exclude<Reach, 'never'> | null;
@@ -26,6 +27,7 @@ export interface StatusColumns {
   ds_rollback_version: string | null;
   ds_update_digest: string | null;
   ds_update_version: string | null;
+  ds_booted_as: string | null;
 }
 
 /**
@@ -38,7 +40,7 @@ export const STALE_SQL = `(ds.last_seen_at IS NOT NULL AND ds.reach <> 'not-boot
 /** The fleet-table summary of a joined row; `staleBefore` is now minus the stale threshold. */
 export function toSummary(r: StatusColumns, staleBefore: string): StatusSummary {
   if (!r.ds_reach) {
-    return { reach: 'never', stale: false, lastAttemptAt: null, lastSeenAt: null, error: null, bootedImage: null, booted: null, staged: null, rollback: null, update: null };
+    return { reach: 'never', stale: false, lastAttemptAt: null, lastSeenAt: null, error: null, bootedImage: null, bootedAs: null, booted: null, staged: null, rollback: null, update: null };
   }
   const slot = (digest: string | null, version: string | null) => (digest ? { digest, version } : null);
   return {
@@ -49,6 +51,7 @@ export function toSummary(r: StatusColumns, staleBefore: string): StatusSummary 
     lastSeenAt: r.ds_last_seen_at,
     error: r.ds_error_code ? { code: r.ds_error_code, message: r.ds_error_message ?? '' } : null,
     bootedImage: r.ds_booted_image,
+    bootedAs: r.ds_booted_as,
     booted: slot(r.ds_booted_digest, r.ds_booted_version),
     staged: slot(r.ds_staged_digest, r.ds_staged_version),
     rollback: slot(r.ds_rollback_digest, r.ds_rollback_version),

@@ -124,7 +124,7 @@ describe('devicesToCsv', () => {
       desiredImage: null,
       proxyJump: null,
       desired: { state: 'none', image: null, source: null, sourceName: null, digest: null, pinned: false, resolvedAt: null, conflicts: [] },
-      status: { reach: 'never', stale: false, lastAttemptAt: null, lastSeenAt: null, error: null, bootedImage: null, booted: null, staged: null, rollback: null, update: null },
+      status: { reach: 'never', stale: false, lastAttemptAt: null, lastSeenAt: null, error: null, bootedImage: null, bootedAs: null, booted: null, staged: null, rollback: null, update: null },
       createdAt: 't',
       updatedAt: 't',
     };

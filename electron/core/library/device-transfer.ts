@@ -5,14 +5,12 @@ import type { SshConnection } from '../ssh/connection';
 import { withSudo } from '../ssh/quote';
 import { RESUME_WINDOW, writeWindowed, type RateLimit, type UploadProgress } from '../ssh/sftp';
 import { ociArchitecture } from '../provision/plan';
+import { DEVICE_ARCHIVES, DEVICE_LAYOUT } from '../../../shared/contract';
+import { uploadVerified } from '../provision/upload';
 import type { BlobStore } from './blob-store';
 import { hexOf, OCI_INDEX, REF_NAME, type Descriptor, type Index } from './oci';
 
-/**
- * The OCI layout Bootfleet keeps on each device for updates with no registry. It is in /var,
- * which bootc keeps across deployments, so blobs sent once serve every later update.
- */
-export const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
+export { DEVICE_LAYOUT };
 
 /** Room left on the device beside the blobs (bootc unpacks the image into its own storage too). */
 const SPARE = 256 * 1024 * 1024;
@@ -30,7 +28,9 @@ export interface DeviceImage {
 }
 
 export interface TransferResult {
-  /** `DIR:TAG`, for `bootc switch --transport oci`. */
+  /** How bootc reads it on the device: `oci` (`DIR:TAG`) or `oci-archive` (the file). */
+  transport: 'oci' | 'oci-archive';
+  /** `DIR:TAG`, or the archive's path, for `bootc switch --transport TRANSPORT REF`. */
   ref: string;
   /** Bytes sent over the wire, and bytes the device already had (whole blobs or a partial one). */
   sent: number;
@@ -61,6 +61,30 @@ export class TransferFailure extends AppError {
   }
 }
 
+type Exec = (argv: string[], what: string, sudo?: boolean) => Promise<string>;
+
+function remoteExec(conn: SshConnection, opts: { timeoutMs: number; signal: AbortSignal }): Exec {
+  return async (argv, what, sudo = false) => {
+    const r = await conn.exec(withSudo(argv, sudo), { timeoutMs: opts.timeoutMs, signal: opts.signal });
+    if (r.exitCode !== 0) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `${what} failed on the device: ${r.stderr.trim().split('\n')[0] || `exit status ${r.exitCode}`}`);
+    return r.stdout.toString('utf8');
+  };
+}
+
+/**
+ * One round trip tells the architecture, makes `dirs` (they belong to the login, as SFTP writes
+ * as it; bootc reads them as root) and says how much room the first has.
+ */
+async function prepare(exec: Exec, dirs: string[], opts: { user: string; sudo: boolean }): Promise<{ machine: string; avail: number }> {
+  const prep = await exec(
+    ['sh', '-c', 'u=$1; shift; uname -m && install -d -m 0755 "$@" && chown "$u" "$@" && df -P -B1 -- "$1" | tail -n 1', 'sh', opts.user, ...dirs],
+    `preparing ${dirs[0]}`,
+    opts.sudo,
+  );
+  const lines = prep.trim().split('\n');
+  return { machine: (lines[0] ?? '').trim(), avail: Number(lines.at(-1)?.split(/\s+/)[3] ?? NaN) };
+}
+
 function readdir(sftp: SFTPWrapper, path: string): Promise<Map<string, number>> {
   return new Promise((resolve, reject) =>
     sftp.readdir(path, (err, list) => (err ? reject(new Error(`cannot list ${path} on the device: ${err.message}`)) : resolve(new Map(list.map((e) => [e.filename, e.attrs.size]))))),
@@ -85,21 +109,8 @@ export async function sendToDevice(
   opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; limit?: RateLimit | undefined; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
 ): Promise<TransferResult> {
   const dir = `${DEVICE_LAYOUT}/blobs/sha256`;
-  const exec = async (argv: string[], what: string, sudo = false): Promise<string> => {
-    const r = await conn.exec(withSudo(argv, sudo), { timeoutMs: opts.timeoutMs, signal: opts.signal });
-    if (r.exitCode !== 0) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `${what} failed on the device: ${r.stderr.trim().split('\n')[0] || `exit status ${r.exitCode}`}`);
-    return r.stdout.toString('utf8');
-  };
-  // One round trip tells the architecture, prepares the layout (it belongs to the login, SFTP
-  // writes as it; bootc reads it as root) and says how much room there is.
-  const prep = await exec(
-    ['sh', '-c', 'uname -m && install -d -m 0755 "$1" "$1/blobs" "$1/blobs/sha256" && chown "$2" "$1" "$1/blobs" "$1/blobs/sha256" && df -P -B1 -- "$1" | tail -n 1', 'sh', DEVICE_LAYOUT, opts.user],
-    `preparing ${DEVICE_LAYOUT}`,
-    opts.sudo,
-  );
-  const lines = prep.trim().split('\n');
-  const machine = (lines[0] ?? '').trim();
-  const avail = Number(lines.at(-1)?.split(/\s+/)[3] ?? NaN);
+  const exec = remoteExec(conn, opts);
+  const { machine, avail } = await prepare(exec, [DEVICE_LAYOUT, `${DEVICE_LAYOUT}/blobs`, dir], opts);
   const image = pick(ociArchitecture(machine) ?? machine);
   const sftp = await conn.sftp();
   try {
@@ -172,8 +183,42 @@ export async function sendToDevice(
     }
     opts.onProgress({ done: total, total, bytesPerSecond: 0 });
     opts.log(`${DEVICE_LAYOUT}:${image.tag} names ${image.manifest.digest}; ${formatSize(sent)} sent (${sent} bytes), ${formatSize(had)} already there.`);
-    return { ref: `${DEVICE_LAYOUT}:${image.tag}`, sent, had, blobsSent: missing.length };
+    return { transport: 'oci', ref: `${DEVICE_LAYOUT}:${image.tag}`, sent, had, blobsSent: missing.length };
   } finally {
     sftp.end();
   }
+}
+
+/** Where an image's archive goes on a device: one file per platform image, named by tag and digest. */
+export const deviceArchivePath = (image: DeviceImage): string => `${DEVICE_ARCHIVES}/${image.tag}-${hexOf(image.manifest.digest).slice(0, 12)}.oci.tar`;
+
+/**
+ * Puts an image on the device as one oci-archive file (for devices where that is preferred): the
+ * archive is sent resumably to `FILE.part`, the device's own sha256sum must match before it takes
+ * its name, and a file already there and intact is not sent again. Free space is checked first.
+ */
+export async function sendArchiveToDevice(
+  conn: SshConnection,
+  pick: (architecture: string) => DeviceImage,
+  archive: (image: DeviceImage) => Promise<{ path: string; size: number; sha256: string }>,
+  opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; limit?: RateLimit | undefined; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
+): Promise<TransferResult> {
+  const exec = remoteExec(conn, opts);
+  const { machine } = await prepare(exec, [DEVICE_ARCHIVES], opts);
+  const image = pick(ociArchitecture(machine) ?? machine);
+  const local = await archive(image);
+  const remote = deviceArchivePath(image);
+  const r = await uploadVerified(conn, local, remote, {
+    ...opts,
+    where: 'device',
+    next: {
+      space: 'Free space in /var on the device (older archives in /var/lib/bootfleet/archives can go), then try again: the upload resumes.',
+      damaged: "Try again to send it afresh; if it happens again, check the network and the device's storage.",
+    },
+  }).catch((e: unknown) => {
+    if (opts.signal.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled (what was sent stays on the device for the next try)');
+    throw e;
+  });
+  opts.log(`${remote} holds ${image.manifest.digest}; ${formatSize(r.uploaded)} sent (${r.uploaded} bytes).`);
+  return { transport: 'oci-archive', ref: remote, sent: r.uploaded, had: r.resumedFrom, blobsSent: r.uploaded ? image.blobs.length : 0 };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { LibraryImage, MethodArgs, MethodOutput } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
@@ -14,6 +14,7 @@ import { newId } from '../ids';
 import type { RegistryClient } from '../registry/client';
 import { parseImageReference } from '../registry/reference';
 import { BlobStore } from './blob-store';
+import { DeviceSourcesRepo, libraryPathOf } from './device-sources';
 import { layoutTag, type DeviceImage } from './device-transfer';
 import { hexOf, INDEX_TYPES, isDigest, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST, REF_NAME, VERSION_LABEL, type Descriptor, type Index, type Manifest } from './oci';
 import { openLayoutSource, type LayoutSource } from './sources';
@@ -53,6 +54,24 @@ interface Walked {
   created: string | null;
 }
 
+/** What a device gets from the library (see `LibraryService.targetFor`). */
+export interface LibraryTarget {
+  /** The library image's id. */
+  id: string;
+  /** NAME:TAG, or its digest, for messages. */
+  label: string;
+  /** The registry image it is, recorded for the device (NAME:TAG or NAME@DIGEST); null for an image with no name. */
+  logical: string | null;
+  /** Its name in the device's layout (or in the archive's file name). */
+  tag: string;
+  transport: 'oci' | 'oci-archive';
+  /** The library path the device follows now, if any. */
+  follows: ReturnType<typeof libraryPathOf>;
+}
+
+const labelOf = (r: ImageRow): string => (r.name && r.tag ? `${r.name}:${r.tag}` : r.digest);
+const logicalOf = (r: ImageRow): string | null => (r.name ? (r.tag ? `${r.name}:${r.tag}` : `${r.name}@${r.digest}`) : null);
+
 const NO_DEPLOYMENT = { booted: 0, staged: 0, rollback: 0 };
 
 const toImage = (r: ImageRow, deployed: LibraryImage['deployed'] = NO_DEPLOYMENT): LibraryImage => ({
@@ -80,6 +99,8 @@ const toImage = (r: ImageRow, deployed: LibraryImage['deployed'] = NO_DEPLOYMENT
  */
 export class LibraryService {
   readonly store: BlobStore;
+  /** Which registry image each library path on a device stands for. */
+  readonly sources: DeviceSourcesRepo;
   private readonly sql: StatementCache;
   /** Long operations running in this process (`pull REF`, `import PATH`, `export REF`), to cancel. */
   private readonly running = new Map<string, AbortController>();
@@ -108,6 +129,7 @@ export class LibraryService {
   ) {
     this.store = new BlobStore(d.dir);
     this.sql = new StatementCache(d.db);
+    this.sources = new DeviceSourcesRepo(d.db);
   }
 
   list(): MethodOutput<'library.list'> {
@@ -173,7 +195,7 @@ export class LibraryService {
    * What a device of `architecture` needs of a library image: its platform's manifest and the
    * blobs it names, and the tag it gets in the device's layout.
    */
-  deviceImage(ref: string, architecture: string): DeviceImage & { image: LibraryImage } {
+  deviceImage(ref: string, architecture: string, tag?: string): DeviceImage & { image: LibraryImage } {
     const row = this.resolve(ref);
     const ms = this.sql.get('SELECT * FROM library_manifests WHERE image_id = ?').all(row.id) as ManifestRow[];
     const m = ms.find((x) => x.architecture === architecture && (x.os ?? 'linux') === 'linux');
@@ -187,8 +209,50 @@ export class LibraryService {
       image: toImage(row),
       manifest: { mediaType, digest: m.digest, size: body.length },
       blobs: [{ digest: m.digest, size: body.length }, { digest: m.config_digest, size: configSize }, ...layers],
-      tag: layoutTag(row),
+      tag: tag ?? layoutTag(row),
     };
+  }
+
+  /**
+   * What a device gets from the library. switch: the image named, under its own tag. upgrade: the
+   * library's image of the registry name the device follows (recorded when Bootfleet sent the
+   * image it runs), under the tag it follows, so `bootc upgrade` reads it there. Throws with the
+   * reason in words when there is nothing to send.
+   */
+  targetFor(deviceId: string, specImage: { transport: string; image: string } | null, req: { action: string; image?: string | undefined; transport: string }): LibraryTarget {
+    const follows = libraryPathOf(specImage);
+    const preferred = req.transport === 'oci' || req.transport === 'oci-archive' ? req.transport : null;
+    if (req.action === 'switch') {
+      const row = this.resolve(req.image!);
+      return { id: row.id, label: labelOf(row), logical: logicalOf(row), tag: layoutTag(row), transport: preferred ?? 'oci', follows };
+    }
+    const followed = specImage ? `${specImage.transport === 'registry' ? '' : `${specImage.transport}:`}${specImage.image}` : 'no image';
+    if (!follows) {
+      throw new AppError(
+        ErrorCode.ACTION_NOT_POSSIBLE,
+        `it follows ${followed}, not an image Bootfleet sent from the library: switch it to a library image first, or upgrade it from its registry.`,
+      );
+    }
+    const tag = follows.transport === 'oci' ? follows.tag : (/^(.*)-[0-9a-f]{12}\.oci\.tar$/.exec(follows.path.slice(follows.path.lastIndexOf('/') + 1))?.[1] ?? '');
+    let logical = this.sources.imageFor(deviceId, follows.text);
+    if (!logical) {
+      // Sent before Bootfleet kept the record (or by another installation): a library image with that tag, if only one has it.
+      const rows = (this.sql.get('SELECT * FROM library_images WHERE tag IS NOT NULL').all() as ImageRow[]).filter((r) => layoutTag(r) === tag);
+      if (rows.length === 1) logical = logicalOf(rows[0]!);
+    }
+    if (!logical) {
+      throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Bootfleet has no record of which image ${follows.text} on it is; switch it to a library image to name one.`);
+    }
+    let row: ImageRow;
+    try {
+      row = this.resolve(logical.includes('@') ? logical.slice(logical.indexOf('@') + 1) : logical);
+    } catch (e) {
+      if (e instanceof AppError && e.code === ErrorCode.NOT_FOUND) {
+        throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `it follows ${logical} (${follows.text}), which the library no longer has: pull or import it, then upgrade again.`);
+      }
+      throw e;
+    }
+    return { id: row.id, label: labelOf(row), logical: logicalOf(row) ?? logical, tag, transport: preferred ?? follows.transport, follows };
   }
 
   async import(actor: Actor, input: MethodArgs<'library.import'>, signal?: AbortSignal): Promise<LibraryImage[]> {
@@ -560,6 +624,55 @@ export class LibraryService {
   }
 
   /**
+   * One platform's image as an oci-archive file (its manifest named `image.tag`), for a device
+   * that takes images as one file: written once into the library's `archives/` (a cache that
+   * `gc` empties) and reused. Returns the file, its size and SHA-256.
+   */
+  async deviceArchive(image: DeviceImage, signal?: AbortSignal): Promise<{ path: string; size: number; sha256: string }> {
+    const dir = join(this.d.dir, 'archives');
+    const path = join(dir, `${hexOf(image.manifest.digest)}-${image.tag}.oci.tar`);
+    const sumPath = `${path}.sha256`;
+    if (existsSync(path) && existsSync(sumPath)) return { path, size: statSync(path).size, sha256: readFileSync(sumPath, 'utf8').trim() };
+    await mkdir(dir, { recursive: true });
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ ...image.manifest, annotations: { [REF_NAME]: image.tag } }] }));
+    const layout = Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    const files: TarFile[] = [
+      { name: 'oci-layout', size: layout.length, open: () => bufferStream(layout) },
+      { name: 'index.json', size: index.length, open: () => bufferStream(index) },
+      { name: 'blobs/', size: 0 },
+      { name: 'blobs/sha256/', size: 0 },
+      ...image.blobs.map((b) => ({ name: `blobs/sha256/${hexOf(b.digest)}`, size: b.size, open: () => this.store.open(b.digest) })),
+    ];
+    const tmp = `${path}.partial`;
+    const hash = createHash('sha256');
+    const file = createWriteStream(tmp);
+    const tee = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    tee.pipe(file);
+    try {
+      await writeTar(tee, files, signal);
+      await new Promise<void>((resolve, reject) => {
+        file.once('finish', resolve).once('error', reject);
+        tee.end();
+      });
+    } catch (e) {
+      tee.destroy();
+      file.destroy();
+      await rm(tmp, { force: true });
+      if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
+      throw e;
+    }
+    const sha256 = hash.digest('hex');
+    await rename(tmp, path);
+    writeFileSync(sumPath, `${sha256}\n`);
+    return { path, size: statSync(path).size, sha256 };
+  }
+
+  /**
    * Pushes an image to a registry (a site registry, say) as `target` (REGISTRY/NAME[:TAG], the
    * library's tag when none is given): blobs the registry has are skipped, then the manifests.
    */
@@ -634,6 +747,14 @@ export class LibraryService {
       this.store.remove(b.digest);
       removed++;
       freedBytes += b.size;
+    }
+    // Archives made for devices are a cache: they can always be written again.
+    const archives = join(this.d.dir, 'archives');
+    if (existsSync(archives)) {
+      for (const f of readdirSync(archives)) {
+        if (f.endsWith('.oci.tar')) freedBytes += statSync(join(archives, f)).size;
+        rmSync(join(archives, f), { force: true });
+      }
     }
     if (removed) this.d.bus.emit('library.changed', {});
     return { removed, freedBytes };

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../../e2e/lab';
-import type { Job } from '../../../shared/contract';
+import type { ActionInput, Job } from '../../../shared/contract';
 import type { BootfleetCore } from '../app';
 import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../test-support';
 import { DEVICE_LAYOUT } from './device-transfer';
@@ -30,7 +30,7 @@ function onDevice(d: LabDevice, cmd: string, input?: Buffer): string {
 
 beforeAll(async () => {
   if (!canRun) return;
-  lab = await startLab({ rebootMs: 300, devices: [{ name: 'edge-1', bootcVersion: '1.16.9', image: '1.0' }, { name: 'edge-2', bootcVersion: '1.12.0', image: '1.0' }] });
+  lab = await startLab({ rebootMs: 300, devices: [{ name: 'edge-1', bootcVersion: '1.16.9', image: '1.0' }, { name: 'edge-2', bootcVersion: '1.12.0', image: '1.0' }, { name: 'edge-3', bootcVersion: '1.16.9', image: '1.0' }] });
   core = openTestCore({ actions: { pollMs: 100 } });
   work = mkdtempSync(join(tmpdir(), 'bf-transfer-'));
   for (const d of lab.devices) {
@@ -46,8 +46,12 @@ afterAll(async () => {
   cleanupTempDirs();
 }, 60_000);
 
-async function switchVia(device: string, image: string): Promise<{ job: Job; log: string }> {
-  const started = await ok(core, 'actions.start', { action: 'switch', devices: [device], image, via: 'library', apply: true, waitSeconds: 60 });
+async function switchVia(device: string, image: string, transport: 'oci' | 'oci-archive' = 'oci'): Promise<{ job: Job; log: string }> {
+  return act({ action: 'switch', devices: [device], image, via: 'library', transport, apply: true, waitSeconds: 60 });
+}
+
+async function act(input: ActionInput): Promise<{ job: Job; log: string }> {
+  const started = await ok(core, 'actions.start', input);
   const job = await core.actions.wait(started.id);
   const full = await ok(core, 'jobs.get', { id: job.id });
   return { job, log: Object.values(full.logs).join('') };
@@ -150,5 +154,75 @@ suite('updates from the library over SSH', () => {
     expect(done.counts).toMatchObject({ total: 2, done: 2, failed: 0 });
     const status = await ok(core, 'fleet.device', { device: 'edge-2' });
     expect(status.summary.staged?.digest).toBe(release('1.1').digests.amd64);
+  });
+
+  it('keeps which registry image a device runs from the library, and upgrades it via the library to the newer image of that name', async () => {
+    const name = 'registry.local/fleet/os';
+    const [v11] = await ok(core, 'library.import', { path: release('1.1').archive, name, tag: 'stable' });
+    // edge-2 already has 1.1's blobs (the rollout above): nothing travels but the index entry.
+    const first = await switchVia('edge-2', `${name}:stable`);
+    expect(first.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('1.1').digests.amd64 });
+    expect(sentBytes(first.log)).toBe(0);
+    let status = await ok(core, 'fleet.device', { device: 'edge-2' });
+    expect(status.summary).toMatchObject({ bootedImage: `oci:${DEVICE_LAYOUT}:stable`, bootedAs: `${name}:stable` });
+
+    // An upgrade from a registry would read the layout on the device: the plan says so.
+    const [online] = await ok(core, 'actions.plan', { action: 'upgrade', devices: ['edge-2'] });
+    expect(online!.warnings.join(' ')).toContain(`It follows oci:${DEVICE_LAYOUT}:stable (${name}:stable), an image Bootfleet sent from the library`);
+
+    // The library's "stable" moves to 2.0: upgrade via the library sends 2.0's new blobs under the same tag and runs bootc upgrade.
+    await ok(core, 'library.import', { path: release('2.0').archive, name, tag: 'stable' });
+    const [plan] = await ok(core, 'actions.plan', { action: 'upgrade', devices: ['edge-2'], via: 'library', apply: true });
+    expect(plan).toMatchObject({ possible: true });
+    expect(plan!.commands[0]).toMatch(/bootc upgrade$/);
+    const up = await act({ action: 'upgrade', devices: ['edge-2'], via: 'library', apply: true, waitSeconds: 60 });
+    expect(up.job.devices[0]!.error).toBeNull();
+    expect(up.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('2.0').digests.amd64 });
+    expect(up.log).toMatch(/\$ (sudo -n -- )?bootc upgrade\n/);
+    const had = new Set((await blobsOf(v11!.id)).map((b) => b.digest));
+    const changed = (await blobsOf(`${name}:stable`)).filter((b) => !had.has(b.digest));
+    expect(sentBytes(up.log)).toBe(changed.reduce((n, b) => n + b.size, 0));
+    status = await ok(core, 'fleet.device', { device: 'edge-2' });
+    expect(status.summary).toMatchObject({ bootedImage: `oci:${DEVICE_LAYOUT}:stable`, bootedAs: `${name}:stable` });
+    expect(status.summary.booted?.digest).toBe(release('2.0').digests.amd64);
+    // The fleet table says the same, for every device row.
+    const rows = await ok(core, 'devices.list', {});
+    expect(rows.items.find((r) => r.name === 'edge-2')!.status.bootedAs).toBe(`${name}:stable`);
+
+    // Nothing newer: nothing sent, nothing staged.
+    const again = await act({ action: 'upgrade', devices: ['edge-2'], via: 'library', waitSeconds: 60 });
+    expect(again.job.devices[0]).toMatchObject({ state: 'done', outcome: 'already up to date: nothing was staged' });
+    expect(sentBytes(again.log)).toBe(0);
+  });
+
+  it('refuses to upgrade via the library a device that follows a registry, with the reason', async () => {
+    const [plan] = await ok(core, 'actions.plan', { action: 'upgrade', devices: ['edge-3'], via: 'library' });
+    expect(plan!.possible).toBe(false);
+    expect(plan!.warnings.join(' ')).toMatch(/^It follows \S+, not an image Bootfleet sent from the library: switch it to a library image first, or upgrade it from its registry\.$/);
+    const r = await act({ action: 'upgrade', devices: ['edge-3'], via: 'library', waitSeconds: 60 });
+    expect(r.job.devices[0]).toMatchObject({ state: 'failed', outcome: 'failed while contacting' });
+  });
+
+  it('sends an image as one oci-archive file where that is preferred: checked on the device, not sent twice', async () => {
+    await ok(core, 'library.import', { path: release('1.1').archive, name: 'registry.local/fleet/os', tag: '1.1' });
+    const r = await switchVia('edge-3', 'registry.local/fleet/os:1.1', 'oci-archive');
+    expect(r.job.devices[0]!.error).toBeNull();
+    expect(r.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('1.1').digests.amd64 });
+    const status = await ok(core, 'fleet.device', { device: 'edge-3' });
+    const file = status.summary.bootedImage!.replace(/^oci-archive:/, '');
+    expect(file).toMatch(new RegExp(`^/var/lib/bootfleet/archives/1\\.1-${release('1.1').digests.amd64.slice(7, 19)}\\.oci\\.tar$`));
+    expect(status.summary.bootedAs).toBe('registry.local/fleet/os:1.1');
+    expect(r.log).toContain(`The archive is on the device (${file}), SHA-256 checked.`);
+    // The file on the device is the one the library wrote: the same SHA-256.
+    const local = readdirSync(join(core.dataDir, 'library', 'archives')).find((f) => f.endsWith('.oci.tar'))!;
+    const sum = readFileSync(join(core.dataDir, 'library', 'archives', `${local}.sha256`), 'utf8').trim();
+    expect(onDevice(dev('edge-3'), `sha256sum ${file}`).split(' ')[0]).toBe(sum);
+    const again = await switchVia('edge-3', 'registry.local/fleet/os:1.1', 'oci-archive');
+    expect(again.job.devices[0]).toMatchObject({ state: 'done' });
+    expect(again.log).toContain(`The archive is already on the device (${file}, SHA-256 checked); not sent again.`);
+    // gc empties the library's archive cache (it can always be written again).
+    const gc = await ok(core, 'library.gc', {});
+    expect(gc.freedBytes).toBeGreaterThan(0);
+    expect(readdirSync(join(core.dataDir, 'library', 'archives'))).toEqual([]);
   });
 });

@@ -61,7 +61,7 @@ export async function writeWindowed(
   opts: { signal: AbortSignal; onProgress: (p: UploadProgress) => void; limit?: RateLimit | undefined },
 ): Promise<void> {
   const handle = await new Promise<Buffer>((resolve, reject) =>
-    sftp.open(remote, from ? 'r+' : 'w', { mode: 0o600 }, (err, h) => (err ? reject(new Error(`cannot open ${remote} on the box: ${err.message}`)) : resolve(h))),
+    sftp.open(remote, from ? 'r+' : 'w', { mode: 0o600 }, (err, h) => (err ? reject(new Error(`cannot open ${remote} for writing: ${err.message}`)) : resolve(h))),
   );
   const fh = await open(local.path, 'r');
   const started = Date.now();

@@ -1,4 +1,4 @@
-import { shortDigest, type ActionPhase, type ActionPlan, type Job, type MethodArgs } from '../../../shared/contract';
+import { shortDigest, type ActionPhase, type ActionPlan, type BootcStatus, type Job, type MethodArgs } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import { checkArgv, fromDownloadedArgv, rebootArgv, rollbackArgv, supports, switchArgv, upgradeArgv } from '../bootc/commands';
@@ -13,9 +13,10 @@ import { qualifiedName, withoutName } from '../inventory/names';
 import type { SshConnection } from '../ssh/connection';
 import type { SshPool } from '../ssh/pool';
 import { withSudo } from '../ssh/quote';
-import { DEVICE_LAYOUT, layoutTag, sendToDevice } from '../library/device-transfer';
-import type { LibraryService } from '../library/library-service';
-import { RateLimit } from '../ssh/sftp';
+import { DEVICE_ARCHIVES, DEVICE_LAYOUT, libraryPathOf } from '../library/device-sources';
+import { sendArchiveToDevice, sendToDevice } from '../library/device-transfer';
+import type { LibraryService, LibraryTarget } from '../library/library-service';
+import { RateLimit, type UploadProgress } from '../ssh/sftp';
 import type { JobsRepo } from './jobs-repo';
 
 type Input = MethodArgs<'actions.start'>;
@@ -41,6 +42,16 @@ export interface StartOptions {
 
 /** How long a device that answers with its old boot id may take to go down before it counts as not rebooted. */
 const SAME_BOOT_GRACE_MS = 20_000;
+
+/** What was sent from the library to one device. */
+interface Sent {
+  transport: 'oci' | 'oci-archive';
+  ref: string;
+  /** The platform manifest bootc should stage, and the library image's top digest. */
+  digest: string;
+  imageDigest: string;
+  logical: string | null;
+}
 
 interface Before {
   reading: StatusReading;
@@ -118,6 +129,18 @@ export class ActionService {
         steps.push('Ask the registry whether a newer image exists (metadata only; nothing is staged).');
         break;
       case 'upgrade': {
+        if (input.via === 'library') {
+          if (!this.planLibrary(row, s, input, steps, commands, warnings, cmd)) possible = false;
+          if (possible && input.apply) reboot();
+          break;
+        }
+        const follows = libraryPathOf(s.specImage);
+        if (follows) {
+          const logical = this.d.library.sources.imageFor(row.id, follows.text);
+          warnings.push(
+            `It follows ${follows.text}${logical ? ` (${logical})` : ''}, an image Bootfleet sent from the library: bootc upgrade reads that on the device, not a registry. Upgrade it via the library${logical ? `, or switch it to ${logical} to follow the registry again` : ''}.`,
+          );
+        }
         const downloadOnly = input.downloadOnly;
         if (downloadOnly && !supports(b.bootcVersion, 'downloadOnly')) {
           possible = false;
@@ -133,15 +156,12 @@ export class ActionService {
       case 'switch':
         discards('Switching');
         if (input.via === 'library') {
-          const tag = layoutTag(this.d.library.resolve(input.image!));
-          steps.push(`Send the blobs of ${input.image} the device lacks from the library to ${DEVICE_LAYOUT} on the device (resumable, each checked there).`);
-          commands.push(cmd(switchArgv(`${DEVICE_LAYOUT}:${tag}`, 'oci')));
-          steps.push(`Stage ${DEVICE_LAYOUT}:${tag} (the device's own OCI layout) for the next boot.`);
+          if (!this.planLibrary(row, s, input, steps, commands, warnings, cmd)) possible = false;
         } else {
           commands.push(cmd(switchArgv(input.image!, input.transport)));
           steps.push(`Pull ${input.transport === 'registry' ? '' : `${input.transport}:`}${input.image} and stage it for the next boot.`);
         }
-        if (input.apply) reboot();
+        if (possible && input.apply) reboot();
         break;
       case 'rollback':
         if (!s.rollback?.image) {
@@ -195,6 +215,32 @@ export class ActionService {
       warnings,
       possible,
     };
+  }
+
+  /** The steps and commands of a transfer from the library, or false (with the reason in `warnings`) when there is none. */
+  private planLibrary(row: ContactRow, s: BootcStatus, input: Input, steps: string[], commands: string[], warnings: string[], cmd: (argv: string[]) => string): boolean {
+    let t: LibraryTarget;
+    try {
+      t = this.d.library.targetFor(row.id, s.specImage, input);
+    } catch (e) {
+      if (!(e instanceof AppError) || (e.code !== ErrorCode.ACTION_NOT_POSSIBLE && e.code !== ErrorCode.NOT_FOUND && e.code !== ErrorCode.AMBIGUOUS)) throw e;
+      warnings.push(e.message.charAt(0).toUpperCase() + e.message.slice(1));
+      return false;
+    }
+    const what = `${t.label}${input.action === 'upgrade' ? ` (the library's image of ${t.logical ?? t.label})` : ''}`;
+    if (t.transport === 'oci') {
+      const ref = `${DEVICE_LAYOUT}:${t.tag}`;
+      steps.push(`Send the blobs of ${what} the device lacks from the library to ${DEVICE_LAYOUT} on the device (resumable, each checked there).`);
+      const same = t.follows?.text === `oci:${ref}`;
+      commands.push(cmd(same ? upgradeArgv() : switchArgv(ref, 'oci')));
+      steps.push(same ? `Stage it with bootc upgrade: the device already follows ${ref} (its own OCI layout).` : `Stage ${ref} (the device's own OCI layout) for the next boot.`);
+    } else {
+      const file = `${DEVICE_ARCHIVES}/${t.tag}-DIGEST.oci.tar`;
+      steps.push(`Send ${what} as one oci-archive file to ${file} on the device (resumable, its SHA-256 checked there; not sent again if it is there).`);
+      commands.push(cmd(switchArgv(file, 'oci-archive')));
+      steps.push('Stage the archive for the next boot.');
+    }
+    return true;
   }
 
   // ---- jobs -----------------------------------------------------------------------------
@@ -359,20 +405,23 @@ export class ActionService {
             case 'upgrade':
             case 'switch': {
               let argv = input.action === 'upgrade' ? upgradeArgv({ downloadOnly: input.downloadOnly }) : switchArgv(input.image!, input.transport);
-              let sentFrom: string | null = null;
-              let wanted: string | null = null;
+              let sent: Sent | null = null;
               if (input.via === 'library') {
+                const lib = this.d.library.targetFor(row.id, s.specImage, input);
                 set('transferring');
-                const t = await this.sendFromLibrary(conn, jobId, row, target.device.user, input.image!, signal);
-                argv = switchArgv(t.ref, 'oci');
-                sentFrom = t.ref;
-                wanted = t.digest;
+                sent = await this.sendFromLibrary(conn, jobId, row, target.device.user, lib, signal);
+                // A device that already follows that path takes the new image with upgrade (switch would see no change).
+                argv = lib.follows?.text === `${sent.transport}:${sent.ref}` ? upgradeArgv() : switchArgv(sent.ref, sent.transport);
               }
               await run(conn, argv, 'staging');
               const after = await this.reread(conn, row, name);
               const staged = after.status.staged?.image;
-              if (wanted && (staged?.digest ?? after.status.booted?.image?.digest) !== wanted) {
-                throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `bootc staged ${short(staged?.digest)} from ${sentFrom}, not the library image's ${short(wanted)}.`);
+              if (sent) {
+                const got = staged?.digest ?? after.status.booted?.image?.digest;
+                if (got !== sent.digest) throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `bootc staged ${short(got)} from ${sent.ref}, not the library image's ${short(sent.digest)}.`);
+                if (sent.logical) {
+                  this.d.library.sources.record(row.id, { ref: `${sent.transport}:${sent.ref}`, manifestDigest: sent.digest, image: sent.logical, imageDigest: sent.imageDigest, at: this.d.clock.now() });
+                }
               }
               if (!staged) return { reboot: false, expected: null, outcome: 'already up to date: nothing was staged', after };
               const outcome = `staged ${describe(staged.digest, staged.version)}${after.status.staged?.downloadOnly ? ' (download-only)' : ''}`;
@@ -508,34 +557,36 @@ export class ActionService {
    * Sends a library image into the device's own OCI layout (only the blobs it lacks), with the
    * bytes in the job's progress. Returns the layout reference and the digest it names.
    */
-  private async sendFromLibrary(conn: SshConnection, jobId: string, row: ContactRow, user: string, ref: string, signal: AbortSignal): Promise<{ ref: string; digest: string }> {
+  private async sendFromLibrary(conn: SshConnection, jobId: string, row: ContactRow, user: string, lib: LibraryTarget, signal: AbortSignal): Promise<Sent> {
     let last = 0;
     let digest = '';
-    const t = await sendToDevice(
-      conn,
-      this.d.library.store,
-      (arch) => {
-        const img = this.d.library.deviceImage(ref, arch);
-        digest = img.manifest.digest;
-        this.log(jobId, row.id, `Sending ${img.image.reference ?? img.image.digest} (${arch}, ${img.manifest.digest}) from the library.\n`);
-        return img;
+    let imageDigest = '';
+    const pick = (arch: string) => {
+      const img = this.d.library.deviceImage(lib.id, arch, lib.tag);
+      digest = img.manifest.digest;
+      imageDigest = img.image.digest;
+      this.log(jobId, row.id, `Sending ${lib.label} (${arch}, ${img.manifest.digest}) from the library${lib.transport === 'oci-archive' ? ' as an oci-archive' : ''}.\n`);
+      return img;
+    };
+    const opts = {
+      user,
+      sudo: row.sudo === 1,
+      timeoutMs: this.commandTimeoutMs,
+      signal,
+      limit: this.limits.get(jobId),
+      log: (line: string) => this.log(jobId, row.id, `${line}\n`),
+      onProgress: (p: UploadProgress) => {
+        const now = Date.now();
+        if (now - last < 250 && p.done < p.total) return;
+        last = now;
+        this.step(jobId, row.id, { transfer: p });
       },
-      {
-        user,
-        sudo: row.sudo === 1,
-        timeoutMs: this.commandTimeoutMs,
-        signal,
-        limit: this.limits.get(jobId),
-        log: (line) => this.log(jobId, row.id, `${line}\n`),
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - last < 250 && p.done < p.total) return;
-          last = now;
-          this.step(jobId, row.id, { transfer: p });
-        },
-      },
-    );
-    return { ref: t.ref, digest };
+    };
+    const t =
+      lib.transport === 'oci'
+        ? await sendToDevice(conn, this.d.library.store, pick, opts)
+        : await sendArchiveToDevice(conn, pick, (img) => this.d.library.deviceArchive(img, signal), opts);
+    return { transport: t.transport, ref: t.ref, digest, imageDigest, logical: lib.logical };
   }
 
   private async readBefore(conn: SshConnection, row: ContactRow, name: string, needVersion = true): Promise<Before> {

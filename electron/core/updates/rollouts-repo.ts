@@ -136,7 +136,7 @@ export class RolloutsRepo {
   devices(id: string): RolloutDevice[] {
     const rows = this.sql
       .get(
-        `SELECT rd.device_id, rd.device_name, rd.batch, rd.state, rd.job_id, jd.phase, jd.from_digest, jd.result_digest, jd.outcome, jd.error_code, jd.error_message
+        `SELECT rd.device_id, rd.device_name, rd.batch, rd.state, rd.job_id, jd.phase, jd.from_digest, jd.result_digest, jd.outcome, jd.transfer, jd.error_code, jd.error_message
            FROM rollout_devices rd LEFT JOIN job_devices jd ON jd.job_id = rd.job_id AND jd.device_id = rd.device_id
           WHERE rd.rollout_id = ? ORDER BY rd.position`,
       )
@@ -150,6 +150,7 @@ export class RolloutsRepo {
       from_digest: string | null;
       result_digest: string | null;
       outcome: string | null;
+      transfer: string | null;
       error_code: string | null;
       error_message: string | null;
     }[];
@@ -163,6 +164,7 @@ export class RolloutsRepo {
       fromDigest: r.from_digest,
       resultDigest: r.result_digest,
       outcome: r.outcome,
+      transfer: r.transfer ? (JSON.parse(r.transfer) as RolloutDevice['transfer']) : null,
       error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
     }));
   }
