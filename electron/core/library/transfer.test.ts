@@ -225,4 +225,26 @@ suite('updates from the library over SSH', () => {
     expect(gc.freedBytes).toBeGreaterThan(0);
     expect(readdirSync(join(core.dataDir, 'library', 'archives'))).toEqual([]);
   });
+
+  it("the device's bootc refuses a damaged blob or a missing tag in its layout, and the next send repairs the blob", async () => {
+    const d = dev('edge-1');
+    // edge-1 has 2.0 in its layout from the first test (the library now calls that image "stable"); cut its config short.
+    const config = (await ok(core, 'library.get', { ref: 'registry.local/fleet/os:stable' })).manifests.find((m) => m.architecture === 'amd64')!.configDigest;
+    onDevice(d, `sudo -n truncate -s 10 ${DEVICE_LAYOUT}/blobs/sha256/${config.slice(7)}`);
+    const bootc = (args: string) => {
+      try {
+        onDevice(d, `sudo -n bootc ${args} 2>&1`);
+        return 'exit 0';
+      } catch (e) {
+        return (e as { stdout: Buffer }).stdout.toString();
+      }
+    };
+    expect(bootc(`switch --transport oci ${DEVICE_LAYOUT}:2.0`)).toContain(`blob ${config}: digest mismatch`);
+    expect(bootc(`switch --transport oci ${DEVICE_LAYOUT}:nope`)).toContain('no descriptor found for reference "nope"');
+    // Bootfleet sees the blob is not whole and sends it again; then bootc takes it.
+    const r = await switchVia('edge-1', 'registry.local/fleet/os:stable');
+    expect(r.job.devices[0]!.error).toBeNull();
+    expect(r.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('2.0').digests.amd64 });
+    expect(r.log).toContain("The device has 3 of the image's 4 blobs; sending 1");
+  });
 });
