@@ -75,6 +75,20 @@ suite('bootfleet provision', () => {
     expect(code2).toBe(0);
     expect(fromArchive).toContain(`Installs ${release.archive} (following registry.example.invalid/os:1.0) (${release.digests.amd64})`);
     expect(fromArchive).toContain(`oci-archive:/var/tmp/bootfleet/${release.indexDigest.slice(7)}.oci.tar bootc install to-disk --source-imgref oci-archive:/var/tmp/bootfleet/`);
+
+    // From the image library: --image defaults to the library image's name; the same file goes to the box.
+    const quiet = { stdout: () => undefined, stderr: (x: string) => (stderr += x), readStdin: async () => '' };
+    expect(await runCli(['--data-dir', dataDir, 'images', 'import', release.archive, '--name', 'registry.example.invalid/os'], quiet)).toBe(0);
+    let fromLibrary = '';
+    const code3 = await runCli(['--data-dir', dataDir, 'provision', 'plan', d.host, '--password-stdin', '--from-library', '1.0', '--disk', d.disks[0]!], {
+      stdout: (x) => (fromLibrary += x),
+      stderr: (x) => (stderr += x),
+      readStdin: async () => `${PW}\n`,
+    });
+    expect(stderr).toBe('');
+    expect(code3).toBe(0);
+    expect(fromLibrary).toContain(`Installs registry.example.invalid/os:1.0 from the library (${release.digests.amd64})`);
+    expect(fromLibrary).toContain(`--source-imgref oci-archive:/var/tmp/bootfleet/${release.indexDigest.slice(7)}.oci.tar`);
   });
 
   it('bootfleet provision run: the plan without --yes; with it, installs, reboots, verifies and enters the device', async () => {

@@ -146,6 +146,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     agentSocket: opts.ssh && 'agentSocket' in opts.ssh ? opts.ssh.agentSocket : process.env.SSH_AUTH_SOCK,
     commandTimeoutMs: opts.ssh?.commandTimeoutMs ?? 60_000,
     ...(opts.actions?.pollMs ? { pollMs: opts.actions.pollMs } : {}),
+    library,
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);

@@ -59,6 +59,8 @@ export const provisionChoiceSchema = z.object({
    * uploaded to the box over SFTP (resumable, SHA-256 checked there) and installed from its storage.
    */
   archive: z.string().trim().min(1).optional(),
+  /** Or a library image to install from: its oci-archive is written from the library and sent as `archive` is. */
+  library: z.string().trim().min(1).optional(),
   /** The target disk, as provision.inspect lists it (`/dev/sda` or `sda`). */
   disk: z.string().trim().min(1, 'choose a disk'),
   /** Erase what the disk holds (needed when it holds partitions or data). */
@@ -120,6 +122,7 @@ export const provisionStartSchema = provisionChoiceSchema
     parallel: z.number().int().min(1).max(64).default(10),
   })
   .superRefine((v, ctx) => {
+    if (v.archive && v.library) ctx.addIssue({ code: 'custom', path: ['library'], message: 'give an archive or a library image, not both' });
     const seen = new Map<string, number>();
     v.boxes.forEach((b, i) => {
       const k = `${b.target.host.toLowerCase()}:${b.target.port}`;

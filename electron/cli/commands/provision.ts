@@ -151,9 +151,10 @@ export function registerProvision(program: Command, kit: CommandKit): void {
 
   connectionOptions(provision.command('plan'))
     .description('check an install against the box and print the exact command it would run (nothing is written)')
-    .requiredOption('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
+    .option('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
     .requiredOption('--disk <dev>', 'the target disk, as `provision inspect` lists it')
     .option('--archive <file>', 'install from this OCI archive (uploaded to the box) instead of pulling --image')
+    .option('--from-library <ref>', 'install this library image (sent as an archive; --image defaults to its NAME:TAG)')
     .option('--wipe', 'erase what the disk holds (needed when it has partitions or data)')
     .option('--confirm <name>', "the disk's name (e.g. sda), to confirm erasing it")
     .option('--filesystem <fs>', 'xfs, ext4 or btrfs (default: what the image says)')
@@ -165,20 +166,20 @@ export function registerProvision(program: Command, kit: CommandKit): void {
         const authorizedKeys = o.authorizedKeys ? await readFile(o.authorizedKeys as string, 'utf8').catch(() => {
           throw new AppError(ErrorCode.NOT_FOUND, `No authorized_keys file at ${o.authorizedKeys as string}.`);
         }) : undefined;
+        const source = await sourceOf(s, o);
         const p = await s.call('provision.plan', {
           target: await targetOf(kit, host!, o),
-          image: o.image as string,
+          ...source,
           disk: o.disk as string,
           wipe: !!o.wipe,
           kargs: (o.karg as string[] | undefined) ?? [],
-          ...(o.archive ? { archive: resolve(o.archive as string) } : {}),
           ...(o.confirm ? { confirm: o.confirm as string } : {}),
           ...(o.filesystem ? { filesystem: o.filesystem as 'xfs' | 'ext4' | 'btrfs' } : {}),
           ...(o.rootSize ? { rootSize: o.rootSize as string } : {}),
           ...(authorizedKeys !== undefined ? { authorizedKeys } : {}),
         });
         kit.print(o, p, () =>
-          `Installs ${o.archive ? `${o.archive as string} (following ${o.image as string})` : (o.image as string)} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
+          `Installs ${sourceText(source)} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
           (p.warnings.length ? `\n${p.warnings.map((w) => `! ${w}`).join('\n')}\n` : ''),
         );
       }),
@@ -187,10 +188,11 @@ export function registerProvision(program: Command, kit: CommandKit): void {
   connectionOptions(provision.command('run'))
     .argument('[more...]', 'more boxes for the same image and disk (a bench), installed in parallel')
     .description('install the image on the box, reboot it, verify what it booted and enter it in the inventory')
-    .requiredOption('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
+    .option('--image <ref>', 'the registry image to install (the installed system follows it for updates)')
     .requiredOption('--disk <dev>', 'the target disk, as `provision inspect` lists it')
     .requiredOption('--name <name>', 'the inventory name (for several boxes, with {n} or {host}, e.g. edge-{n})')
     .option('--archive <file>', 'install from this OCI archive, uploaded to each box (resumable, SHA-256 checked), instead of pulling --image')
+    .option('--from-library <ref>', 'install this library image, sent to each box as an archive (--image defaults to its NAME:TAG)')
     .option('--site <site>', 'the site of the new device')
     .option('--tag <tag>', 'a tag for the new device (repeat for several)', collect)
     .option('--wipe', 'erase what the disk holds (needed when it has partitions or data)')
@@ -220,8 +222,7 @@ export function registerProvision(program: Command, kit: CommandKit): void {
           if (!o.json) kit.io.stderr(`Authorizing ${loginKey}.pub for root on the installed system.\n`);
         }
         const choice = {
-          image: o.image as string,
-          ...(o.archive ? { archive: resolve(o.archive as string) } : {}),
+          ...(await sourceOf(s, o)),
           kargs: (o.karg as string[] | undefined) ?? [],
           ...(o.filesystem ? { filesystem: o.filesystem as 'xfs' | 'ext4' | 'btrfs' } : {}),
           ...(o.rootSize ? { rootSize: o.rootSize as string } : {}),
@@ -246,7 +247,7 @@ export function registerProvision(program: Command, kit: CommandKit): void {
           kit.print(o, plans, () =>
             plans
               .map(({ name, plan: p }) =>
-                `${name}: installs ${choice.archive ? `${choice.archive} (following ${choice.image})` : choice.image} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
+                `${name}: installs ${sourceText(choice)} (${p.digest}) on ${o.disk as string} of ${p.host.address} with this command:\n\n  ${p.command}\n` +
                 (p.warnings.length ? `\n${p.warnings.map((w) => `! ${w}`).join('\n')}\n` : ''),
               )
               .join('\n') + '\nNothing was done. Run again with --yes to install, reboot and verify.\n',
@@ -342,3 +343,20 @@ export function registerProvision(program: Command, kit: CommandKit): void {
       }),
     );
 }
+
+/** What to install: `--image`, from `--archive` or `--from-library` (whose NAME:TAG is the default `--image`). */
+async function sourceOf(s: CliSession, o: Record<string, unknown>): Promise<{ image: string; archive?: string; library?: string }> {
+  if (o.archive && o.fromLibrary) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Give --archive or --from-library, not both.');
+  let image = o.image as string | undefined;
+  if (o.fromLibrary) {
+    const img = await s.call('library.get', { ref: o.fromLibrary as string });
+    image ??= img.reference ?? undefined;
+    if (!image) throw new AppError(ErrorCode.VALIDATION_FAILED, `The library image ${img.digest} has no registry name: give --image NAME:TAG for the installed system to follow.`);
+    return { image, library: img.id };
+  }
+  if (!image) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Give --image REF (or --from-library REF).');
+  return { image, ...(o.archive ? { archive: resolve(o.archive as string) } : {}) };
+}
+
+const sourceText = (c: { image: string; archive?: string; library?: string }): string =>
+  c.library ? `${c.image} from the library` : c.archive ? `${c.archive} (following ${c.image})` : c.image;

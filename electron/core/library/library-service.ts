@@ -623,6 +623,27 @@ export class LibraryService {
     return bytes;
   }
 
+  /** Archives of whole images being written (`imageArchive`), by path. */
+  private readonly writing = new Map<string, Promise<void>>();
+
+  /**
+   * A library image as one oci-archive file (every platform, named by its tag), for installing
+   * from it (provisioning with no registry): the path at once, and a promise that it is written
+   * (once, into the library's `archives/` cache that `gc` empties).
+   */
+  imageArchive(ref: string): { path: string; image: LibraryImage; ready: Promise<void> } {
+    const row = this.resolve(ref);
+    const path = join(this.d.dir, 'archives', `${hexOf(row.digest)}.oci.tar`);
+    let ready = existsSync(path) ? Promise.resolve() : this.writing.get(path);
+    if (!ready) {
+      ready = this.writeLayout([{ row, refName: row.tag }], path, 'oci-archive', []).then(() => undefined);
+      const p = ready;
+      this.writing.set(path, p);
+      void p.catch(() => undefined).finally(() => this.writing.delete(path));
+    }
+    return { path, image: toImage(row), ready };
+  }
+
   /**
    * One platform's image as an oci-archive file (its manifest named `image.tag`), for a device
    * that takes images as one file: written once into the library's `archives/` (a cache that

@@ -23,6 +23,7 @@ import { INSPECT_SCRIPT, parseInspect, provisionPin, provisionTarget } from './i
 import { AUTHORIZED_KEYS_PATH, planInstall, type InstallPlan } from './plan';
 import { formatTransfer } from '../flash/drives';
 import { sha256File } from '../flash/image';
+import type { LibraryService } from '../library/library-service';
 import { readOciArchive, type ArchiveImage } from './archive';
 import { installProgress, nextStep } from './install-output';
 import { UploadFailure, uploadVerified } from './upload';
@@ -48,6 +49,8 @@ export interface ProvisionDeps {
   installTimeoutMs?: number;
   /** Between reconnect attempts while a box reboots. Default 1 s. */
   pollMs?: number;
+  /** For installing a library image (`library`). */
+  library?: LibraryService;
 }
 
 /** Per run, what the running process knows beyond the database. */
@@ -102,7 +105,10 @@ export class ProvisionService {
 
   /** Inspects the box, resolves the image, and returns the exact command an install would run. */
   async plan(raw: MethodArgs<'provision.plan'>): Promise<ProvisionPlan> {
-    const input = { ...raw, ...(raw.archive ? { archive: expandHome(raw.archive) } : {}) };
+    if (raw.archive && raw.library) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Give an archive or a library image, not both.');
+    const lib = raw.library ? this.libraryArchive(raw.library) : null;
+    if (lib) await lib.ready;
+    const input = { ...raw, ...(raw.archive ? { archive: expandHome(raw.archive) } : {}), ...(lib ? { archive: lib.path } : {}) };
     // What start would refuse is refused here too, so a clean review means a clean start.
     if (input.authorizedKeys !== undefined) checkAuthorizedKeys(input.authorizedKeys);
     const [host, resolved] = await Promise.all([this.inspect({ target: input.target }), this.source(input)]);
@@ -122,6 +128,12 @@ export class ProvisionService {
     return parseInspect(out.stdout.toString('utf8'), `${input.target.host}:${input.target.port}`, pinned ? { keyType: pinned.keyType, fingerprint: pinned.fingerprint } : null);
   }
 
+  /** A library image's oci-archive (written from the library once, then reused). */
+  private libraryArchive(ref: string): { path: string; ready: Promise<void> } {
+    if (!this.d.library) throw new AppError(ErrorCode.INTERNAL, 'No image library here.');
+    return this.d.library.imageArchive(ref);
+  }
+
   /** What would be installed: the registry image resolved, or what the archive holds. */
   private source(input: { image: string; archive?: string | undefined }): Promise<ResolvedImage> {
     return input.archive ? readOciArchive(input.archive) : this.d.registry.resolve(input.image);
@@ -139,9 +151,13 @@ export class ProvisionService {
   /** Checks what can be checked without the boxes, records one run per box, and starts them. */
   start(actor: Actor, raw: StartInput): { batchId: string; runs: ProvisionRun[] } {
     // Paths as the user typed them (`~/.ssh/id_ed25519`) are stored and used expanded.
+    // A library image goes as its archive, written from the library while the boxes are checked.
+    const lib = raw.library ? this.libraryArchive(raw.library) : null;
+    lib?.ready.catch(() => undefined);
     const input: StartInput = {
       ...raw,
       ...(raw.archive ? { archive: expandHome(raw.archive) } : {}),
+      ...(lib ? { archive: lib.path } : {}),
       login: { ...raw.login, ...(raw.login.keyPath ? { keyPath: expandHome(raw.login.keyPath) } : {}) },
     };
     for (const b of input.boxes) if (b.site) this.d.inventory.requireSite(b.site);
@@ -169,10 +185,11 @@ export class ProvisionService {
     }
     // One resolution for the batch: every box gets the same digest (per architecture). An
     // archive is hashed once too, while the boxes are checked.
-    const resolved = this.source(input);
+    const ready = lib?.ready ?? Promise.resolve();
+    const resolved = ready.then(() => this.source(input));
     resolved.catch(() => undefined);
     const archive = input.archive
-      ? { path: input.archive, sha256: sha256File(input.archive), size: resolved.then((r) => (r as ArchiveImage).size) }
+      ? { path: input.archive, sha256: ready.then(() => sha256File(input.archive!)), size: resolved.then((r) => (r as ArchiveImage).size) }
       : null;
     archive?.sha256.catch(() => undefined);
     let next = 0;

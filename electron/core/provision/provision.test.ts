@@ -37,6 +37,7 @@ beforeAll(async () => {
       { name: 'archive-bootc', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 128 }] },
       { name: 'archive-podman', image: null, rootLogin: true, password: PW, podman: true, disks: [{ sizeMiB: 128 }] },
       { name: 'archive-cancel', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 128 }] },
+      { name: 'archive-library', image: null, rootLogin: true, password: PW, disks: [{ sizeMiB: 128 }] },
     ],
   });
   core = openTestCore({ actions: { pollMs: 100 } });
@@ -374,5 +375,21 @@ suite('provision from an image archive (no registry)', () => {
     expect(runs[0]).toMatchObject({ state: 'done', bootedDigest: release().digests.amd64 });
     const log = (await ok(core, 'provision.get', { id: runs[0]!.id })).log;
     expect(log).toMatch(/Resuming the upload at [\d.]+ [kMG]?B of [\d.]+ MB/);
+  });
+
+  it('installs a library image: its archive is written from the library once, sent like any archive, and the system follows the registry name', async () => {
+    const d = dev('archive-library');
+    const [img] = await ok(core, 'library.import', { path: release().archive, name: 'registry.example.invalid/fleet/os' });
+    expect(img!.reference).toBe(follows);
+    const input = { image: follows, library: img!.id, login: { user: 'root', keyPath: d.key }, authorizedKeys: readFileSync(`${d.key}.pub`, 'utf8'), acceptNewHostKey: true, boxes: [box(d, 'edge-library')] };
+    const plan = await ok(core, 'provision.plan', { target: input.boxes[0]!.target, image: follows, library: img!.id, disk: input.boxes[0]!.disk });
+    expect(plan.digest).toBe(release().digests.amd64);
+    expect(plan.command).toContain(`oci-archive:${remote()}`);
+    const { runs } = await provision(input);
+    expect(runs[0]!.error).toBeNull();
+    expect(runs[0]).toMatchObject({ state: 'done', bootedDigest: release().digests.amd64, archive: join(core.dataDir, 'library', 'archives', `${img!.digest.slice(7)}.oci.tar`) });
+    const device = await ok(core, 'devices.get', { device: 'edge-library' });
+    expect(device.name).toBe('edge-library');
+    await expect(ok(core, 'provision.start', { ...input, archive: release().archive })).rejects.toThrow(/give an archive or a library image, not both/);
   });
 });
