@@ -15,18 +15,12 @@ import { method } from './define';
 export const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
 export const DEVICE_ARCHIVES = '/var/lib/bootfleet/archives';
 
-/** An image reference as bootc's status shows it: transport and name. */
-export interface ImageRef {
-  transport: string;
-  image: string;
-}
-
 /**
  * The library path a device follows, from the image its `bootc upgrade` reads: `oci` with the
  * layout's tag, or `oci-archive` with the file. Null for anything Bootfleet did not put there
  * (a registry image, someone else's layout).
  */
-export function libraryPathOf(ref: ImageRef | null | undefined): { transport: 'oci'; tag: string; text: string } | { transport: 'oci-archive'; path: string; text: string } | null {
+export function libraryPathOf(ref: { transport: string; image: string } | null | undefined): { transport: 'oci'; tag: string; text: string } | { transport: 'oci-archive'; path: string; text: string } | null {
   if (!ref) return null;
   const text = `${ref.transport}:${ref.image}`;
   if (ref.transport === 'oci' && ref.image.startsWith(`${DEVICE_LAYOUT}:`)) return { transport: 'oci', tag: ref.image.slice(DEVICE_LAYOUT.length + 1), text };

@@ -99,7 +99,7 @@ export const rolloutSchema = z.object({
   action: rolloutActionSchema,
   image: z.string().nullable(),
   transport: z.string(),
-  /** Where the image comes from (switch): the devices pull it, or Bootfleet sends it from the library. */
+  /** Where the image comes from (switch, upgrade): the devices pull it, or Bootfleet sends it from the library. */
   via: z.enum(['device', 'library']),
   maxBytesPerSecond: z.number().nullable(),
   policy: z.object({
