@@ -61,6 +61,21 @@ export class TransferFailure extends AppError {
   }
 }
 
+export interface SendOptions {
+  user: string;
+  sudo: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+  limit?: RateLimit | undefined;
+  onProgress: (p: UploadProgress) => void;
+  log: (line: string) => void;
+  /**
+   * What the device's deployments use (layout tags, or archive paths): anything else Bootfleet
+   * put there before is removed first, which also makes room. Left out: nothing is removed.
+   */
+  keep?: string[] | undefined;
+}
+
 type Exec = (argv: string[], what: string, sudo?: boolean) => Promise<string>;
 
 function remoteExec(conn: SshConnection, opts: { timeoutMs: number; signal: AbortSignal }): Exec {
@@ -91,6 +106,60 @@ function readdir(sftp: SFTPWrapper, path: string): Promise<Map<string, number>> 
   );
 }
 
+function unlink(sftp: SFTPWrapper, path: string): Promise<void> {
+  return new Promise((resolve, reject) => sftp.unlink(path, (err) => (err ? reject(new Error(`cannot remove ${path} on the device: ${err.message}`)) : resolve())));
+}
+
+function readJson<T>(sftp: SFTPWrapper, path: string): Promise<T | null> {
+  return new Promise((resolve) =>
+    sftp.readFile(path, (err, data) => {
+      if (err) return resolve(null);
+      try {
+        resolve(JSON.parse(data.toString('utf8')) as T);
+      } catch {
+        resolve(null);
+      }
+    }),
+  );
+}
+
+/**
+ * Removes from the device's layout the images no deployment uses (tags not in `keep`, other than
+ * the one being sent), then the blobs nothing left names, and unfinished sends of blobs the new
+ * image does not need. The index is rewritten first, so it never names a removed blob. A manifest
+ * that cannot be read on the device stops the cleanup (nothing is removed). Returns bytes freed;
+ * `present` is updated.
+ */
+async function pruneLayout(sftp: SFTPWrapper, exec: Exec, present: Map<string, number>, image: DeviceImage, keep: string[], log: (line: string) => void): Promise<number> {
+  const indexPath = `${DEVICE_LAYOUT}/index.json`;
+  const index = await readJson<Index>(sftp, indexPath);
+  if (!index) return 0;
+  const tags = new Set([...keep, image.tag]);
+  const kept = index.manifests.filter((m) => tags.has(m.annotations?.[REF_NAME] ?? ''));
+  const stale = index.manifests.filter((m) => !kept.includes(m));
+  const used = new Set(image.blobs.map((b) => hexOf(b.digest)));
+  for (const m of kept) {
+    const body = await readJson<{ config?: { digest: string }; layers?: { digest: string }[] }>(sftp, `${DEVICE_LAYOUT}/blobs/sha256/${hexOf(m.digest)}`);
+    if (!body?.config || !Array.isArray(body.layers)) return 0;
+    for (const d of [m.digest, body.config.digest, ...body.layers.map((l) => l.digest)]) used.add(hexOf(d));
+  }
+  if (stale.length) {
+    await writeFile(sftp, `${indexPath}.tmp`, Buffer.from(JSON.stringify({ ...index, manifests: kept })));
+    await exec(['mv', '-f', '--', `${indexPath}.tmp`, indexPath], 'updating the layout index');
+  }
+  const gone = [...present].filter(([name]) => !used.has(name.replace(/\.part$/, '')));
+  for (const [name] of gone) {
+    await unlink(sftp, `${DEVICE_LAYOUT}/blobs/sha256/${name}`);
+    present.delete(name);
+  }
+  const freed = gone.reduce((n, [, size]) => n + size, 0);
+  if (stale.length || gone.length) {
+    const names = stale.map((m) => m.annotations?.[REF_NAME] ?? m.digest.slice(0, 19));
+    log(`Removed ${stale.length ? `${names.join(', ')} (no deployment uses ${stale.length === 1 ? 'it' : 'them'}) and ` : ''}${gone.length} blob${gone.length === 1 ? '' : 's'} from ${DEVICE_LAYOUT}: ${formatSize(freed)} freed.`);
+  }
+  return freed;
+}
+
 function writeFile(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => sftp.writeFile(path, data, (err) => (err ? reject(new Error(`cannot write ${path} on the device: ${err.message}`)) : resolve())));
 }
@@ -106,15 +175,18 @@ export async function sendToDevice(
   store: BlobStore,
   /** The image for the device's architecture (OCI name: amd64, arm64...), as `uname -m` there says. */
   pick: (architecture: string) => DeviceImage,
-  opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; limit?: RateLimit | undefined; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
+  opts: SendOptions,
 ): Promise<TransferResult> {
   const dir = `${DEVICE_LAYOUT}/blobs/sha256`;
   const exec = remoteExec(conn, opts);
-  const { machine, avail } = await prepare(exec, [DEVICE_LAYOUT, `${DEVICE_LAYOUT}/blobs`, dir], opts);
+  const prepared = await prepare(exec, [DEVICE_LAYOUT, `${DEVICE_LAYOUT}/blobs`, dir], opts);
+  const { machine } = prepared;
+  let avail = prepared.avail;
   const image = pick(ociArchitecture(machine) ?? machine);
   const sftp = await conn.sftp();
   try {
     const present = await readdir(sftp, dir);
+    if (opts.keep) avail += await pruneLayout(sftp, exec, present, image, opts.keep, opts.log);
     const missing = image.blobs.filter((b) => present.get(hexOf(b.digest)) !== b.size);
     const partial = (b: { digest: string; size: number }) => {
       const n = present.get(`${hexOf(b.digest)}.part`) ?? 0;
@@ -157,16 +229,7 @@ export async function sendToDevice(
     // The index entry goes in last, in the same round trip that has the device check every new
     // blob's SHA-256 and give it its name: the layout never names a blob it lacks or that is damaged.
     const indexPath = `${DEVICE_LAYOUT}/index.json`;
-    const current = await new Promise<Index | null>((resolve) =>
-      sftp.readFile(indexPath, (err, data) => {
-        if (err) return resolve(null);
-        try {
-          resolve(JSON.parse(data.toString('utf8')) as Index);
-        } catch {
-          resolve(null);
-        }
-      }),
-    );
+    const current = await readJson<Index>(sftp, indexPath);
     const others = (current?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== image.tag);
     const entry: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, annotations: { [REF_NAME]: image.tag } };
     await writeFile(sftp, `${DEVICE_LAYOUT}/oci-layout`, Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
@@ -201,13 +264,26 @@ export async function sendArchiveToDevice(
   conn: SshConnection,
   pick: (architecture: string) => DeviceImage,
   archive: (image: DeviceImage) => Promise<{ path: string; size: number; sha256: string }>,
-  opts: { user: string; sudo: boolean; timeoutMs: number; signal: AbortSignal; limit?: RateLimit | undefined; onProgress: (p: UploadProgress) => void; log: (line: string) => void },
+  opts: SendOptions,
 ): Promise<TransferResult> {
   const exec = remoteExec(conn, opts);
   const { machine } = await prepare(exec, [DEVICE_ARCHIVES], opts);
   const image = pick(ociArchitecture(machine) ?? machine);
   const local = await archive(image);
   const remote = deviceArchivePath(image);
+  if (opts.keep) {
+    // Archives no deployment uses (and unfinished sends of other images) can go: bootc keeps what it booted in its own storage.
+    const sftp = await conn.sftp();
+    try {
+      const names = await readdir(sftp, DEVICE_ARCHIVES);
+      const keep = new Set([...opts.keep, remote]);
+      const stale = [...names].filter(([n]) => !keep.has(`${DEVICE_ARCHIVES}/${n}`) && !keep.has(`${DEVICE_ARCHIVES}/${n.replace(/\.part$/, '')}`));
+      for (const [n] of stale) await unlink(sftp, `${DEVICE_ARCHIVES}/${n}`);
+      if (stale.length) opts.log(`Removed ${stale.length} archive${stale.length === 1 ? '' : 's'} no deployment uses from ${DEVICE_ARCHIVES} (${formatSize(stale.reduce((n, [, size]) => n + size, 0))}).`);
+    } finally {
+      sftp.end();
+    }
+  }
   const r = await uploadVerified(conn, local, remote, {
     ...opts,
     where: 'device',

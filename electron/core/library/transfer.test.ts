@@ -210,7 +210,7 @@ suite('updates from the library over SSH', () => {
     expect(r.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('1.1').digests.amd64 });
     const status = await ok(core, 'fleet.device', { device: 'edge-3' });
     const file = status.summary.bootedImage!.replace(/^oci-archive:/, '');
-    expect(file).toMatch(new RegExp(`^/var/lib/bootfleet/archives/1\\.1-${release('1.1').digests.amd64.slice(7, 19)}\\.oci\\.tar$`));
+    expect(file).toMatch(new RegExp(`^/var/lib/bootfleet/archives/1\\.1-${release('1.1').digests.amd64!.slice(7, 19)}\\.oci\\.tar$`));
     expect(status.summary.bootedAs).toBe('registry.local/fleet/os:1.1');
     expect(r.log).toContain(`The archive is on the device (${file}), SHA-256 checked.`);
     // The file on the device is the one the library wrote: the same SHA-256.
@@ -246,5 +246,24 @@ suite('updates from the library over SSH', () => {
     expect(r.job.devices[0]!.error).toBeNull();
     expect(r.job.devices[0]).toMatchObject({ state: 'done', resultDigest: release('2.0').digests.amd64 });
     expect(r.log).toContain("The device has 3 of the image's 4 blobs; sending 1");
+  });
+
+  it('removes from the layout, before sending, the images no deployment uses and the blobs only they needed', async () => {
+    const d = dev('edge-1');
+    const tags = () => (JSON.parse(onDevice(d, `cat ${DEVICE_LAYOUT}/index.json`)) as { manifests: { annotations: Record<string, string> }[] }).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']);
+    // edge-1 boots "stable" (2.0) with 2.0 as its rollback; 1.1 is still in its layout from the first test.
+    expect(tags()).toContain('1.1');
+    const status = await ok(core, 'fleet.device', { device: 'edge-1' });
+    expect([status.status?.booted?.image?.ref.image, status.status?.rollback?.image?.ref.image]).toEqual([`${DEVICE_LAYOUT}:stable`, `${DEVICE_LAYOUT}:2.0`]);
+    const needed = new Set([...(await blobsOf('registry.local/fleet/os:stable')), ...(await blobsOf('registry.local/fleet/os-big:big'))].map((b) => b.digest));
+    const only11 = (await blobsOf('registry.local/fleet/os:1.1')).filter((b) => !needed.has(b.digest));
+    expect(only11.length).toBeGreaterThan(0);
+    const r = await act({ action: 'switch', devices: ['edge-1'], image: 'registry.local/fleet/os-big:big', via: 'library', waitSeconds: 60 });
+    expect(r.job.devices[0]!.error).toBeNull();
+    expect(r.log).toContain(`Removed 1.1 (no deployment uses it) and ${only11.length} blobs from ${DEVICE_LAYOUT}: `);
+    expect(tags().sort()).toEqual(['2.0', 'big', 'stable']);
+    const files = onDevice(d, `ls ${DEVICE_LAYOUT}/blobs/sha256`).split('\n');
+    for (const b of only11) expect(files).not.toContain(b.digest.slice(7));
+    for (const b of needed) expect(files).toContain(b.slice(7));
   });
 });

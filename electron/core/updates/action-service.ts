@@ -59,6 +59,17 @@ interface Before {
   bootId: string | null;
 }
 
+/** What the device's deployments use of what Bootfleet put there: layout tags (oci) or archive paths. */
+function inUse(s: BootcStatus, transport: 'oci' | 'oci-archive'): string[] {
+  const out: string[] = [];
+  for (const d of [s.booted, s.staged, s.rollback, ...s.others]) {
+    const p = libraryPathOf(d?.image?.ref);
+    if (p?.transport === 'oci' && transport === 'oci') out.push(p.tag);
+    if (p?.transport === 'oci-archive' && transport === 'oci-archive') out.push(p.path);
+  }
+  return out;
+}
+
 const short = (d: string | null | undefined): string => (d ? shortDigest(d) : '-');
 const describe = (digest: string | null | undefined, version: string | null | undefined): string =>
   `${version ? `${version} ` : ''}(${short(digest)})`;
@@ -409,7 +420,7 @@ export class ActionService {
               if (input.via === 'library') {
                 const lib = this.d.library.targetFor(row.id, s.specImage, input);
                 set('transferring');
-                sent = await this.sendFromLibrary(conn, jobId, row, target.device.user, lib, signal);
+                sent = await this.sendFromLibrary(conn, jobId, row, target.device.user, lib, inUse(s, lib.transport), signal);
                 // A device that already follows that path takes the new image with upgrade (switch would see no change).
                 argv = lib.follows?.text === `${sent.transport}:${sent.ref}` ? upgradeArgv() : switchArgv(sent.ref, sent.transport);
               }
@@ -557,7 +568,7 @@ export class ActionService {
    * Sends a library image into the device's own OCI layout (only the blobs it lacks), with the
    * bytes in the job's progress. Returns the layout reference and the digest it names.
    */
-  private async sendFromLibrary(conn: SshConnection, jobId: string, row: ContactRow, user: string, lib: LibraryTarget, signal: AbortSignal): Promise<Sent> {
+  private async sendFromLibrary(conn: SshConnection, jobId: string, row: ContactRow, user: string, lib: LibraryTarget, keep: string[], signal: AbortSignal): Promise<Sent> {
     let last = 0;
     let digest = '';
     let imageDigest = '';
@@ -574,6 +585,7 @@ export class ActionService {
       timeoutMs: this.commandTimeoutMs,
       signal,
       limit: this.limits.get(jobId),
+      keep,
       log: (line: string) => this.log(jobId, row.id, `${line}\n`),
       onProgress: (p: UploadProgress) => {
         const now = Date.now();
