@@ -52,7 +52,14 @@ test.describe('image library against the device lab', () => {
   test.beforeAll(async () => {
     test.setTimeout(180_000);
     mkdirSync(SHOTS, { recursive: true });
-    lab = await startLab({ devices: [{ name: 'edge-1', bootcVersion: '1.16.9', image: '1.0' }], rebootMs: 300 });
+    lab = await startLab({
+      devices: [
+        { name: 'edge-1', bootcVersion: '1.16.9', image: '1.0' },
+        { name: 'edge-2', bootcVersion: '1.16.9', image: '1.0' },
+        { name: 'edge-3', bootcVersion: '1.12.0', image: '1.0' },
+      ],
+      rebootMs: 300,
+    });
   });
 
   test.afterAll(async () => {
@@ -61,7 +68,7 @@ test.describe('image library against the device lab', () => {
 
   test('import and pull into the library, switch a device from it over SSH, export, remove', async ({ page, serve }) => {
     test.setTimeout(180_000);
-    const d = lab.devices[0]!;
+    const d = lab.devices.find((x) => x.name === 'edge-1')!;
     const added = await serve.cli(['devices', 'add', d.name, '--host', d.host, '--port', String(d.port), '--user', d.user, '--key', d.key, ...(d.sudo ? ['--sudo'] : [])]);
     expect(added.code, added.stderr).toBe(0);
     const refreshed = await serve.cli(['status', d.name, '--refresh']);
@@ -297,5 +304,94 @@ test.describe('image library against the device lab', () => {
     // A narrower window: the table and the operation's card still fit.
     await page.setViewportSize({ width: 1024, height: 700 });
     await page.screenshot({ path: join(SHOTS, 'library-narrow.png') });
+  });
+  test('upgrade from the library on the device page; a rollout from the library, one archive per device, at a capped rate', async ({ page, serve }) => {
+    test.setTimeout(240_000);
+    const repo = `${lab.registry!.host}/bootfleet/os`;
+    const stable = `${repo}:stable`;
+    const image = (tag: string) => lab.images.find((i) => i.tag === tag)!;
+    const cli = async (args: string[]) => {
+      const r = await serve.cli(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    for (const name of ['edge-2', 'edge-3']) {
+      const d = lab.devices.find((x) => x.name === name)!;
+      await cli(['devices', 'add', d.name, '--host', d.host, '--port', String(d.port), '--user', d.user, '--key', d.key, ...(d.sudo ? ['--sudo'] : [])]);
+    }
+    // edge-2 follows "stable" from the library (1.1); then the library's "stable" moves to 2.0.
+    await cli(['images', 'import', image('1.1').archive, '--name', repo, '--tag', 'stable']);
+    await cli(['switch', 'edge-2', stable, '--via', 'library', '--apply', '--yes', '--wait', '60']);
+    await cli(['images', 'import', image('2.0').archive, '--name', repo, '--tag', 'stable']);
+
+    // The device page names the registry image, not only the path on the device.
+    await openApp(page, `${serve.url}#/devices/edge-2`);
+    await expect(page.getByTestId('deployment-booted-as')).toContainText(stable);
+    await expect(page.getByTestId('deployment-booted').getByTestId('via-library')).toBeVisible();
+    await expect(page.getByTestId('deployment-booted-digest')).toContainText(short(image('1.1').digests.amd64!));
+
+    // Stage update: the library is offered first (the device follows a library path); the plan runs bootc upgrade.
+    await page.getByTestId('action-upgrade').click();
+    const plan = page.getByTestId('plan-dialog');
+    await expect(page.getByTestId('upgrade-via-library')).toBeChecked();
+    await expect(plan).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+    await expect(page.getByTestId('plan-target')).toHaveAttribute('data-via', 'library');
+    await expect(page.getByTestId('plan-steps')).toContainText(`Send the blobs of the library's ${stable} the device lacks`);
+    await expect(page.getByTestId('plan-commands')).toContainText('bootc upgrade');
+    await page.getByTestId('field-upgrade-rate').fill('0.0001');
+    await expect(page.getByTestId('error-upgrade-rate')).toContainText('at least 1 KiB/s');
+    await page.getByTestId('field-upgrade-rate').fill('20');
+    await expect(page.getByTestId('error-upgrade-rate')).toHaveCount(0);
+    await expect(page.getByTestId('plan-send')).toContainText('20 MB/s');
+    await page.getByTestId('plan-apply').check();
+    await expect(plan).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+    await page.getByTestId('plan-confirm-check').check();
+    await shootBoth(page, 'library-upgrade-plan');
+    await page.getByTestId('plan-confirm').click();
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    const panel = page.getByTestId('job-panel');
+    await expect(panel).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await expect(page.getByTestId('job-result-digest')).toHaveText(short(image('2.0').digests.amd64!));
+    await expect(page.getByTestId('deployment-booted-digest')).toContainText(short(image('2.0').digests.amd64!), { timeout: 15_000 });
+    await expect(page.getByTestId('deployment-booted-as')).toContainText(stable);
+    await shootBoth(page, 'library-upgrade-done');
+
+    // The devices table shows the registry name with the library marker.
+    await page.getByTestId('nav-devices').click();
+    const edge2 = page.locator('[data-testid="device-row"][data-name="edge-2"]');
+    await expect(edge2).toContainText('bootfleet/os:stable');
+    await expect(edge2.getByTestId('via-library')).toBeVisible();
+    await page.screenshot({ path: join(SHOTS, 'library-devices-table.png') });
+
+    // A rollout from the library to edge-3: one oci-archive file, at most 5 MB/s.
+    await page.getByTestId('nav-rollouts').click();
+    await page.getByTestId('rollouts-new').click();
+    await page.getByTestId('wizard-mode-names').click();
+    await page.getByTestId('field-rollout-names').fill('edge-3');
+    await page.getByTestId('wizard-action-switch').check();
+    await page.getByTestId('wizard-via-library').check();
+    const select = page.getByTestId('field-rollout-library');
+    await select.selectOption((await select.locator(`option[data-ref="${stable}"]`).getAttribute('value'))!);
+    await page.getByTestId('wizard-format-oci-archive').check();
+    await page.getByTestId('field-rollout-rate').fill('5');
+    await shootBoth(page, 'library-rollout-wizard');
+    await page.getByTestId('wizard-next').click();
+    await expect(page.getByTestId('wizard-body')).toHaveAttribute('data-step', '2');
+    await page.getByTestId('wizard-next').click();
+    await expect(page.getByTestId('wizard-plan')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+    await expect(page.getByTestId('wizard-summary-source')).toHaveAttribute('data-via', 'library');
+    await expect(page.getByTestId('wizard-summary-source')).toContainText('one oci-archive file');
+    await expect(page.getByTestId('wizard-summary-source')).toContainText('5 MB/s');
+    await page.screenshot({ path: join(SHOTS, 'library-rollout-review.png') });
+    await page.getByTestId('wizard-confirm-check').check();
+    await page.getByTestId('wizard-start').click();
+    const rollout = page.getByTestId('rollout-page');
+    await expect(page.getByTestId('rollout-source')).toContainText('from the image library');
+    await expect(page.getByTestId('rollout-source')).toContainText('5 MB/s');
+    await expect(rollout).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await expect(page.locator('[data-testid="rollout-device"][data-name="edge-3"]')).toHaveAttribute('data-state', 'done');
+    await shootBoth(page, 'library-rollout-done');
+    const shown = JSON.parse((await cli(['status', 'edge-3', '--json'])).stdout) as { bootedAs: string; booted: { transport: string; digest: string } }[];
+    expect(shown[0]).toMatchObject({ bootedAs: stable, booted: { transport: 'oci-archive', digest: image('2.0').digests.amd64 } });
   });
 });

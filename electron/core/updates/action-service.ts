@@ -238,7 +238,7 @@ export class ActionService {
       warnings.push(e.message.charAt(0).toUpperCase() + e.message.slice(1));
       return false;
     }
-    const what = `${t.label}${input.action === 'upgrade' ? ` (the library's image of ${t.logical ?? t.label})` : ''}`;
+    const what = input.action === 'upgrade' && t.logical && t.logical !== t.label ? `${t.label} (the library's image of ${t.logical})` : input.action === 'upgrade' ? `the library's ${t.label}` : t.label;
     if (t.transport === 'oci') {
       const ref = `${DEVICE_LAYOUT}:${t.tag}`;
       steps.push(`Send the blobs of ${what} the device lacks from the library to ${DEVICE_LAYOUT} on the device (resumable, each checked there).`);

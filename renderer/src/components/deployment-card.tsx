@@ -2,6 +2,8 @@
 import type { ReactElement, ReactNode } from 'react';
 import type { Deployment } from '../../../shared/contract';
 import { formatTime } from '../lib/format';
+import { refText } from '../lib/via-library';
+import { ViaLibraryBadge } from './booted-image';
 import { FullDigest, ShortDigest } from './status';
 
 const slotTitle: Record<Deployment['slot'], string> = {
@@ -27,6 +29,8 @@ export interface DeploymentCardProps {
   deployment: Deployment | null;
   /** A short note in the header, e.g. "next boot". */
   note?: string | null;
+  /** The registry image its reference stands for, when Bootfleet sent it from the library (the reference is a path on the device). */
+  imageAs?: string | null;
 }
 
 function Row({ label, children }: { label: string; children: ReactNode }): ReactElement {
@@ -39,7 +43,7 @@ function Row({ label, children }: { label: string; children: ReactNode }): React
 }
 
 /** A deployment card (`data-testid="deployment-<slot>"`). */
-export function DeploymentCard({ slot, deployment: d, note }: DeploymentCardProps): ReactElement {
+export function DeploymentCard({ slot, deployment: d, note, imageAs }: DeploymentCardProps): ReactElement {
   const img = d?.image ?? null;
   return (
     <section className={`deployment-card deployment-${slot}${d ? '' : ' deployment-empty'}`} data-testid={`deployment-${slot}`} aria-label={slotTitle[slot]}>
@@ -67,7 +71,23 @@ export function DeploymentCard({ slot, deployment: d, note }: DeploymentCardProp
         <p className="muted deployment-empty-text">{emptyText[slot]}</p>
       ) : (
         <dl className="deployment-fields">
-          <Row label="Image">{img ? <code className="wrap">{img.ref.image}</code> : <span className="muted">not a bootc image (plain ostree)</span>}</Row>
+          <Row label="Image">
+            {img && imageAs ? (
+              <>
+                <code className="wrap" data-testid={`deployment-${slot}-as`}>
+                  {imageAs}
+                </code>{' '}
+                <ViaLibraryBadge onDevice={refText(img.ref)} />
+                <span className="on-device-path">
+                  on the device: <code>{refText(img.ref)}</code>
+                </span>
+              </>
+            ) : img ? (
+              <code className="wrap">{img.ref.image}</code>
+            ) : (
+              <span className="muted">not a bootc image (plain ostree)</span>
+            )}
+          </Row>
           {img ? (
             <Row label="Transport">
               {img.ref.transport}

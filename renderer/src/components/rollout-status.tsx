@@ -1,7 +1,9 @@
 /** Small pieces that show a rollout: its state badge, batch labels, progress bar and counts. */
 import type { ReactElement } from 'react';
-import type { Rollout, RolloutState } from '../../../shared/contract';
+import type { Rollout, RolloutDevice, RolloutState } from '../../../shared/contract';
+import { formatBytes, plural } from '../lib/format';
 import { imageWithTransport, rolloutActionLabel } from '../lib/jobs';
+import { libraryFormatOf, sendingNow, sendText } from '../lib/via-library';
 import { SegmentBar } from './progress-bar';
 
 type Counts = Rollout['counts'];
@@ -35,10 +37,38 @@ export function RolloutStateBadge({ rollout }: { rollout: Pick<Rollout, 'state' 
   );
 }
 
-/** What a rollout does, in one line: "Upgrade, reboot and verify", "Switch to registry.local/os:2.0, stage only". */
-export function rolloutWhat(r: Pick<Rollout, 'action' | 'image' | 'transport' | 'policy'>): string {
-  const what = r.action === 'switch' && r.image ? `Switch to ${imageWithTransport(r.image, r.transport)}` : rolloutActionLabel[r.action];
-  return r.policy.apply ? `${what}, reboot and verify` : `${what}, stage only`;
+/**
+ * What a rollout does, in one line: "Upgrade, reboot and verify", "Switch to registry.local/os:2.0
+ * from the library, stage only".
+ */
+export function rolloutWhat(r: Pick<Rollout, 'action' | 'image' | 'transport' | 'via' | 'policy'>): string {
+  const library = r.via === 'library';
+  const what = r.action === 'switch' && r.image ? `Switch to ${library ? r.image : imageWithTransport(r.image, r.transport)}` : rolloutActionLabel[r.action];
+  const from = library ? ' from the library' : '';
+  return r.policy.apply ? `${what}${from}, reboot and verify` : `${what}${from}, stage only`;
+}
+
+/**
+ * How a rollout gets its image to the devices (`data-testid="rollout-source"`): "from the image
+ * library, over SSH", its form on the device and the rate limit; and while devices are being
+ * sent to, how many and their speed together. Nothing when the devices pull it.
+ */
+export function RolloutSource({ rollout: r, devices }: { rollout: Pick<Rollout, 'via' | 'transport' | 'maxBytesPerSecond'>; devices?: readonly RolloutDevice[] | undefined }): ReactElement | null {
+  const text = sendText(r, true);
+  if (!text) return null;
+  const now = devices ? sendingNow(devices) : null;
+  return (
+    <p className="rollout-source small" data-testid="rollout-source" data-via={r.via} data-transport={libraryFormatOf(r.transport)} data-max-rate={r.maxBytesPerSecond ?? undefined}>
+      <span className="badge badge-staged">from the image library, over SSH</span>
+      <span>{text}</span>
+      {now && now.devices ? (
+        <span className="muted" data-testid="rollout-sending">
+          sending to {plural(now.devices, 'device')}
+          {now.bytesPerSecond > 0 ? `, ${formatBytes(now.bytesPerSecond)}/s together` : ''}
+        </span>
+      ) : null}
+    </p>
+  );
 }
 
 /** "Canary", or "Batch N" counted after the canary (as the core's halt reasons count them). */

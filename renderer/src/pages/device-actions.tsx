@@ -3,8 +3,9 @@
  * runs (the device's staged / booted / rollback, the steps, the exact commands, warnings), the live
  * job panel (phase steps, streaming output, Cancel, the verified result) and the recent jobs.
  */
-import { useEffect, useState, type ReactElement, type ReactNode } from 'react';
-import type { ActionKind, ActionPlan, BootcStatus, DeviceDetail, Job, JobDevice, LibraryImage } from '../../../shared/contract';
+import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
+import { DEVICE_ARCHIVES, DEVICE_LAYOUT, type ActionInput, type ActionKind, type ActionPlan, type BootcStatus, type DeviceDetail, type Job, type JobDevice, type LibraryImage } from '../../../shared/contract';
+import { ViaLibraryBadge } from '../components/booted-image';
 import { ByteProgress } from '../components/byte-progress';
 import { Dialog } from '../components/dialog';
 import { LogView } from '../components/log-view';
@@ -14,9 +15,12 @@ import { describeError } from '../lib/error-text';
 import { formatBytes, shortDigest } from '../lib/format';
 import { actionTitle, actionVerb, imageWithTransport, jobStateLabel, phaseLabel, TRANSPORTS, type Transport } from '../lib/jobs';
 import { imageLabel, imageRef } from '../lib/library';
+import { choiceFor, defaultSendChoice, followedName, libraryFormatOf, parseRate, sendFields, sendText, type LibraryFormat, type SendChoice } from '../lib/via-library';
+import { LibraryImageSelect } from '../components/library-image-select';
+import { LibrarySendFields, SourceChoice } from '../components/send-options';
 import { useJobs } from '../stores/jobs';
 import { useLibrary } from '../stores/library';
-import { routeHref, useUi } from '../stores/ui';
+import { useUi } from '../stores/ui';
 
 /** What a button asks for. */
 interface Request {
@@ -25,12 +29,14 @@ interface Request {
   transport?: Transport;
   /** switch: the device pulls the image (default), or Bootfleet sends it from the image library. */
   via?: 'device' | 'library';
+  /** via library: the most bytes per second sent. */
+  maxBytesPerSecond?: number;
   /** How the library image is called, for the plan's title. */
   imageLabel?: string;
 }
 
-/** A switch whose image is sent from the library (a job's params, as recorded). */
-const fromLibrary = (job: Job): boolean => job.action === 'switch' && job.params.via === 'library';
+/** A switch or upgrade whose image is sent from the library (a job's params, as recorded). */
+const fromLibrary = (job: Job): boolean => (job.action === 'switch' || job.action === 'upgrade') && job.params.via === 'library';
 
 /** Actions that may also reboot into the result. */
 const canApply = (a: ActionKind): boolean => a === 'upgrade' || a === 'switch' || a === 'rollback';
@@ -98,18 +104,25 @@ export function ActionsBar({ detail }: { detail: DeviceDetail }): ReactElement {
   );
 }
 
-/** The device's own OCI layout a library image is sent to (the core's DEVICE_LAYOUT). */
-const DEVICE_LAYOUT = '/var/lib/bootfleet/images';
-
-/** How a library image is offered in the select: "reg/os:1.1 · 42.20261001.0" (the rest is said under it). */
-function libraryOption(img: LibraryImage): string {
-  return [imageLabel(img), img.version].filter(Boolean).join(' · ');
+/** Where a library image goes on the device, in its form. */
+function LibraryDestination({ format, architecture }: { format: LibraryFormat; architecture: string | null }): ReactElement {
+  const its = architecture ? <> (its {architecture} image)</> : null;
+  return format === 'oci' ? (
+    <span>
+      Sent to <code>{DEVICE_LAYOUT}</code> on the device{its}; blobs it already has (a shared base layer) are not sent again.
+    </span>
+  ) : (
+    <span>
+      Sent whole as one file to <code>{DEVICE_ARCHIVES}</code> on the device{its}.
+    </span>
+  );
 }
 
 /**
  * "Switch image…": where the image comes from, then which. The device pulls it (a registry, or
  * another transport it can read), or Bootfleet sends a library image over SSH into the device's
- * own OCI layout (only the blobs it lacks), for devices that reach no registry.
+ * own OCI layout (only the blobs it lacks) or as one oci-archive file, for devices that reach no
+ * registry, at most at the rate given.
  */
 function SwitchDialog({
   initial,
@@ -121,12 +134,15 @@ function SwitchDialog({
   /** The device's architecture as its status tells it (null before bootc 1.1.7). */
   architecture: string | null;
   onClose(): void;
-  onPlan(req: Pick<Request, 'image' | 'transport' | 'via' | 'imageLabel'>): void;
+  onPlan(req: Pick<Request, 'image' | 'transport' | 'via' | 'imageLabel' | 'maxBytesPerSecond'>): void;
 }): ReactElement {
-  const fromLayout = initial?.transport === 'oci' && initial.image.startsWith(`${DEVICE_LAYOUT}:`);
-  const [via, setVia] = useState<'device' | 'library'>(fromLayout ? 'library' : 'device');
-  const [image, setImage] = useState(fromLayout ? '' : (initial?.image ?? ''));
-  const [transport, setTransport] = useState<Transport>(!fromLayout && TRANSPORTS.includes(initial?.transport as Transport) ? (initial!.transport as Transport) : 'registry');
+  // A device that follows a library path is offered the library first, in the same form.
+  const [send, setSend] = useState<SendChoice>(() => choiceFor(initial));
+  const via = send.via;
+  const [image, setImage] = useState(() => (choiceFor(initial).via === 'library' ? '' : (initial?.image ?? '')));
+  const [transport, setTransport] = useState<Transport>(() =>
+    choiceFor(initial).via === 'device' && TRANSPORTS.includes(initial?.transport as Transport) ? (initial!.transport as Transport) : 'registry',
+  );
   const [libraryId, setLibraryId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const images = useLibrary((s) => s.images);
@@ -140,11 +156,18 @@ function SwitchDialog({
   const fits = (img: LibraryImage): boolean => !architecture || img.architectures.includes(architecture);
   // The first image that fits is offered; the one the device runs now is not a useful default.
   const chosen = all.find((i) => i.id === libraryId) ?? all.find(fits) ?? null;
+  const rateError = parseRate(send.rate).error;
+  const setVia = (v: SendChoice['via']): void => {
+    setSend((c) => ({ ...c, via: v }));
+    setError(null);
+  };
   const submit = (): void => {
     if (via === 'library') {
       if (!chosen) return setError(all.length ? 'Choose the library image to boot' : 'The image library is empty');
       if (!fits(chosen)) return setError(`${imageLabel(chosen)} has no ${architecture} image`);
-      return onPlan({ image: imageRef(chosen, all), via: 'library', imageLabel: imageLabel(chosen) });
+      if (rateError) return;
+      const fields = sendFields(send);
+      return onPlan({ image: imageRef(chosen, all), ...fields, imageLabel: imageLabel(chosen) });
     }
     if (!image.trim()) return setError('Enter the image to boot');
     onPlan({ image: image.trim(), transport, via: 'device' });
@@ -168,23 +191,14 @@ function SwitchDialog({
         </>
       }
     >
-      <fieldset className="choice-group switch-sources">
-        <legend className="subhead">Where the image comes from</legend>
-        <label className={`choice-card${via === 'device' ? ' on' : ''}`}>
-          <input type="radio" name="switch-via" checked={via === 'device'} onChange={() => (setVia('device'), setError(null))} data-testid="switch-via-device" />
-          <span>
-            <span className="choice-title">The device pulls it (registry)</span>
-            <span className="muted small choice-hint">bootc on the device fetches the image itself: it must reach the registry (or the path, for another transport).</span>
-          </span>
-        </label>
-        <label className={`choice-card${via === 'library' ? ' on' : ''}`}>
-          <input type="radio" name="switch-via" checked={via === 'library'} onChange={() => (setVia('library'), setError(null))} data-testid="switch-via-library" />
-          <span>
-            <span className="choice-title">From the image library over SSH</span>
-            <span className="muted small choice-hint">Bootfleet sends the blobs the device lacks to its own OCI layout, then bootc switches to it. No registry needed.</span>
-          </span>
-        </label>
-      </fieldset>
+      <SourceChoice
+        via={via}
+        onChange={setVia}
+        testPrefix="switch"
+        deviceTitle="The device pulls it (registry)"
+        deviceHint="bootc on the device fetches the image itself: it must reach the registry (or the path, for another transport)."
+        libraryHint="Bootfleet sends the image to the device, then bootc switches to it. No registry needed."
+      />
       {via === 'device' ? (
         <div className="form-grid switch-fields">
           <div className="field span-3">
@@ -221,62 +235,53 @@ function SwitchDialog({
           </div>
         </div>
       ) : (
-        <div className="field switch-fields">
-          <label htmlFor="f-switch-library">Library image</label>
-          {images === null ? (
-            <p className="muted small">{libraryError ? `Could not read the library: ${libraryError}` : 'Reading the library…'}</p>
-          ) : all.length === 0 ? (
-            <p className="muted small" data-testid="switch-library-empty">
-              The library is empty.{' '}
-              <a
-                href={routeHref('images')}
-                onClick={(e) => {
-                  e.preventDefault();
-                  onClose();
-                  navigate('images');
-                }}
-              >
-                Import or pull an image
-              </a>{' '}
-              on the Images page first.
-            </p>
-          ) : (
-            <select
+        <>
+          <div className="field switch-fields">
+            <label htmlFor="f-switch-library">Library image</label>
+            <LibraryImageSelect
               id="f-switch-library"
-              value={chosen?.id ?? ''}
-              onChange={(e) => {
-                setLibraryId(e.target.value);
+              testId="field-switch-library"
+              emptyTestId="switch-library-empty"
+              images={images}
+              loadError={libraryError}
+              chosen={chosen}
+              onChoose={(id) => {
+                setLibraryId(id);
                 setError(null);
               }}
-              aria-invalid={!!error}
-              data-autofocus
-              data-testid="field-switch-library"
-            >
-              {all.map((i) => (
-                <option key={i.id} value={i.id} disabled={!fits(i)} data-ref={imageRef(i, all)}>
-                  {libraryOption(i)}
-                  {fits(i) ? '' : ` (no ${architecture})`}
-                </option>
-              ))}
-            </select>
-          )}
-          {chosen ? (
-            <div className="field-hint switch-library-hint" data-testid="switch-library-hint">
-              <span>
-                {chosen.architectures.join(', ') || 'no platform'} · {formatBytes(chosen.size)} · digest <span className="mono">{shortDigest(chosen.digest)}</span>
-              </span>
-              <span>
-                Sent to <code>{DEVICE_LAYOUT}</code> on the device{architecture ? <> (its {architecture} image)</> : null}; blobs it already has (a shared base
-                layer) are not sent again.
-              </span>
-            </div>
-          ) : null}
-          {error ? (
-            <div className="field-error" role="alert" data-testid="error-switch-library">
-              {error}
-            </div>
-          ) : null}
-        </div>
+              fits={fits}
+              unfitNote={`no ${architecture}`}
+              invalid={!!error}
+              onOpenImages={() => {
+                onClose();
+                navigate('images');
+              }}
+            />
+            {chosen ? (
+              <div className="field-hint switch-library-hint" data-testid="switch-library-hint">
+                <span>
+                  {chosen.architectures.join(', ') || 'no platform'} · {formatBytes(chosen.size)} · digest <span className="mono">{shortDigest(chosen.digest)}</span>
+                </span>
+                <LibraryDestination format={send.format} architecture={architecture} />
+              </div>
+            ) : null}
+            {error ? (
+              <div className="field-error" role="alert" data-testid="error-switch-library">
+                {error}
+              </div>
+            ) : null}
+          </div>
+          <LibrarySendFields
+            format={send.format}
+            onFormat={(format) => setSend((c) => ({ ...c, format }))}
+            rate={send.rate}
+            onRate={(rate) => setSend((c) => ({ ...c, rate }))}
+            rateError={rateError}
+            rateHint="Optional: the most Bootfleet sends per second. Empty: no limit."
+            rateName="switch-rate"
+            testPrefix="switch"
+          />
+        </>
       )}
     </Dialog>
   );
@@ -301,6 +306,64 @@ function PlanEntry({ label, digest, version, extra, testId }: { label: string; d
   );
 }
 
+/**
+ * Where a Stage update comes from: the device pulls it, or Bootfleet sends the library's image of
+ * the name the device follows (in its form on the device, at most at the rate given).
+ */
+function UpgradeSource({ send, onChange, rateError }: { send: SendChoice; onChange(c: SendChoice): void; rateError: string | null }): ReactElement {
+  return (
+    <section className="upgrade-source" aria-label="Where the update comes from">
+      <SourceChoice
+        via={send.via}
+        onChange={(via) => onChange({ ...send, via })}
+        testPrefix="upgrade"
+        deviceTitle="The device pulls it (registry)"
+        deviceHint="bootc upgrade on the device fetches the newest image it follows: it must reach the registry."
+        libraryHint="Bootfleet sends the library’s image of the name the device follows, then bootc stages it. No registry needed."
+      />
+      {send.via === 'library' ? (
+        <LibrarySendFields
+          format={send.format}
+          onFormat={(format) => onChange({ ...send, format })}
+          rate={send.rate}
+          onRate={(rate) => onChange({ ...send, rate })}
+          rateError={rateError}
+          rateHint="Optional: the most Bootfleet sends per second. Empty: no limit."
+          rateName="upgrade-rate"
+          testPrefix="upgrade"
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** The booted image of the plan, as the registry image it stands for when it came from the library. */
+function PlanBootedImage({ image, digest, detail }: { image: string; digest: string; detail: DeviceDetail }): ReactElement {
+  const s = detail.summary;
+  const as = s.bootedAs && s.booted?.digest === digest ? s.bootedAs : null;
+  if (!as) return <code className="plan-image">{image}</code>;
+  return (
+    <>
+      <code className="plan-image" title={`On the device: ${image}`} data-testid="plan-booted-as">
+        {as}
+      </code>
+      <ViaLibraryBadge onDevice={image} />
+    </>
+  );
+}
+
+/** "Stage the library’s image of NAME": what an upgrade from the library sends. */
+function UpgradeTarget({ detail }: { detail: DeviceDetail }): ReactElement {
+  const followed = followedName(detail.status?.specImage, detail.summary);
+  return followed ? (
+    <>
+      Stage the library’s image of <code>{followed}</code>
+    </>
+  ) : (
+    <>Stage the library’s image of the name it follows</>
+  );
+}
+
 /** The plan of one action on the device, and the confirmation. */
 function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; request: Request; onClose(): void }): ReactElement {
   const { action } = request;
@@ -311,24 +374,40 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
   const [result, setResult] = useState<{ key: string; plan: ActionPlan | null; error: string | null } | null>(null);
   const [starting, setStarting] = useState(false);
   const [startError, setStartError] = useState<string | null>(null);
+  // Stage update: where the update comes from (a device that follows a library path gets it from the library).
+  const [send, setSend] = useState<SendChoice>(() => (action === 'upgrade' ? choiceFor(detail.status?.specImage) : defaultSendChoice));
   const planAction = useJobs((s) => s.plan);
   const start = useJobs((s) => s.start);
 
-  const input = {
+  const rateError = action === 'upgrade' && send.via === 'library' ? parseRate(send.rate).error : null;
+  const input: ActionInput = {
     action,
     devices: [detail.device.id],
     apply: canApply(action) ? apply : false,
-    ...(action === 'switch' ? (request.via === 'library' ? { image: request.image, via: 'library' as const } : { image: request.image, transport: request.transport }) : {}),
+    ...(action === 'switch'
+      ? request.via === 'library'
+        ? { image: request.image, via: 'library' as const, transport: request.transport, ...(request.maxBytesPerSecond ? { maxBytesPerSecond: request.maxBytesPerSecond } : {}) }
+        : { image: request.image, transport: request.transport }
+      : {}),
+    ...(action === 'upgrade' ? sendFields(send) : {}),
   };
   const key = JSON.stringify(input);
+  const planned = useRef(false);
   useEffect(() => {
     let live = true;
-    planAction(JSON.parse(key) as typeof input).then(
-      (plans) => live && setResult({ key, plan: plans[0] ?? null, error: plans[0] ? null : 'The device was not planned.' }),
-      (err: unknown) => live && setResult({ key, plan: null, error: describeError(err) }),
+    // The first plan at once; a changed input (a rate being typed) once the typing pauses.
+    const t = setTimeout(
+      () =>
+        planAction(JSON.parse(key) as ActionInput).then(
+          (plans) => live && setResult({ key, plan: plans[0] ?? null, error: plans[0] ? null : 'The device was not planned.' }),
+          (err: unknown) => live && setResult({ key, plan: null, error: describeError(err) }),
+        ),
+      planned.current ? 300 : 0,
     );
+    planned.current = true;
     return () => {
       live = false;
+      clearTimeout(t);
     };
   }, [key, planAction]);
   const current = result?.key === key ? result : null;
@@ -340,8 +419,18 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
   const reboots = action === 'apply' || (canApply(action) && apply);
   const needsConfirm = action === 'rollback' || reboots;
   const possible = plan?.possible ?? false;
-  const confirmDisabled = !plan || !possible || starting || (needsConfirm && !confirmed);
-  const reason = !plan ? null : !possible ? (plan.warnings[0] ?? 'This action cannot run on this device.') : needsConfirm && !confirmed ? 'Tick the confirmation first.' : null;
+  const confirmDisabled = !plan || !possible || starting || !!rateError || (needsConfirm && !confirmed);
+  const reason = !plan
+    ? null
+    : !possible
+      ? (plan.warnings[0] ?? 'This action cannot run on this device.')
+      : rateError
+        ? 'Correct the max rate first.'
+        : needsConfirm && !confirmed
+          ? 'Tick the confirmation first.'
+          : null;
+  const via = action === 'switch' || action === 'upgrade' ? (input.via ?? 'device') : 'device';
+  const sending = sendText(input, false);
 
   const confirm = async (): Promise<void> => {
     setStarting(true);
@@ -386,10 +475,22 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
       }
     >
       <div className="plan" data-testid="plan-dialog" data-state={loadError ? 'error' : plan ? 'ready' : 'loading'} data-possible={plan ? String(plan.possible) : undefined}>
-        {action === 'switch' ? (
-          <p className="plan-target" data-testid="plan-target" data-via={request.via ?? 'device'}>
-            Switch to <code>{request.via === 'library' ? (request.imageLabel ?? request.image) : imageWithTransport(request.image ?? '', request.transport)}</code>
-            {request.via === 'library' ? <span className="badge badge-staged plan-via">from the image library, over SSH</span> : null}
+        {action === 'upgrade' ? <UpgradeSource send={send} onChange={setSend} rateError={rateError} /> : null}
+        {action === 'switch' || via === 'library' ? (
+          <p className="plan-target" data-testid="plan-target" data-via={via}>
+            {action === 'switch' ? (
+              <>
+                Switch to <code>{via === 'library' ? (request.imageLabel ?? request.image) : imageWithTransport(request.image ?? '', request.transport)}</code>
+              </>
+            ) : (
+              <UpgradeTarget detail={detail} />
+            )}
+            {via === 'library' ? <span className="badge badge-staged plan-via">from the image library, over SSH</span> : null}
+            {sending ? (
+              <span className="muted small plan-send" data-testid="plan-send">
+                {sending}
+              </span>
+            ) : null}
           </p>
         ) : null}
         {loadError ? (
@@ -418,7 +519,7 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
                   testId="plan-booted"
                   digest={shownPlan.current.booted?.digest ?? null}
                   version={shownPlan.current.booted?.version}
-                  extra={shownPlan.current.booted?.image ? <code className="plan-image">{shownPlan.current.booted.image}</code> : null}
+                  extra={shownPlan.current.booted?.image ? <PlanBootedImage image={shownPlan.current.booted.image} digest={shownPlan.current.booted.digest} detail={detail} /> : null}
                 />
                 <PlanEntry
                   label="Rollback"
@@ -548,13 +649,14 @@ function JobResult({ dev }: { dev: JobDevice }): ReactElement | null {
 function Transfer({ job, dev }: { job: Job; dev: JobDevice }): ReactElement | null {
   if (!fromLibrary(job)) return null;
   const t = dev.transfer;
+  const archive = libraryFormatOf(job.params.transport as string | undefined) === 'oci-archive';
   if (dev.phase === 'transferring' && dev.state === 'running') {
     return (
       <ByteProgress
         progress={t}
         verb="on the device"
-        label={`Sending ${String(job.params.image ?? 'the image')} to ${dev.name}`}
-        busyText="Asking the device which blobs it already has…"
+        label={`Sending ${typeof job.params.image === 'string' ? job.params.image : 'the update'} to ${dev.name}`}
+        busyText={archive ? 'Preparing the archive…' : 'Asking the device which blobs it already has…'}
         testId="job-transfer"
       />
     );
@@ -565,7 +667,8 @@ function Transfer({ job, dev }: { job: Job; dev: JobDevice }): ReactElement | nu
     <p className="muted small job-transfer-done" data-testid="job-transfer" data-done={complete || undefined}>
       {complete ? (
         <>
-          <CheckIcon size={12} /> The image ({formatBytes(t.total)}) is in the device’s layout: only the blobs it lacked were sent.
+          <CheckIcon size={12} />{' '}
+          {archive ? `The image (${formatBytes(t.total)}) is on the device as one oci-archive file.` : `The image (${formatBytes(t.total)}) is in the device’s layout: only the blobs it lacked were sent.`}
         </>
       ) : (
         <>

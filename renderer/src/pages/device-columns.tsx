@@ -1,9 +1,11 @@
 /** The columns of the devices table: inventory fields and each device's last known bootc status. */
 import type { ReactNode } from 'react';
 import type { Device, DeviceSort } from '../../../shared/contract';
+import { BootedImageCell } from '../components/booted-image';
 import { badgesTitle, DesiredBadge, RelativeTime, ShortDigest, StaleMarker, StatePill, StatusBadges } from '../components/status';
 import { desiredSource } from '../lib/desired';
 import { formatAddress, imageShortName } from '../lib/format';
+import { bootedImageTitle } from '../lib/via-library';
 import { routeHref } from '../stores/ui';
 import { TagChips } from '../components/tag-chips';
 
@@ -67,12 +69,9 @@ export const deviceColumns: DeviceColumn[] = [
     grow: 1.4,
     sort: 'bootedImage',
     // Without the registry host, and cut at the start: the repository and tag tell images apart.
-    render: (d) => (d.status.bootedImage ? (
-        <span className="mono ellipsis-start">
-          <span>{imageShortName(d.status.bootedImage)}</span>
-        </span>
-      ) : none),
-    title: (d) => d.status.bootedImage ?? '',
+    // One sent from the library shows the registry image it stands for; the path on the device is in the title.
+    render: (d) => <BootedImageCell summary={d.status} empty={none} />,
+    title: (d) => bootedImageTitle(d.status),
   },
   {
     id: 'digest',

@@ -4,13 +4,15 @@
  * side by side, the history of digests, the facts, the pinned host key and how Bootfleet connects.
  */
 import { useEffect, type ReactElement } from 'react';
-import type { BootcStatus, DeviceDetail, HostKey } from '../../../shared/contract';
+import { libraryPathOf, type BootcStatus, type DeviceDetail, type HostKey, type StatusSummary } from '../../../shared/contract';
+import { ViaLibraryBadge } from '../components/booted-image';
 import { DeploymentCard } from '../components/deployment-card';
 import { BackLink, DetailPlaceholder } from '../components/detail-frame';
 import { AlertIcon, DeviceIcon, EditIcon, KeyIcon, RefreshIcon } from '../components/icons';
 import { CopyButton, RelativeTime, StaleMarker, StatePill } from '../components/status';
 import { errorHint } from '../lib/error-text';
 import { formatAddress, formatBytes, formatDuration, formatTime } from '../lib/format';
+import { deployedAs, followedName, refText } from '../lib/via-library';
 import { useDeviceDetail } from '../stores/device-detail';
 import { useJobs } from '../stores/jobs';
 import { isRunning, useRefresh, type RefreshJob } from '../stores/refresh';
@@ -103,8 +105,28 @@ function RefreshResult({ job }: { job: RefreshJob | undefined }): ReactElement |
   );
 }
 
+/** The image the device follows: the registry image a library path stands for, marked "via library". */
+function Follows({ spec, summary }: { spec: NonNullable<BootcStatus['specImage']>; summary: StatusSummary }): ReactElement {
+  const path = libraryPathOf(spec);
+  const text = refText(spec);
+  if (!path) {
+    return (
+      <span className="status-note" data-testid="spec-image">
+        Follows <code>{text}</code>
+        <span className="muted"> (what bootc upgrade pulls)</span>
+      </span>
+    );
+  }
+  return (
+    <span className="status-note" data-testid="spec-image" data-via="library" title={`On the device: ${text}`}>
+      Follows <code>{followedName(spec, summary) ?? text}</code> <ViaLibraryBadge onDevice={text} />
+      <span className="muted"> (its updates come from the library)</span>
+    </span>
+  );
+}
+
 /** Notes on the whole status: pending reboot, queued rollback, /usr overlay, the image followed. */
-function StatusNotes({ status }: { status: BootcStatus }): ReactElement | null {
+function StatusNotes({ status, summary }: { status: BootcStatus; summary: StatusSummary }): ReactElement | null {
   const notes: { text: string; tone: 'info' | 'warn'; id: string }[] = [];
   if (status.rollbackQueued) notes.push({ id: 'rollback-queued', tone: 'warn', text: 'Rollback queued: the next boot returns to the rollback deployment.' });
   else if (status.pendingReboot) notes.push({ id: 'pending-reboot', tone: 'info', text: 'Reboot pending: the next boot runs the staged deployment.' });
@@ -116,12 +138,7 @@ function StatusNotes({ status }: { status: BootcStatus }): ReactElement | null {
   if (!status.specImage && notes.length === 0) return null;
   return (
     <div className="status-notes">
-      {status.specImage ? (
-        <span className="status-note" data-testid="spec-image">
-          Follows <code>{status.specImage.transport === 'registry' ? status.specImage.image : `${status.specImage.transport}:${status.specImage.image}`}</code>
-          <span className="muted"> (what bootc upgrade pulls)</span>
-        </span>
-      ) : null}
+      {status.specImage ? <Follows spec={status.specImage} summary={summary} /> : null}
       {notes.map((n) => (
         <span key={n.id} className={`status-note note-${n.tone}`} data-testid={`note-${n.id}`}>
           {n.text}
@@ -158,10 +175,10 @@ function Deployments({ detail }: { detail: DeviceDetail }): ReactElement {
           </span>
         ) : null}
       </div>
-      <StatusNotes status={status} />
+      <StatusNotes status={status} summary={summary} />
       <div className="deployments">
         <DeploymentCard slot="staged" deployment={status.staged} note={nextBoot === 'staged' ? 'next boot' : null} />
-        <DeploymentCard slot="booted" deployment={status.booted} note="running" />
+        <DeploymentCard slot="booted" deployment={status.booted} note="running" imageAs={deployedAs(status.booted?.image?.ref, status.booted?.image?.digest, summary)} />
         <DeploymentCard slot="rollback" deployment={status.rollback} note={nextBoot === 'rollback' ? 'next boot' : null} />
       </div>
       {status.others.length > 0 ? (

@@ -1,14 +1,16 @@
 /**
  * One rollout (`#/rollouts/<id>`): its state and why it stopped, Pause / Resume / Cancel, the
- * overall progress, each batch (the canary first) and every device with its batch, state, phase
- * while acting, the digests before and after, and its outcome or error. A device's row opens its
+ * overall progress and, for an image sent from the library, how (its form, the rate limit) with
+ * each device's bytes while it is sent; each batch (the canary first) and every device with its
+ * batch, state, phase while acting, the digests before and after, and its outcome or error. A device's row opens its
  * job (phases and output) below the table. Live through rollout.updated and job.updated.
  */
 import { useEffect, useMemo, useState, type ReactElement } from 'react';
 import type { RolloutDevice } from '../../../shared/contract';
+import { ByteProgress } from '../components/byte-progress';
 import { BackLink, DetailPlaceholder } from '../components/detail-frame';
 import { AlertIcon, CloseIcon, InfoIcon, PauseIcon, PlayIcon, RolloutIcon } from '../components/icons';
-import { batchLabel, CountsLine, RolloutBar, rolloutWhat, RolloutStateBadge } from '../components/rollout-status';
+import { batchLabel, CountsLine, RolloutBar, RolloutSource, rolloutWhat, RolloutStateBadge } from '../components/rollout-status';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { errorHint } from '../lib/error-text';
 import { formatTime, plural } from '../lib/format';
@@ -115,6 +117,17 @@ function Outcome({ dev }: { dev: RolloutDevice }): ReactElement {
           {dev.error.message} <code className="error-code">{dev.error.code}</code>
         </span>
       </span>
+    );
+  }
+  if (dev.state === 'running' && dev.phase === 'transferring') {
+    return (
+      <ByteProgress
+        progress={dev.transfer}
+        verb="on the device"
+        label={`Sending the image to ${dev.name}`}
+        busyText="Preparing the transfer…"
+        testId="rollout-device-transfer"
+      />
     );
   }
   if (dev.state === 'running') return <span className="muted">in progress</span>;
@@ -358,6 +371,7 @@ export function RolloutPage({ id }: { id: string }): ReactElement {
             <CountsLine counts={r.counts} testId="rollout-counts" />
             <span className="muted small">{policyText(r)}</span>
           </div>
+          <RolloutSource rollout={r} devices={r.devices} />
         </section>
         <Batches rollout={r} />
         <Devices rollout={r} />

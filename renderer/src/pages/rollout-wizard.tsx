@@ -1,7 +1,9 @@
 /**
  * The rollout wizard (a dialog in three steps):
  * 1. the devices (a filter, pre-filled from the Devices page or a desired image, or names) and
- *    the action (upgrade, switch to an image, roll back);
+ *    the action (upgrade, switch to an image, roll back); for upgrade and switch, where the image
+ *    comes from: the devices pull it, or Bootfleet sends it from the image library over SSH (a
+ *    library image to switch to, its form on the device, a rate limit for all devices together);
  * 2. the policy (canary, batch size or percentage, parallel, failures allowed per batch, pause
  *    after the canary, apply or stage only, reboot wait), checked as typed with the contract's
  *    own schema; the core's refusals (VALIDATION_FAILED details.issues) land on their fields;
@@ -10,18 +12,23 @@
  * Once started, the rollout's page opens.
  */
 import { useEffect, useMemo, useState, type ReactElement, type ReactNode } from 'react';
-import { ErrorCode, methods, type DeviceFilter, type Reach, type RolloutAction, type RolloutInput, type RolloutPlan } from '../../../shared/contract';
+import { ErrorCode, methods, type DeviceFilter, type LibraryImage, type Reach, type RolloutAction, type RolloutInput, type RolloutPlan } from '../../../shared/contract';
 import { Dialog } from '../components/dialog';
 import { Field } from '../components/field';
+import { LibraryImageSelect } from '../components/library-image-select';
+import { LibrarySendFields, SourceChoice } from '../components/send-options';
 import { AlertIcon, CheckIcon, InfoIcon, RefreshIcon } from '../components/icons';
 import { batchLabel } from '../components/rollout-status';
 import { reachLabel } from '../components/status';
 import { asAppError, describeError } from '../lib/error-text';
 import { filterWords } from '../lib/filters';
 import { serverIssues } from '../lib/form';
-import { plural, shortDigest, splitTags } from '../lib/format';
+import { formatBytes, plural, shortDigest, splitTags } from '../lib/format';
 import { imageWithTransport, rolloutActionLabel, TRANSPORTS, type Transport } from '../lib/jobs';
+import { imageLabel, imageRef } from '../lib/library';
+import { defaultSendChoice, parseRate, sendFields, sendText, type SendChoice } from '../lib/via-library';
 import { filterInput, useDevices } from '../stores/devices';
+import { useLibrary } from '../stores/library';
 import { useRollouts } from '../stores/rollouts';
 import { useSites } from '../stores/sites';
 import { useUi, type RolloutPreset } from '../stores/ui';
@@ -39,6 +46,8 @@ const stepOf: Record<string, Step> = {
   action: 1,
   image: 1,
   transport: 1,
+  via: 1,
+  maxBytesPerSecond: 1,
   name: 1,
   canary: 2,
   batch: 2,
@@ -154,6 +163,11 @@ function NumberField({
   );
 }
 
+/** Under the library image: its platforms, size and digest. */
+function libraryHint(img: LibraryImage): string {
+  return `${img.architectures.join(', ') || 'no platform'} · ${formatBytes(img.size)} · digest ${shortDigest(img.digest)}`;
+}
+
 /** A device of the plan: its reach at the last contact and what it booted. */
 function PlanDevice({ d }: { d: RolloutPlan['batches'][number]['devices'][number] }): ReactElement {
   const reach = d.reach as Reach;
@@ -171,15 +185,19 @@ function PlanDevice({ d }: { d: RolloutPlan['batches'][number]['devices'][number
 function PlanView({ plan, input, selection }: { plan: RolloutPlan; input: RolloutInput; selection: string }): ReactElement {
   const p = plan.policy;
   const hasCanary = plan.batches.some((b) => b.canary);
+  const library = input.via === 'library';
   const what = plan.action === 'switch' && plan.image ? (
     <>
-      Switch to <code>{imageWithTransport(plan.image, input.transport)}</code>
+      Switch to <code>{library ? plan.image : imageWithTransport(plan.image, input.transport)}</code>
     </>
   ) : plan.action === 'rollback' ? (
     'Roll back to each device’s rollback deployment'
+  ) : library ? (
+    'Upgrade: each device gets the library’s image of the name it follows'
   ) : (
     'Upgrade: stage the newest image each device follows'
   );
+  const sending = sendText(input, true);
   const more = plan.batches.length - PLAN_BATCHES_SHOWN;
   return (
     <>
@@ -191,6 +209,23 @@ function PlanView({ plan, input, selection }: { plan: RolloutPlan; input: Rollou
         </dd>
         <dt>Action</dt>
         <dd>{what}</dd>
+        {plan.action !== 'rollback' ? (
+          <>
+            <dt>Image from</dt>
+            <dd data-testid="wizard-summary-source" data-via={input.via ?? 'device'}>
+              {sending ? (
+                <>
+                  <span className="badge badge-staged">the image library, over SSH</span>
+                  <span>{sending}</span>
+                </>
+              ) : plan.action === 'switch' ? (
+                'The registry: each device pulls it'
+              ) : (
+                'The registry: each device pulls its update'
+              )}
+            </dd>
+          </>
+        ) : null}
         <dt>Then</dt>
         <dd>{p.apply ? `Reboot into it, wait up to ${p.waitSeconds} s for the device, verify what it booted` : 'Stage only: each device runs it at its next reboot'}</dd>
         <dt>Policy</dt>
@@ -246,6 +281,9 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
   const planRollout = useRollouts((s) => s.plan);
   const create = useRollouts((s) => s.create);
   const navigate = useUi((s) => s.navigate);
+  const libraryImages = useLibrary((s) => s.images);
+  const libraryError = useLibrary((s) => s.loadError);
+  const loadLibrary = useLibrary((s) => s.load);
 
   const [step, setStep] = useState<Step>(1);
   const [mode, setMode] = useState<'filter' | 'names'>(preset?.devices ? 'names' : 'filter');
@@ -254,6 +292,8 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
   const [action, setAction] = useState<RolloutAction>(preset?.action ?? 'upgrade');
   const [image, setImage] = useState(preset?.image ?? '');
   const [transport, setTransport] = useState<Transport>('registry');
+  const [send, setSend] = useState<SendChoice>(defaultSendChoice);
+  const [libraryId, setLibraryId] = useState('');
   const [name, setName] = useState('');
   const [policy, setPolicy] = useState<PolicyForm>(defaultPolicy);
   const [shown, setShown] = useState<Record<number, boolean>>({});
@@ -268,6 +308,14 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
     if (sites === null) void loadSites();
     if (tags === null) void loadTags();
   }, [sites, tags, loadSites, loadTags]);
+
+  // Sending from the library: for switch and upgrade only; a switch names one of its images.
+  const library = action !== 'rollback' && send.via === 'library';
+  useEffect(() => {
+    if (library && action === 'switch') void loadLibrary();
+  }, [library, action, loadLibrary]);
+  const chosen = libraryImages?.find((i) => i.id === libraryId) ?? libraryImages?.[0] ?? null;
+  const libraryImage = library && action === 'switch' && chosen && libraryImages ? imageRef(chosen, libraryImages) : '';
 
   const names = useMemo(() => splitTags(namesText), [namesText]);
   const deviceFilter = useMemo(() => filterInput(filter), [filter]);
@@ -295,7 +343,8 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
       ...(name.trim() ? { name: name.trim() } : {}),
       ...(mode === 'names' ? { devices: names } : { filter: deviceFilter }),
       action,
-      ...(action === 'switch' ? { image: image.trim(), transport } : {}),
+      ...(action === 'switch' ? (library ? { image: libraryImage } : { image: image.trim(), transport }) : {}),
+      ...(library ? sendFields(send) : {}),
       policy: {
         canary,
         ...(policy.batchBy === 'size' ? { batchSize: num(policy.batchSize) } : { batchPercent: num(policy.batchPercent) }),
@@ -307,10 +356,11 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
         waitSeconds: policy.apply ? num(policy.waitSeconds) : Number(defaultPolicy.waitSeconds),
       },
     }),
-    [name, mode, names, deviceFilter, action, image, transport, policy, canary],
+    [name, mode, names, deviceFilter, action, image, transport, library, libraryImage, send, policy, canary],
   );
   const key = JSON.stringify(input);
 
+  const rateText = send.rate;
   // The contract's own checks, as typed.
   const errors = useMemo<Record<string, string>>(() => {
     const out: Record<string, string> = {};
@@ -329,14 +379,18 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
       waitSeconds: policy.waitSeconds,
     };
     for (const f of numericFields) if (out[f] !== undefined && raw[f].trim() === '') out[f] = 'Enter a number';
-    if (out.image !== undefined && !image.trim()) out.image = 'Enter the image to boot';
+    if (library && action === 'switch' && !libraryImage) out.image = libraryImages?.length === 0 ? 'The image library is empty' : 'Choose the library image to boot';
+    else if (out.image !== undefined && !image.trim()) out.image = 'Enter the image to boot';
+    const rateError = library ? parseRate(rateText).error : null;
+    if (rateError) out.maxBytesPerSecond = rateError;
     if (mode === 'names' && names.length === 0) out.devices = 'Name at least one device';
     if (mode === 'filter' && count?.key === filterKey && count.total === 0) out.filter = 'No device matches this filter';
     return out;
-  }, [input, policy, image, mode, names, count, filterKey]);
+  }, [input, policy, image, mode, names, count, filterKey, library, action, libraryImage, libraryImages, rateText]);
 
   const serverErrors = server?.key === key ? server.errors : {};
-  const errorFor = (k: string): string | undefined => serverErrors[k] ?? (shown[stepOf[k] ?? 1] || (numericFields as readonly string[]).includes(k) ? errors[k] : undefined);
+  const errorFor = (k: string): string | undefined =>
+    serverErrors[k] ?? (shown[stepOf[k] ?? 1] || k === 'maxBytesPerSecond' || (numericFields as readonly string[]).includes(k) ? errors[k] : undefined);
   /** Problems no field shows (the contract may add checks): listed above the step, and they hold every step. */
   const unplaced = Object.entries({ ...errors, ...serverErrors }).filter(([k]) => stepOf[k] === undefined);
   const stepErrors = (s: Step): string[] => Object.keys({ ...errors, ...serverErrors }).filter((k) => stepOf[k] === undefined || stepOf[k] === s);
@@ -410,7 +464,9 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
       ? ` · named: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`
       : ` · ${filterWords(deviceFilter).join(' · ') || 'every device'}`;
   const setP = <K extends keyof PolicyForm>(k: K, v: PolicyForm[K]): void => setPolicy((p) => ({ ...p, [k]: v }));
-  const defaultName = action === 'switch' && image.trim() ? `switch to ${image.trim()}` : action;
+  const switchTo = library ? (chosen ? imageLabel(chosen) : '') : image.trim();
+  const defaultName = action === 'switch' && switchTo ? `switch to ${switchTo}` : action;
+  const sourceError = errorFor('via') ?? (library ? errorFor('transport') : undefined);
 
   return (
     <Dialog
@@ -548,7 +604,70 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
                   </label>
                 ))}
               </fieldset>
-              {action === 'switch' ? (
+              {action !== 'rollback' ? (
+                <div className="wizard-source">
+                  <SourceChoice
+                    via={send.via}
+                    onChange={(via) => setSend((c) => ({ ...c, via }))}
+                    testPrefix="wizard"
+                    deviceTitle="Devices pull from the registry"
+                    deviceHint={
+                      action === 'switch'
+                        ? 'bootc on each device fetches the image itself: each must reach the registry (or the path, for another transport).'
+                        : 'bootc upgrade on each device fetches the newest image it follows: each must reach the registry.'
+                    }
+                    libraryHint={
+                      action === 'switch'
+                        ? 'Bootfleet sends a library image to each device, then bootc switches to it. No registry needed.'
+                        : 'Bootfleet sends each device its update from the library, then bootc stages it. No registry needed.'
+                    }
+                  />
+                  {sourceError ? (
+                    <div className="field-error" role="alert" data-testid="error-rollout-source">
+                      {sourceError}
+                    </div>
+                  ) : null}
+                </div>
+              ) : null}
+              {action === 'switch' && library ? (
+                <Field name="rollout-library" label="Library image" className="wizard-switch" error={errorFor('image')} required hint={chosen ? libraryHint(chosen) : undefined}>
+                  {(p) => (
+                    <LibraryImageSelect
+                      id={p.id}
+                      testId={p['data-testid']}
+                      emptyTestId="wizard-library-empty"
+                      images={libraryImages}
+                      loadError={libraryError}
+                      chosen={chosen}
+                      onChoose={setLibraryId}
+                      invalid={p['aria-invalid']}
+                      describedBy={p['aria-describedby']}
+                      onOpenImages={() => {
+                        onClose();
+                        navigate('images');
+                      }}
+                    />
+                  )}
+                </Field>
+              ) : null}
+              {action === 'upgrade' && library ? (
+                <p className="wizard-note small" data-testid="wizard-upgrade-library">
+                  <InfoIcon size={13} /> Each device gets the library’s image of the name it follows (NAME:TAG): pull or import the new image under that name first.
+                </p>
+              ) : null}
+              {library ? (
+                <LibrarySendFields
+                  format={send.format}
+                  onFormat={(format) => setSend((c) => ({ ...c, format }))}
+                  rate={send.rate}
+                  onRate={(rate) => setSend((c) => ({ ...c, rate }))}
+                  rateError={errorFor('maxBytesPerSecond')}
+                  rateHint="Optional: the most Bootfleet sends per second, to all devices together. Empty: no limit."
+                  rateName="rollout-rate"
+                  testPrefix="wizard"
+                />
+              ) : null}
+              {action === 'switch' && !library ? (
                 <div className="form-grid wizard-switch">
                   <Field name="rollout-image" label="Image" className="span-3" error={errorFor('image')} required>
                     {(p) => <input {...p} type="text" value={image} onChange={(e) => setImage(e.target.value)} placeholder="registry.example/os:2.0" spellCheck={false} data-autofocus />}

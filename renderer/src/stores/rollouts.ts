@@ -162,7 +162,7 @@ client.on('rollout.updated', (r) => {
   if (useRollouts.getState().details[r.id]) refetchSoon(r.id);
 });
 
-/** A batch's job moved on: the devices it acts on show their phase, digests and outcome at once. */
+/** A batch's job moved on: the devices it acts on show their phase, bytes sent, digests and outcome at once. */
 client.on('job.updated', (job: Job) => {
   if (job.kind !== 'rollout') return;
   const { details } = useRollouts.getState();
@@ -176,7 +176,7 @@ client.on('job.updated', (job: Job) => {
     const devices = detail.devices.map((d) => {
       const j = d.jobId === job.id ? byId.get(d.deviceId) : undefined;
       if (!j) return d;
-      return { ...d, phase: j.phase, fromDigest: j.fromDigest, resultDigest: j.resultDigest, outcome: j.outcome, error: j.error };
+      return { ...d, phase: j.phase, fromDigest: j.fromDigest, resultDigest: j.resultDigest, outcome: j.outcome, transfer: j.transfer, error: j.error };
     });
     useRollouts.setState((s) => (s.details[id] ? { details: { ...s.details, [id]: { ...s.details[id]!, devices } } } : {}));
   }
