@@ -8,6 +8,7 @@ import { registerDevices } from './commands/devices';
 import { registerProvision } from './commands/provision';
 import { registerDrives, registerFlash, registerFlashes, registerImages, registerVerify } from './commands/drives';
 import { registerInfo } from './commands/info';
+import { registerAudit } from './commands/audit';
 import { registerLibrary } from './commands/library';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
@@ -88,6 +89,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerDrives(program, kit);
   registerImages(program, kit);
   registerLibrary(program, kit);
+  registerAudit(program, kit);
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);

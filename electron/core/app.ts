@@ -12,6 +12,7 @@ import { ProvisionService } from './provision/provision-service';
 import { ProvisionRunsRepo } from './provision/runs-repo';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
+import { AuditService } from './audit/audit-service';
 import { buildHandlers } from './handlers';
 import { InventoryService } from './inventory/inventory-service';
 import { osUserName } from './os-user';
@@ -64,6 +65,7 @@ export interface BootfleetCore {
   flash: FlashService;
   provision: ProvisionService;
   library: LibraryService;
+  audit: AuditService;
   desired: DesiredService;
   registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
@@ -150,7 +152,9 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
+  const audit = new AuditService({ db, clock, inventory });
   const handlers = buildHandlers({
+    audit,
     actions,
     flash,
     driveWatcher,
@@ -196,6 +200,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     flash,
     provision,
     library,
+    audit,
     desired,
     registries,
     hostKeys,

@@ -1,6 +1,7 @@
 import type { AppInfo, Device, HostKey } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
+import type { AuditService } from './audit/audit-service';
 import type { DesiredService } from './desired/desired-service';
 import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
@@ -38,6 +39,7 @@ export interface HandlerDeps {
   driveWatcher: DriveWatcher;
   provision: ProvisionService;
   library: LibraryService;
+  audit: AuditService;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -109,6 +111,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
+    'audit.run': (a, c) => d.audit.run(c.actor, a),
     'library.list': () => d.library.list(),
     'library.get': (a) => d.library.get(a.ref),
     'library.import': (a, c) => d.library.cancellable(`import ${a.path}`, (signal) => d.library.import(c.actor, a, signal)),

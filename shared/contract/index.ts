@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AppErrorShape } from '../errors';
 import { actionMethods } from './actions';
 import { activityMethods } from './activity';
+import { auditMethods } from './audit';
 import { appMethods } from './app';
 import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
@@ -16,6 +17,7 @@ import { sshImportMethods } from './ssh-import';
 
 export * from './actions';
 export * from './activity';
+export * from './audit';
 export * from './desired';
 export * from './app';
 export * from './devices';
@@ -46,6 +48,7 @@ export const methods = {
   ...flashMethods,
   ...provisionMethods,
   ...libraryMethods,
+  ...auditMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

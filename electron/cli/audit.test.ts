@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
+import type { AuditDevice, AuditReport } from '../../shared/contract';
+import type { BootfleetCore } from '../core/app';
+import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../core/test-support';
+import { auditCsv, auditJson, verifyAuditJson } from '../core/audit/render';
+import { runCli } from './program';
+
+/** The offline audit (core and `bootfleet audit`), each state made for real in the device lab (needs root). */
+const canRun = process.getuid?.() === 0;
+if (!canRun && process.env.CI) throw new Error('the audit tests need root for the device lab');
+const suite = canRun ? describe : describe.skip;
+
+let lab: Lab;
+let core: BootfleetCore;
+/** The core's clock runs `offset` ms away from the real one, to make a device's data old. */
+let offset = 0;
+let beforeChanges = '';
+const DAY = 86_400_000;
+const digest = (tag: string) => lab.images.find((i) => i.tag === tag)!.digests.amd64!;
+const dev = (name: string): LabDevice => lab.devices.find((d) => d.name === name)!;
+
+function onDevice(d: LabDevice, cmd: string): string {
+  return execFileSync('ssh', ['-i', d.key, '-p', String(d.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${d.user}@${d.host}`, cmd]).toString();
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  lab = await startLab({
+    rebootMs: 300,
+    devices: [
+      { name: 'synced', image: '1.1' },
+      { name: 'drift', image: '1.0' },
+      { name: 'staged', image: '1.0' },
+      { name: 'fallback', image: '1.0' },
+      { name: 'overlay', image: '1.1' },
+      { name: 'gone', image: '1.1' },
+      { name: 'never', image: '1.1' },
+      { name: 'elsewhere', image: '1.0' },
+    ],
+  });
+  core = openTestCore({ clock: { now: () => new Date(Date.now() + offset).toISOString() }, actions: { pollMs: 100 } });
+  await ok(core, 'sites.add', { name: 'plant' });
+  await ok(core, 'sites.add', { name: 'depot' });
+  for (const d of lab.devices) {
+    await ok(core, 'devices.add', { name: d.name, host: d.host, port: d.port, user: d.user, keyPath: d.key, sudo: d.sudo, site: d.name === 'elsewhere' ? 'depot' : 'plant' });
+  }
+  // The plant should run 1.1 (a tag, resolved through the lab registry to its multi-platform index).
+  await ok(core, 'desired.set', { scope: 'site', target: 'plant', image: `${lab.registry!.host}/bootfleet/os:1.1`, resolve: true });
+  // "gone" was last seen ten days ago; the others now ("never" is never contacted).
+  offset = -10 * DAY;
+  await core.fleet.refresh(core.actor, { devices: ['gone'], facts: false });
+  offset = 0;
+  await core.fleet.refresh(core.actor, { devices: ['synced', 'drift', 'staged', 'fallback', 'overlay', 'elsewhere'], facts: false });
+  beforeChanges = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 20));
+  // staged: 1.1 staged, not booted. fallback: 1.1 applied, the boot fails its health checks, 1.0 boots again.
+  const act = async (input: Parameters<typeof ok<'actions.start'>>[2]) => core.actions.wait((await ok(core, 'actions.start', input)).id);
+  await act({ action: 'switch', devices: ['staged'], image: `${lab.registry!.host}/bootfleet/os:1.1` });
+  await lab.setFaults('fallback', { bootFails: true });
+  const fell = await act({ action: 'switch', devices: ['fallback'], image: `${lab.registry!.host}/bootfleet/os:1.1`, apply: true, waitSeconds: 60 });
+  expect(fell.devices[0]!.error?.code).toBe('BOOTED_WRONG_IMAGE');
+  // overlay: a transient /usr overlay on the desired image.
+  onDevice(dev('overlay'), 'sudo -n bootc usr-overlay');
+  await core.fleet.refresh(core.actor, { devices: ['overlay'], facts: false });
+}, 240_000);
+
+afterAll(async () => {
+  closeTestCores();
+  await lab?.stop();
+  cleanupTempDirs();
+}, 60_000);
+
+const byName = (r: AuditReport): Record<string, AuditDevice> => Object.fromEntries(r.devices.map((d) => [d.name, d]));
+
+suite('the offline drift audit', () => {
+  it('classifies every device from the inventory alone, with the reason', async () => {
+    const r = await ok(core, 'audit.run', {});
+    const d = byName(r);
+    expect(Object.fromEntries(r.devices.map((x) => [x.name, x.state]))).toEqual({
+      synced: 'in-sync',
+      drift: 'drifted',
+      staged: 'staged',
+      fallback: 'fallen-back',
+      overlay: 'usr-modified',
+      gone: 'stale',
+      never: 'never-contacted',
+      elsewhere: 'no-desired',
+    });
+    // A multi-platform tag matches the per-platform digest bootc reports.
+    const index = lab.images.find((i) => i.tag === '1.1')!.indexDigest;
+    expect(d.synced!.desired).toMatchObject({ image: `${lab.registry!.host}/bootfleet/os:1.1`, source: 'site', sourceName: 'plant', digest: index, pinned: false });
+    expect(d.synced!.desired!.resolvedAt).not.toBeNull();
+    expect(d.synced!.reason).toMatch(/^Boots the desired 42\.\S+ \([0-9a-f]{12}\) \(site plant, resolved \S+\)\.$/);
+    expect(d.drift!.reason).toContain(`Boots 42.20260901.0 (${digest('1.0').slice(7, 19)}); desired ${lab.registry!.host}/bootfleet/os:1.1 (${index.slice(7, 19)})`);
+    expect(d.staged!.reason).toContain(`The desired image 42.20261001.0 (${digest('1.1').slice(7, 19)}) is staged but not booted`);
+    expect(d.fallback!.reason).toMatch(/the image it had before .* was applied on \S+: it fell back or was rolled back/);
+    expect(d.fallback!.lastApplied!.digest).toBe(digest('1.1'));
+    expect(d.overlay!).toMatchObject({ usrOverlay: 'readWrite' });
+    expect(d.gone!.reason).toMatch(/^Last seen 10 days before the audit \(more than 7d\); then it booted .*, as desired\.$/);
+    expect(d.gone!.dataAgeSeconds).toBeGreaterThan(9 * 86_400);
+    expect(d.never!.reason).toBe('No bootc status was ever read from it.');
+    expect(r.counts).toMatchObject({ 'in-sync': 1, drifted: 1, staged: 1, 'fallen-back': 1, 'usr-modified': 1, stale: 1, 'never-contacted': 1, 'no-desired': 1 });
+    expect(r.sites.map((s) => [s.site, s.total])).toEqual([['depot', 1], ['plant', 7]]);
+    expect(r.passed).toEqual({ drift: false, stale: false });
+    expect(r.desired).toEqual([expect.objectContaining({ scope: 'site', target: 'plant', digest: index, devices: 7 })]);
+  });
+
+  it('scopes by site, tag or names, and a longer stale threshold vouches for old data', async () => {
+    const depot = await ok(core, 'audit.run', { site: 'depot' });
+    expect(depot.devices.map((d) => d.name)).toEqual(['elsewhere']);
+    expect(depot.scope.site).toBe('depot');
+    const two = await ok(core, 'audit.run', { devices: ['synced', 'gone'], staleAfter: '30d' });
+    expect(two.devices.map((d) => [d.name, d.state])).toEqual([['gone', 'in-sync'], ['synced', 'in-sync']]);
+    expect(two.passed).toEqual({ drift: true, stale: true });
+  });
+
+  it('audits a past moment from the stored snapshots', async () => {
+    const r = byName(await ok(core, 'audit.run', { asOf: beforeChanges }));
+    // Before the switch, "staged" booted 1.0 with nothing staged, and "fallback" had not been touched.
+    expect(r.staged!.state).toBe('drifted');
+    expect(r.fallback!.state).toBe('drifted');
+    expect(r.overlay!.state).toBe('in-sync');
+    expect(r.synced!.state).toBe('in-sync');
+    const early = byName(await ok(core, 'audit.run', { asOf: '2020-01-01' }));
+    expect(early.synced!.state).toBe('never-contacted');
+  });
+
+  it('writes JSON with a SHA-256 of its content, and CSV that says where it came from', async () => {
+    const r = await ok(core, 'audit.run', {});
+    const json = auditJson(r);
+    expect(verifyAuditJson(json)).toBe(true);
+    expect(verifyAuditJson(json.replace('"drifted"', '"in-sync"'))).toBe(false);
+    const csv = auditCsv(r);
+    const lines = csv.split('\r\n');
+    expect(lines[0]).toMatch(/^# Bootfleet drift audit \(bootfleet\.audit\/v1\), made \S+ by \S+ with Bootfleet /);
+    const head = lines.findIndex((l) => l.startsWith('name,'));
+    expect(lines[head]).toBe('name,site,tags,state,reason,desired_image,desired_source,desired_digest,desired_resolved_at,booted_image,booted_digest,booted_version,staged_digest,rollback_digest,usr_overlay,last_seen_at,data_age_hours,notes');
+    expect(lines.slice(head + 1).filter(Boolean)).toHaveLength(8);
+    expect(lines.find((l) => l.startsWith('drift,plant,,drifted,'))).toBeDefined();
+  });
+
+  it('bootfleet audit: a table of what is not in sync, files on request, and an exit status that says whether the fleet passed', async () => {
+    const cli = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['--data-dir', core.dataDir, ...args], { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), readStdin: async () => '' });
+      return { code, stdout, stderr };
+    };
+    const plain = await cli('audit');
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('8 devices: 1 in sync, 1 drifted, 1 update staged, not booted, 1 fell back or rolled back, 1 /usr modified, 1 stale, 1 never contacted, 1 no desired image');
+    expect(plain.stdout).toContain('Not in sync (7):');
+    expect(plain.stdout).toMatch(/plant\/fallback\s+fallen-back\s+/);
+    const failing = await cli('audit', '--site', 'plant', '--fail-on', 'drift');
+    expect(failing.code).toBe(2);
+    expect(failing.stderr).toMatch(/^The fleet did not pass \(drift\): 4 devices /);
+    const passing = await cli('audit', 'synced', '--fail-on', 'drift', '--fail-on', 'stale');
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toContain('Every device in scope is in sync.');
+    const file = join(core.dataDir, 'audit.csv');
+    const written = await cli('audit', '--format', 'csv', '-o', file);
+    expect(written.stderr).toBe(`Wrote ${file} (csv).\n`);
+    expect(readFileSync(file, 'utf8')).toContain('\r\nname,site,tags,state,');
+    const json = await cli('audit', '--json', '--as-of', '2020-01-01');
+    expect(verifyAuditJson(json.stdout)).toBe(true);
+    expect((JSON.parse(json.stdout) as AuditReport).counts['never-contacted']).toBe(8);
+    const bad = await cli('audit', '--stale-after', 'week');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('must be a number of days, hours or minutes, e.g. 7d, 36h or 90m');
+  });
+});
