@@ -3,10 +3,11 @@
  * deployment, root with a password, podman, two disks, the first holding a partition table) is
  * inspected on the Provision page with the password (refused, said loudly, while it presents
  * another host key, which is accepted once checked); its first disk is chosen with Wipe ticked and its name typed; the lab image is
- * installed with the lab key's public key loaded from its .pub file; the review shows the exact
- * command; the run stops for the installed system's new host key, which is confirmed in the UI;
- * the box boots the installed digest and its device page shows it. Screenshots (light and dark) go
- * to e2e/.artifacts/screenshots.
+ * installed with the lab key's public key loaded from its .pub file (the image step also offers an
+ * archive, and the image library: empty, then an image imported with the CLI, which the review
+ * shows sent as an archive); the review shows the exact command; the run stops for the installed
+ * system's new host key, which is confirmed in the UI; the box boots the installed digest and its
+ * device page shows it. Screenshots (light and dark) go to e2e/.artifacts/screenshots.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -205,7 +206,39 @@ test.describe('provisioning a box booted from live media', () => {
     await expect(page.getByTestId('error-provision-archive')).toHaveCount(0);
     await expect(page.getByTestId('provision-next')).toBeEnabled();
     await shootTall(page, 'provision-3-archive.png');
+    // Or from the image library: empty at first, with the way to the Images page.
+    await page.getByTestId('provision-source-library').click();
+    await expect(page.getByTestId('provision-library-empty')).toBeVisible();
+    await expect(page.getByTestId('provision-missing')).toContainText('Choose a library image');
+    await expect(page.getByTestId('provision-next')).toBeDisabled();
+    await shootTall(page, 'provision-3-library-empty.png');
+    const named = `${lab.registry!.host}/bootfleet/os`;
+    const imported = await serve.cli(['images', 'import', lab.images.find((i) => i.tag === '1.0')!.archive, '--name', named]);
+    expect(imported.code, imported.stderr).toBe(0);
+    await page.getByTestId('provision-library-empty').getByRole('link', { name: 'Import or pull an image' }).click();
+    await expect(page.getByTestId('nav-images')).toHaveAttribute('aria-current', 'page');
+    await page.getByTestId('nav-provision').click();
+    // Back on the step (nothing typed is lost), the library is read again: its image is chosen
+    // and the image the installed system follows is set from its NAME:TAG.
+    await expect(page.getByTestId('provision-steps')).toHaveAttribute('data-step', 'options');
+    await expect(page.getByTestId('field-provision-library').locator('option:checked')).toContainText(`${named}:1.0`);
+    await expect(page.getByTestId('field-provision-image')).toHaveValue(`${named}:1.0`);
+    await expect(page.getByTestId('provision-library-hint')).toContainText('amd64');
+    await expect(page.getByTestId('field-provision-login-key')).toHaveValue(d.key);
+    await expect(page.getByTestId('provision-next')).toBeEnabled();
+    await shootBoth(page, 'provision-3-library');
+    await page.getByTestId('provision-next').click();
+    // Its review: the library image, sent as an archive; the box installs from the archive it was sent.
+    await expect(page.getByTestId('provision-review-source')).toHaveText(`${named}:1.0 from the image library, sent as an archive to each box; the installed system follows ${named}:1.0 for updates.`);
+    await expect(page.getByTestId('plan-box')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+    await expect(page.getByTestId('plan-command')).toContainText('--source-imgref oci-archive:');
+    await expect(page.getByTestId('plan-command')).toContainText(`--target-imgref ${named}:1.0 ${d.disks[0]}`);
+    await expect(page.getByTestId('plan-digest')).toContainText(digest);
+    await shootTall(page, 'provision-4-review-library.png');
+    // This box pulls from the registry after all, following the stable tag.
+    await page.getByTestId('provision-back').click();
     await page.getByTestId('provision-source-registry').click();
+    await page.getByTestId('field-provision-image').fill(image);
     await expect(page.getByTestId('provision-next')).toBeEnabled();
     await page.getByTestId('provision-next').click();
 
@@ -217,6 +250,7 @@ test.describe('provisioning a box booted from live media', () => {
     await expect(page.getByTestId('plan-command')).toContainText(`--wipe`);
     await expect(page.getByTestId('plan-command')).toContainText(`--target-imgref ${image} ${d.disks[0]}`);
     await expect(page.getByTestId('plan-digest')).toContainText(digest);
+    await expect(page.getByTestId('provision-review-source')).toHaveText(`${image}, pulled by each box from its registry.`);
     await expect(page.getByTestId('provision-install')).toBeEnabled();
     await expect(page.getByTestId('provision-install-summary')).toContainText(`Everything on ${d.disks[0]} is erased`);
     await shootBoth(page, 'provision-4-review');

@@ -13,6 +13,7 @@ import {
   portSchema,
   sshUserSchema,
   tagsSchema,
+  type LibraryImage,
   type MethodInput,
   type ProvisionHost,
   type ProvisionPhase,
@@ -57,10 +58,15 @@ export interface BoxDraft {
 /** The image and options shared by every box of a batch, as typed. */
 export interface ProvisionOptions {
   image: string;
-  /** Where the image comes from: each box pulls it from its registry, or an archive of this machine is uploaded to it. */
-  source: 'registry' | 'archive';
+  /**
+   * Where the image comes from: each box pulls it from its registry, or an archive of this machine
+   * is uploaded to it, or a library image is (written as an archive once, then uploaded the same way).
+   */
+  source: 'registry' | 'archive' | 'library';
   /** An OCI archive on the machine Bootfleet runs on. */
   archive: string;
+  /** The library image's id ('' until one is chosen). */
+  library: string;
   filesystem: '' | 'xfs' | 'ext4' | 'btrfs';
   rootSize: string;
   /** One kernel argument per line. */
@@ -269,6 +275,7 @@ export function optionErrors(o: ProvisionOptions): Record<string, string> {
     const archive = localFileError('Archive', o.archive);
     if (archive) out.archive = o.archive.trim() ? archive : 'Choose the archive to upload';
   }
+  if (o.source === 'library' && !o.library) out.library = 'Choose a library image';
   if (o.rootSize.trim() && !/^\d+[MGT]?$/.test(o.rootSize.trim())) out.rootSize = 'Give a number with M, G or T (e.g. 20G)';
   const bad = kargsOf(o.kargs).find((k) => /\s/.test(k));
   if (bad !== undefined) out.kargs = `“${bad}” has spaces: put each argument on a line of its own`;
@@ -323,6 +330,7 @@ function choiceOf(o: ProvisionOptions) {
   return {
     image: o.image.trim(),
     ...(o.source === 'archive' && o.archive.trim() ? { archive: o.archive.trim() } : {}),
+    ...(o.source === 'library' && o.library ? { library: o.library } : {}),
     ...(o.filesystem ? { filesystem: o.filesystem } : {}),
     ...(o.rootSize.trim() ? { rootSize: o.rootSize.trim() } : {}),
     kargs: kargsOf(o.kargs),
@@ -348,6 +356,24 @@ export function startInput(boxes: BoxDraft[], shared: LiveLogin, o: ProvisionOpt
     waitSeconds: Number(o.waitSeconds),
     parallel: Number(o.parallel),
   };
+}
+
+/** `uname -m` as OCI names architectures (x86_64 → amd64), as the core compares them. */
+export function ociArchitecture(machine: string): string {
+  return ({ x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm' } as Record<string, string>)[machine] ?? machine;
+}
+
+/** A library image has a build for every one of these architectures (OCI names); one that names none is not judged. */
+export function fitsArchitectures(img: Pick<LibraryImage, 'architectures'>, architectures: readonly string[]): boolean {
+  return img.architectures.length === 0 || architectures.every((a) => img.architectures.includes(a));
+}
+
+/**
+ * The core sends a library image as an archive it writes into the library's own cache
+ * (`library/archives/DIGEST.oci.tar`): such a run's `archive` is that file, whose name says nothing.
+ */
+export function isLibraryArchive(path: string): boolean {
+  return /[/\\]library[/\\]archives[/\\][0-9a-f]{64}\.oci\.tar$/.test(path);
 }
 
 /** "Fedora Linux 41 · x86_64 · 7.6 GiB RAM", the live system in one line. */

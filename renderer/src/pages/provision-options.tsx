@@ -1,22 +1,28 @@
 /**
  * The Provision page's third and fourth steps. Image and options: the image (desired images of the
- * inventory offered), filesystem, root size, kernel arguments, the SSH keys authorized for root (a
- * .pub file can be loaded), the login Bootfleet uses after the install, whether a new host key is
- * accepted without asking, and each box's inventory entry. Review: `provision.plan` for every box,
- * showing the exact command, the digest and the warnings; Install is possible only when every box
- * plans cleanly.
+ * inventory offered) and where the boxes get it (their registry, an archive uploaded to them, or a
+ * library image sent as an archive, which sets the image), filesystem, root size, kernel arguments,
+ * the SSH keys authorized for root (a .pub file can be loaded), the login Bootfleet uses after the
+ * install, whether a new host key is accepted without asking, and each box's inventory entry.
+ * Review: where the image comes from, then `provision.plan` for every box, showing the exact
+ * command, the digest and the warnings; Install is possible only when every box plans cleanly.
  */
 import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
+import type { LibraryImage } from '../../../shared/contract';
 import { Field } from '../components/field';
+import { LibraryImageSelect } from '../components/library-image-select';
 import { AlertIcon, FileIcon, ProvisionIcon, RefreshIcon } from '../components/icons';
 import { StepTitle } from '../components/step-title';
 import { CopyButton, FullDigest } from '../components/status';
 import { describeError } from '../lib/error-text';
-import { plural } from '../lib/format';
-import { addressOf, chosenDisk, entryErrors, optionErrors, planInput, targetOf, type BoxDraft } from '../lib/provision';
+import { formatBytes, plural, shortDigest } from '../lib/format';
+import { imageLabel } from '../lib/library';
+import { addressOf, chosenDisk, entryErrors, fitsArchitectures, ociArchitecture, optionErrors, planInput, targetOf, type BoxDraft, type ProvisionOptions } from '../lib/provision';
 import { useDesired } from '../stores/desired';
+import { useLibrary } from '../stores/library';
 import { useProvision } from '../stores/provision';
 import { useSites } from '../stores/sites';
+import { useUi } from '../stores/ui';
 import type { BrowseFile } from './provision-boxes';
 
 /** Reads a .pub file chosen with the browser's own file chooser (its content is needed, not its path). */
@@ -79,6 +85,36 @@ export function OptionsStep({ onBrowse }: { onBrowse: BrowseFile }): ReactElemen
 
   const desiredImages = useMemo(() => [...new Set((entries ?? []).map((e) => e.image))].sort(), [entries]);
   const errors = optionErrors(o);
+
+  // The library source: the library read afresh each time it is shown (an image may have been
+  // imported meanwhile); the first image that every box can run is chosen until one is.
+  const libraryImages = useLibrary((s) => s.images);
+  const libraryError = useLibrary((s) => s.loadError);
+  const loadLibrary = useLibrary((s) => s.load);
+  const chooseLibrary = useProvision((s) => s.chooseLibrary);
+  const navigate = useUi((s) => s.navigate);
+  const inspections = useProvision((s) => s.inspections);
+  const architectures = [...new Set(boxes.map((b) => inspections[b.id]?.host?.architecture).filter((a): a is string => !!a).map(ociArchitecture))].sort();
+  const fits = (img: LibraryImage): boolean => fitsArchitectures(img, architectures);
+  const fallback = libraryImages?.find(fits) ?? null;
+  const picked = libraryImages?.find((i) => i.id === o.library) ?? null;
+  const chosen = picked && fits(picked) ? picked : fallback;
+  useEffect(() => {
+    if (o.source === 'library') void loadLibrary();
+  }, [o.source, loadLibrary]);
+  useEffect(() => {
+    if (o.source === 'library' && libraryImages !== null && (chosen?.id ?? '') !== o.library) chooseLibrary(chosen);
+  }, [o.source, libraryImages, chosen, o.library, chooseLibrary]);
+  const chooseLibrarySource = (): void => {
+    setOptions({ source: 'library' });
+    if (chosen) chooseLibrary(chosen, true);
+  };
+  const imageHint =
+    o.source === 'registry'
+      ? `Pulled by each box from its registry; the installed system follows this reference for updates.${desiredImages.length ? ' The inventory’s desired images are offered.' : ''}`
+      : o.source === 'library' && chosen && !chosen.reference
+        ? 'This library image has no name: enter the registry reference the installed system follows for updates.'
+        : `The installed system follows this reference for updates${o.source === 'library' && chosen ? ' (set from the library image; edit it to follow another)' : ''}.`;
   const keyCount = o.authorizedKeys.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#')).length;
 
   return (
@@ -87,14 +123,7 @@ export function OptionsStep({ onBrowse }: { onBrowse: BrowseFile }): ReactElemen
         Image and options
       </StepTitle>
       <div className="form-grid provision-options-grid">
-        <Field
-          name="provision-image"
-          label="Image"
-          className="span-4"
-          error={o.image.trim() ? errors.image : undefined}
-          required
-          hint={`${o.source === 'registry' ? 'Pulled by each box from its registry; the' : 'The'} installed system follows this reference for updates.${desiredImages.length ? ' The inventory’s desired images are offered.' : ''}`}
-        >
+        <Field name="provision-image" label="Image" className="span-4" error={o.image.trim() ? errors.image : undefined} required hint={imageHint}>
           {(p) => (
             <>
               <input {...p} type="text" className="mono" value={o.image} onChange={(e) => setOptions({ image: e.target.value })} placeholder="registry.example/fleet/os:stable" spellCheck={false} list="provision-desired-images" />
@@ -118,6 +147,9 @@ export function OptionsStep({ onBrowse }: { onBrowse: BrowseFile }): ReactElemen
               <button type="button" className={`toggle${o.source === 'archive' ? ' on' : ''}`} aria-pressed={o.source === 'archive'} onClick={() => setOptions({ source: 'archive' })} data-testid="provision-source-archive">
                 Uploaded from an archive
               </button>
+              <button type="button" className={`toggle${o.source === 'library' ? ' on' : ''}`} aria-pressed={o.source === 'library'} onClick={chooseLibrarySource} data-testid="provision-source-library">
+                From the image library
+              </button>
             </div>
           </div>
           {o.source === 'archive' ? (
@@ -135,6 +167,46 @@ export function OptionsStep({ onBrowse }: { onBrowse: BrowseFile }): ReactElemen
                     Browse…
                   </button>
                 </div>
+              )}
+            </Field>
+          ) : null}
+          {o.source === 'library' ? (
+            <Field
+              name="provision-library"
+              label="Library image"
+              className="provision-library"
+              error={!!libraryImages?.length && !chosen ? (architectures.length ? `No library image has a build for ${architectures.join(' and ')}` : errors.library) : undefined}
+              hint={
+                chosen ? (
+                  <span data-testid="provision-library-hint">
+                    {chosen.architectures.join(', ') || 'no platform'} · {formatBytes(chosen.size)} · digest <span className="mono">{shortDigest(chosen.digest)}</span>. Written once as an archive, sent to each box (an interrupted upload resumes) and its SHA-256 checked there.
+                    {chosen.reference && o.image.trim() !== chosen.reference ? (
+                      <>
+                        {' '}
+                        <button type="button" className="link-button" onClick={() => chooseLibrary(chosen, true)} data-testid="provision-library-follow">
+                          Follow {chosen.reference}
+                        </button>
+                      </>
+                    ) : null}
+                  </span>
+                ) : undefined
+              }
+            >
+              {(p) => (
+                <LibraryImageSelect
+                  id={p.id}
+                  testId={p['data-testid']}
+                  emptyTestId="provision-library-empty"
+                  images={libraryImages}
+                  loadError={libraryError}
+                  chosen={chosen}
+                  onChoose={(id) => chooseLibrary(libraryImages?.find((i) => i.id === id) ?? null)}
+                  fits={fits}
+                  unfitNote={`no ${architectures.join(' or ')} build`}
+                  invalid={p['aria-invalid']}
+                  describedBy={p['aria-describedby']}
+                  onOpenImages={() => navigate('images')}
+                />
               )}
             </Field>
           ) : null}
@@ -329,7 +401,8 @@ function BoxPlan({ box, index }: { box: BoxDraft; index: number }): ReactElement
       </div>
       {!current || current.state === 'busy' ? (
         <p className="muted plan-loading" role="status">
-          <RefreshIcon className="spin" size={14} /> Checking against the box and resolving the image (nothing is written)…
+          <RefreshIcon className="spin" size={14} />{' '}
+          {options.source === 'library' ? 'Checking against the box and reading the library image (its archive is written once; nothing is written to the box)…' : 'Checking against the box and resolving the image (nothing is written)…'}
         </p>
       ) : current.state === 'error' || !current.plan ? (
         <div className="form-error" role="alert" data-testid="plan-error">
@@ -365,6 +438,31 @@ function BoxPlan({ box, index }: { box: BoxDraft; index: number }): ReactElement
         </>
       )}
     </li>
+  );
+}
+
+/** Where the boxes get the image and what the installed system follows, in one line. */
+function ImageSource({ options: o }: { options: ProvisionOptions }): ReactElement {
+  const images = useLibrary((s) => s.images);
+  const loadLibrary = useLibrary((s) => s.load);
+  const library = o.source === 'library';
+  useEffect(() => {
+    if (library && images === null) void loadLibrary();
+  }, [library, images, loadLibrary]);
+  const image = <span className="mono">{o.image.trim()}</span>;
+  if (o.source === 'registry') return <span>{image}, pulled by each box from its registry.</span>;
+  const img = library ? images?.find((i) => i.id === o.library) : undefined;
+  const from = library ? (
+    <>
+      <span className="mono">{img ? imageLabel(img) : o.library}</span> from the image library
+    </>
+  ) : (
+    <span className="mono">{o.archive.trim()}</span>
+  );
+  return (
+    <span>
+      {from}, sent as an archive to each box; the installed system follows {image} for updates.
+    </span>
   );
 }
 
@@ -406,6 +504,12 @@ export function ReviewStep(): ReactElement {
       <p className="muted small flash-step-hint">
         Each box was asked again, and the image resolved to the digest that will be installed. This is the exact command each box will run.
       </p>
+      <dl className="plan-slots provision-review-image">
+        <dt>Image</dt>
+        <dd data-testid="provision-review-source">
+          <ImageSource options={options} />
+        </dd>
+      </dl>
       <ol className="plan-box-list">
         {boxes.map((b, i) => (
           <BoxPlan key={b.id} box={b} index={i} />

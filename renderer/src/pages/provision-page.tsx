@@ -66,7 +66,8 @@ function useMissing(): Record<Exclude<ProvisionStep, 'progress'>, string[]> {
   const optionsMissing: string[] = [];
   const oe = optionErrors(options);
   if (oe.image) optionsMissing.push(options.image.trim() ? 'Correct the image.' : 'Enter the image to install.');
-  if (Object.keys(oe).some((k) => k !== 'image')) optionsMissing.push('Correct the highlighted options.');
+  if (oe.library) optionsMissing.push('Choose a library image.');
+  if (Object.keys(oe).some((k) => k !== 'image' && k !== 'library')) optionsMissing.push('Correct the highlighted options.');
   boxes.forEach((b, i) => {
     const e = entryErrors(b, boxes);
     const several = boxes.length > 1;

@@ -11,11 +11,14 @@ import { SegmentBar } from '../components/progress-bar';
 import { CopyButton, RelativeTime, ShortDigest } from '../components/status';
 import { formatDecimalBytes, formatTime, imageShortName, plural } from '../lib/format';
 import { baseName } from '../lib/flash';
-import { awaitsHostKey, cancelEffect, isActive, phaseHint, phaseIndex, phasesOf, runPhaseLabel, runStateLabel } from '../lib/provision';
+import { awaitsHostKey, cancelEffect, isActive, isLibraryArchive, phaseHint, phaseIndex, phasesOf, runPhaseLabel, runStateLabel } from '../lib/provision';
 import { useProvision } from '../stores/provision';
 import { routeHref } from '../stores/ui';
 
 const qualified = (r: ProvisionRun): string => (r.site ? `${r.site}/${r.name}` : r.name);
+
+/** Where a run's archive came from: its file, or the image library (whose archive is named by digest). */
+const archiveSource = (path: string): string => (isLibraryArchive(path) ? 'the image library' : baseName(path));
 
 /** The command that prints the fingerprint of a host key of this type on the box's console. */
 function keygenCommand(keyType: string): string {
@@ -186,7 +189,7 @@ export function RunCard({ run, openLog }: { run: ProvisionRun; openLog: boolean 
               </>
             ) : null}{' '}
             · {imageShortName(run.image)}
-            {run.archive ? ` from ${baseName(run.archive)}` : ''}
+            {run.archive ? ` from ${archiveSource(run.archive)}` : ''}
             {run.digest ? (
               <>
                 {' '}
@@ -355,7 +358,7 @@ export function RecentRuns(): ReactElement {
                       </td>
                       <td className="history-image-cell" title={r.image}>
                         <span>{imageShortName(r.image)}</span>
-                        {r.archive ? <span className="cell-sub muted small">from {baseName(r.archive)}</span> : null}
+                        {r.archive ? <span className="cell-sub muted small">from {archiveSource(r.archive)}</span> : null}
                         {r.bootedDigest ?? r.digest ? <span className="cell-sub">{<ShortDigest digest={(r.bootedDigest ?? r.digest)!} copy={false} />}</span> : null}
                       </td>
                       <td className="recent-run-result">

@@ -6,7 +6,7 @@
  * system's new host key, and the recent runs (`provision.list`).
  */
 import { create } from 'zustand';
-import { ErrorCode, type ProvisionHost, type ProvisionPlan, type ProvisionRun } from '../../../shared/contract';
+import { ErrorCode, type LibraryImage, type ProvisionHost, type ProvisionPlan, type ProvisionRun } from '../../../shared/contract';
 import { client } from '../lib/api';
 import { asAppError, describeError } from '../lib/error-text';
 import { plural } from '../lib/format';
@@ -98,6 +98,11 @@ interface ProvisionState {
   acceptLiveHostKey(id: number, fingerprint: string): Promise<void>;
   chooseDisk(id: number, path: string): void;
   setOptions(patch: Partial<ProvisionOptions>): void;
+  /**
+   * Chooses the library image to install (null: none). The image field takes its NAME:TAG when
+   * the choice changes, or with `prefill` (the library source chosen again); it stays editable.
+   */
+  chooseLibrary(img: LibraryImage | null, prefill?: boolean): void;
   setNamePattern(pattern: string): void;
   /** Fills every box's name from the pattern (`overwrite`: also names already typed). */
   fillNames(overwrite: boolean): void;
@@ -125,6 +130,7 @@ const defaultOptions: ProvisionOptions = {
   image: '',
   source: 'registry',
   archive: '',
+  library: '',
   filesystem: '',
   rootSize: '',
   kargs: '',
@@ -237,6 +243,13 @@ export const useProvision = create<ProvisionState>((set, get) => ({
   },
   setOptions(patch) {
     set((s) => ({ options: { ...s.options, ...patch } }));
+  },
+  chooseLibrary(img, prefill = false) {
+    set((s) => {
+      const ref = img?.reference;
+      const changed = (img?.id ?? '') !== s.options.library;
+      return { options: { ...s.options, library: img?.id ?? '', ...(ref && (prefill || changed) ? { image: ref } : {}) } };
+    });
   },
   setNamePattern(pattern) {
     set({ namePattern: pattern });
