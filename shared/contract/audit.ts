@@ -131,6 +131,7 @@ export const auditMethods = {
   'audit.run': method({
     input: auditInputSchema,
     output: auditReportSchema,
+    bulk: 'devices',
     summary: 'Audit the fleet from the inventory alone: each device in sync, drifted, staged, fallen back, /usr modified, stale, never contacted or without a desired image, with the reason.',
   }),
 };

@@ -1,37 +1,26 @@
-import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, type AuditDevice, type AuditReport, type AuditState, type DesiredState, type MethodArgs } from '../../../shared/contract';
+import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, type AuditDevice, type AuditReport, type AuditState, type MethodArgs } from '../../../shared/contract';
 import type { Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
 import type { Db } from '../db/open';
-import { toEffective } from '../desired/effective';
-import { DESIRED_COLUMNS } from '../desired/sql';
+import { pinnedDigest } from '../registry/reference';
 import type { InventoryService } from '../inventory/inventory-service';
 import { VERSION } from '../version';
 
 /**
- * Each device's last known state, uniform for "now" (device_status) and "as of" a past time (the
- * newest good snapshot up to then). Named `ds` so the desired-state SQL reads it as it does the
- * live table. Takes @at (the audited moment; unused for now).
+ * A device's state "as of" a past time: the newest good snapshot up to @at, with the columns of
+ * device_status that the audit reads (which serves "now").
  */
-const NOW_SOURCE = `SELECT ds.device_id, ds.booted_image, ds.booted_digest, ds.booted_version, ds.staged_digest, ds.staged_version,
-    ds.rollback_digest, ds.rollback_version, ds.last_seen_at, ds.snapshot_id, ds.reach, ds.error_message, ds.last_attempt_at,
-    json_extract(sn.status, '$.usrOverlay.accessMode') AS usr_overlay
-  FROM device_status ds LEFT JOIN status_snapshots sn ON sn.id = ds.snapshot_id AND ds.booted_digest IS NOT NULL`;
-
 const AS_OF_SOURCE = `SELECT sn.device_id, sn.booted_image, sn.booted_digest, sn.booted_version, sn.staged_digest,
     json_extract(sn.status, '$.staged.image.version') AS staged_version, sn.rollback_digest,
     json_extract(sn.status, '$.rollback.image.version') AS rollback_version, sn.at AS last_seen_at, sn.id AS snapshot_id,
-    'online' AS reach, NULL AS error_message, sn.at AS last_attempt_at, json_extract(sn.status, '$.usrOverlay.accessMode') AS usr_overlay
+    'online' AS reach, NULL AS error_message, sn.at AS last_attempt_at, sn.usr_overlay
   FROM status_snapshots sn JOIN (SELECT device_id, max(id) AS id FROM status_snapshots WHERE outcome = 'ok' AND at <= @at GROUP BY device_id) m ON m.id = sn.id`;
 
 interface Row {
   id: string;
   name: string;
-  site_name: string | null;
+  site_id: string | null;
   desired_image: string | null;
-  dd_effective: string | null;
-  dd_state: DesiredState;
-  dd_tags: string | null;
-  tag_list: string | null;
   booted_image: string | null;
   booted_digest: string | null;
   booted_version: string | null;
@@ -86,16 +75,37 @@ export class AuditService {
     if (input.devices) ids = new Set(input.devices.map((ref) => this.d.inventory.resolveDevice(ref).id));
     const rows = this.d.db
       .prepare(
-        `WITH ds AS (${input.asOf ? AS_OF_SOURCE : NOW_SOURCE})
-         SELECT d.id, d.name, d.desired_image, s.name AS site_name, ${DESIRED_COLUMNS},
-           (SELECT group_concat(t.name, char(31)) FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE dt.device_id = d.id) AS tag_list,
+        `SELECT d.id, d.name, d.site_id, d.desired_image,
            ds.booted_image, ds.booted_digest, ds.booted_version, ds.staged_digest, ds.staged_version, ds.rollback_digest, ds.rollback_version,
            ds.last_seen_at, ds.snapshot_id, ds.reach, ds.error_message, ds.last_attempt_at, ds.usr_overlay
-         FROM devices d LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN ds ON ds.device_id = d.id
-         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY s.name IS NULL, s.name, d.name`,
+         FROM devices d LEFT JOIN ${input.asOf ? `(${AS_OF_SOURCE})` : 'device_status'} ds ON ds.device_id = d.id
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
       )
       .all(params) as Row[];
+    // The desired state in memory (a few rows), and every device's tags in one pass: the effective
+    // desired image is worked out here as the devices query does it in SQL (device, tags, site).
+    const siteNames = new Map((this.d.db.prepare('SELECT id, name FROM sites').all() as { id: string; name: string }[]).map((x) => [x.id, x.name]));
+    const siteImages = new Map<string, string>();
+    const tagImages = new Map<string, string>();
+    for (const x of this.d.db.prepare('SELECT scope, target, image FROM desired_images').all() as { scope: string; target: string; image: string }[]) {
+      if (x.scope === 'site') siteImages.set(x.target, x.image);
+      else tagImages.set(x.target.toLowerCase(), x.image);
+    }
+    const tagsOf = new Map<string, string[]>();
+    const tagRows = this.d.db
+      .prepare(`SELECT dt.device_id AS id, t.name FROM devices d JOIN device_tags dt ON dt.device_id = d.id JOIN tags t ON t.id = dt.tag_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.name`)
+      .all(params) as { id: string; name: string }[];
+    for (const t of tagRows) {
+      const list = tagsOf.get(t.id);
+      if (list) list.push(t.name);
+      else tagsOf.set(t.id, [t.name]);
+    }
+    rows.sort((a, b) => {
+      const sa = a.site_id ? siteNames.get(a.site_id)! : null;
+      const sb = b.site_id ? siteNames.get(b.site_id)! : null;
+      if (sa !== sb) return sa === null ? 1 : sb === null ? -1 : sa < sb ? -1 : 1;
+      return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    });
     const resolutions = new Map(
       (this.d.db.prepare('SELECT ref, digest, resolved_at, match_digests FROM image_resolutions').all() as { ref: string; digest: string | null; resolved_at: string | null; match_digests: string | null }[]).map((r) => [r.ref, r]),
     );
@@ -114,10 +124,8 @@ export class AuditService {
     const used = new Map<string, AuditReport['desired'][number]>();
     for (const r of rows) {
       if (ids && !ids.has(r.id)) continue;
-      const eff = toEffective(r, (ref) => {
-        const x = resolutions.get(ref);
-        return x ? { digest: x.digest, resolvedAt: x.resolved_at } : undefined;
-      });
+      const tags = tagsOf.get(r.id) ?? [];
+      const eff = effectiveOf(r, r.site_id ? (siteNames.get(r.site_id) ?? null) : null, tags, siteImages, tagImages, resolutions);
       const desired =
         eff.image && eff.source ? { image: eff.image, source: eff.source, sourceName: eff.sourceName, digest: eff.digest, resolvedAt: eff.resolvedAt, pinned: eff.pinned } : null;
       if (desired) {
@@ -136,8 +144,8 @@ export class AuditService {
       devices.push({
         id: r.id,
         name: r.name,
-        site: r.site_name,
-        tags: r.tag_list ? r.tag_list.split('\u001f') : [],
+        site: r.site_id ? (siteNames.get(r.site_id) ?? null) : null,
+        tags,
         state: c.state,
         reason: c.reason,
         notes: c.notes,
@@ -182,9 +190,49 @@ export class AuditService {
   }
 }
 
+interface Effective {
+  state: 'none' | 'conflict' | 'set';
+  image: string | null;
+  source: 'device' | 'tag' | 'site' | null;
+  sourceName: string | null;
+  digest: string | null;
+  pinned: boolean;
+  resolvedAt: string | null;
+  conflicts: { tag: string; image: string }[];
+}
+
+/** A device's effective desired image: its own, else its tags' (one image, or a conflict), else its site's. */
+function effectiveOf(
+  r: Row,
+  siteName: string | null,
+  tags: string[],
+  siteImages: Map<string, string>,
+  tagImages: Map<string, string>,
+  resolutions: Map<string, { digest: string | null; resolved_at: string | null }>,
+): Effective {
+  const none: Effective = { state: 'none', image: null, source: null, sourceName: null, digest: null, pinned: false, resolvedAt: null, conflicts: [] };
+  let image: string | null = null;
+  let source: Effective['source'] = null;
+  let sourceName: string | null = null;
+  if (r.desired_image) [image, source, sourceName] = [r.desired_image, 'device', r.name];
+  else {
+    const asked = tags.flatMap((t) => {
+      const img = tagImages.get(t.toLowerCase());
+      return img ? [{ tag: t, image: img }] : [];
+    });
+    if (new Set(asked.map((a) => a.image)).size > 1) return { ...none, state: 'conflict', conflicts: asked };
+    if (asked.length) [image, source, sourceName] = [asked[0]!.image, 'tag', asked.map((a) => a.tag).join(', ')];
+    else if (r.site_id && siteImages.has(r.site_id)) [image, source, sourceName] = [siteImages.get(r.site_id)!, 'site', siteName];
+  }
+  if (!image) return none;
+  const pin = pinnedDigest(image);
+  const res = resolutions.get(image);
+  return { state: 'set', image, source, sourceName, digest: pin ?? res?.digest ?? null, pinned: pin !== null, resolvedAt: res?.resolved_at ?? null, conflicts: [] };
+}
+
 function classify(
   r: Row,
-  eff: ReturnType<typeof toEffective>,
+  eff: Effective,
   match: Set<string>,
   last: { digest: string; from: string | null; at: string } | null,
   atMs: number,

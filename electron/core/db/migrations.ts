@@ -443,6 +443,20 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    name: 'usr_overlay on status snapshots and device_status, for the audit',
+    up(db) {
+      // The access mode of an active /usr overlay (bootc usr-overlay), null when none: kept as a
+      // column so an audit of 100,000 devices need not parse every stored status.
+      db.exec(`
+        ALTER TABLE status_snapshots ADD COLUMN usr_overlay TEXT;
+        ALTER TABLE device_status ADD COLUMN usr_overlay TEXT;
+        UPDATE status_snapshots SET usr_overlay = json_extract(status, '$.usrOverlay.accessMode') WHERE status IS NOT NULL;
+        UPDATE device_status SET usr_overlay = (SELECT sn.usr_overlay FROM status_snapshots sn WHERE sn.id = device_status.snapshot_id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

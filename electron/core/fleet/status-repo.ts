@@ -156,21 +156,21 @@ export class StatusRepo {
     const snapshotId = Number(
       this.sql
         .get(
-          `INSERT INTO status_snapshots (device_id, at, outcome, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, status, raw, command, duration_ms)
-           VALUES (?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO status_snapshots (device_id, at, outcome, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, status, raw, command, duration_ms)
+           VALUES (?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(c.deviceId, c.at, bootedImage, booted?.digest ?? null, booted?.version ?? null, s.staged?.image?.digest ?? null, s.rollback?.image?.digest ?? null, JSON.stringify(s), pack(c.raw), c.command, c.durationMs)
+        .run(c.deviceId, c.at, bootedImage, booted?.digest ?? null, booted?.version ?? null, s.staged?.image?.digest ?? null, s.rollback?.image?.digest ?? null, s.usrOverlay?.accessMode ?? null, JSON.stringify(s), pack(c.raw), c.command, c.durationMs)
         .lastInsertRowid,
     );
     const update = s.updateAvailable ? s.booted?.cachedUpdate ?? null : null;
     this.sql
       .get(
         `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, error_code, error_message, snapshot_id, booted_image, booted_digest, booted_version,
-           staged_digest, staged_version, rollback_digest, rollback_version, update_digest, update_version, bootc_api, facts, facts_at)
-         VALUES (@id, 'online', @at, @at, NULL, NULL, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @ud, @uv, @api, @facts, @factsAt)
+           staged_digest, staged_version, rollback_digest, rollback_version, update_digest, update_version, bootc_api, facts, facts_at, usr_overlay)
+         VALUES (@id, 'online', @at, @at, NULL, NULL, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @ud, @uv, @api, @facts, @factsAt, @usr)
          ON CONFLICT (device_id) DO UPDATE SET reach = 'online', last_attempt_at = @at, last_seen_at = @at, error_code = NULL, error_message = NULL,
            snapshot_id = @snap, booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv,
-           rollback_digest = @rd, rollback_version = @rv, update_digest = @ud, update_version = @uv, bootc_api = @api,
+           rollback_digest = @rd, rollback_version = @rv, update_digest = @ud, update_version = @uv, bootc_api = @api, usr_overlay = @usr,
            facts = coalesce(@facts, facts), facts_at = coalesce(@factsAt, facts_at)`,
       )
       .run({
@@ -187,6 +187,7 @@ export class StatusRepo {
         ud: update?.digest ?? null,
         uv: update?.version ?? null,
         api: s.apiVersion,
+        usr: s.usrOverlay?.accessMode ?? null,
         facts: c.facts ? JSON.stringify(c.facts) : null,
         factsAt: c.facts ? c.at : null,
       });

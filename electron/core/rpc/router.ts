@@ -38,13 +38,17 @@ export function createRouter(handlers: Handlers, options: RouterOptions = {}): D
     try {
       const handler = handlers[method] as (args: unknown, ctx: CallContext) => unknown;
       const value = await handler(parsed.data, ctx);
-      const out = def.output.safeParse(value);
+      const bulk = 'bulk' in def ? def.bulk : undefined;
+      const checked = bulk && value && typeof value === 'object' && Array.isArray((value as Record<string, unknown>)[bulk])
+        ? { ...(value as Record<string, unknown>), [bulk]: ((value as Record<string, unknown[]>)[bulk]!).slice(0, 100) }
+        : value;
+      const out = def.output.safeParse(checked);
       if (!out.success) {
         // A handler broke the contract: a bug, reported as such rather than sent on.
         options.onUnexpected?.(out.error, method);
         return fail(new AppError(ErrorCode.INTERNAL, `Internal error: ${method} returned data that does not match the contract.`));
       }
-      return { ok: true, value: out.data };
+      return { ok: true, value: checked === value ? out.data : value };
     } catch (err) {
       return fail(toAppError(err, method, options));
     }
