@@ -28,6 +28,8 @@ export interface InstallChoice {
   authorizedKeys?: string | undefined;
   /** Install from an OCI archive on this machine (uploaded to the box) instead of pulling `image`. */
   archive?: string | undefined;
+  /** The library image the archive was written from (messages name it, not the cached file). */
+  library?: string | undefined;
 }
 
 /** uname -m to OCI architecture names. */
@@ -61,6 +63,7 @@ export interface InstallPlan {
 export function planInstall(host: ProvisionHost, choice: InstallChoice, resolved: ResolvedImage): InstallPlan {
   if (host.method === 'none') throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${host.address} cannot be provisioned: ${host.problems.join(' ')}`);
   const disk = host.disks.find((d) => d.path === choice.disk || d.name === choice.disk);
+  const what = choice.library ? `${choice.image} (from the library)` : (choice.archive ?? choice.image);
   if (!disk) throw new AppError(ErrorCode.NOT_FOUND, `${host.address} has no disk ${choice.disk}; it has ${host.disks.map((d) => `${d.path} (${d.description})`).join(', ') || 'none'}.`);
   if (disk.problems.length) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${disk.path} cannot take the install: it ${disk.problems.map((p) => p.message).join('; ')}.`);
   if (disk.needsTypedConfirmation) {
@@ -76,9 +79,9 @@ export function planInstall(host: ProvisionHost, choice: InstallChoice, resolved
   let digest = resolved.digest;
   if (resolved.platforms.length) {
     const match = resolved.platforms.find((p) => p.os === 'linux' && p.architecture === arch);
-    if (!match) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${choice.archive ?? choice.image} has no build for ${arch ?? 'this box'} (it has ${resolved.platforms.map((p) => p.architecture).join(', ')}).`);
+    if (!match) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `${what} has no build for ${arch ?? 'this box'} (it has ${resolved.platforms.map((p) => p.architecture).join(', ')}).`);
     digest = match.digest;
-  } else warnings.push(`${choice.archive ?? choice.image} is a single-architecture image: its architecture could not be checked against ${arch ?? 'the box'} before installing.`);
+  } else warnings.push(`${what} is a single-architecture image: its architecture could not be checked against ${arch ?? 'the box'} before installing.`);
 
   const r = parseImageReference(choice.image);
   const pull = `${r.registry}/${r.repository}@${digest}`;
