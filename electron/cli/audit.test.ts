@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
 import type { AuditDevice, AuditReport } from '../../shared/contract';
@@ -172,4 +174,49 @@ suite('the offline drift audit', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('must be a number of days, hours or minutes, e.g. 7d, 36h or 90m');
   });
+
+  it('HTML (self-contained, with charts, opened in Chromium) and PDF (the same page printed, read back as text)', async () => {
+    const dir = join(core.dataDir, 'reports');
+    mkdirSync(dir, { recursive: true });
+    const run = async (...args: string[]) => {
+      let stderr = '';
+      const code = await runCli(['--data-dir', core.dataDir, ...args], { stdout: () => undefined, stderr: (x) => (stderr += x), readStdin: async () => '' });
+      expect(code, stderr).toBe(0);
+    };
+    const html = join(dir, 'audit.html');
+    await run('audit', '--format', 'html', '--weeks', '4', '-o', html);
+    const text = readFileSync(html, 'utf8');
+    expect(text).not.toMatch(/(src|href)="https?:/);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const blocked: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:')) blocked.push(r.url());
+      });
+      await page.goto(pathToFileURL(html).href);
+      expect(await page.locator('h1').textContent()).toBe('Drift audit');
+      expect(await page.locator('tbody tr').count()).toBe(7);
+      expect(await page.locator('tbody tr[data-state="fallen-back"] td').first().textContent()).toBe('plant/fallback');
+      expect(await page.locator('svg[aria-label="States per site"] rect').count()).toBeGreaterThanOrEqual(8);
+      expect(await page.locator('svg[aria-label="States over time"]').count()).toBe(1);
+      // The embedded report is the JSON report, and its SHA-256 checks.
+      const embedded = (await page.locator('#bootfleet-audit').textContent())!;
+      expect(verifyAuditJson(embedded)).toBe(true);
+      expect((JSON.parse(embedded) as AuditReport).timeline).toHaveLength(4);
+      expect(blocked).toEqual([]);
+      mkdirSync(join(__dirname, '../../e2e/.artifacts/screenshots'), { recursive: true });
+      await page.screenshot({ path: join(__dirname, '../../e2e/.artifacts/screenshots/audit-report-html.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    const pdf = join(dir, 'audit.pdf');
+    await run('audit', '--format', 'pdf', '-o', pdf);
+    expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
+    const words = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+    expect(words).toContain('Drift audit');
+    expect(words).toContain('plant/fallback');
+    expect(words).toContain('Fell back or rolled back');
+    expect(words).toMatch(/8 devices: 1 in sync, 1 drifted/);
+  }, 120_000);
 });

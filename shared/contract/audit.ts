@@ -59,6 +59,8 @@ export const auditInputSchema = z.object({
     .optional(),
   /** Data older than this cannot vouch for a device (default 7d). */
   staleAfter: durationSchema.default('7d'),
+  /** Also the counts per state at this many weekly points back from the audited moment (for "drift over time"). */
+  timeline: z.number().int().min(2).max(52).optional(),
 });
 export type AuditInput = z.input<typeof auditInputSchema>;
 
@@ -122,6 +124,8 @@ export const auditReportSchema = z.object({
   counts: auditCountsSchema,
   sites: z.array(z.object({ site: z.string().nullable(), total: z.number().int(), counts: auditCountsSchema })),
   devices: z.array(auditDeviceSchema),
+  /** Counts per state at weekly points (oldest first), when asked: each an as-of audit with today's desired state. */
+  timeline: z.array(z.object({ at: z.string(), total: z.number().int(), counts: auditCountsSchema })).nullable(),
   /** `passed` for each --fail-on choice: no device in those states. */
   passed: z.object({ drift: z.boolean(), stale: z.boolean() }),
 });

@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DRIFT_STATES, STALE_STATES, auditStateLabel, shortDigest, type AuditReport } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
-import { auditCsv, auditJson, header } from '../../core/audit/render';
+import { htmlToPdf } from '../../core/audit/pdf';
+import { auditCsv, auditHtml, auditJson, header } from '../../core/audit/render';
 import { table } from '../output';
 import type { CommandKit } from '../program';
-import { collect } from './options';
+import { collect, intOption } from './options';
 
-const FORMATS = ['table', 'json', 'csv'] as const;
+const FORMATS = ['table', 'json', 'csv', 'html', 'pdf'] as const;
 
 function tableText(r: AuditReport): string {
   const lines = header(r).map((l) => `${l}\n`);
@@ -43,7 +44,8 @@ export function registerAudit(program: Command, kit: CommandKit): void {
     .option('--tag <tag>', 'only devices with this tag')
     .option('--as-of <date>', 'audit a past moment, from the stored snapshots (2026-11-01 or a date-time)')
     .option('--stale-after <age>', 'data older than this cannot vouch for a device: 7d (default), 36h, 90m', '7d')
-    .option('--format <f>', `table (default), json or csv`, 'table')
+    .option('--format <f>', 'table (default), json, csv, html (self-contained, with charts) or pdf (the HTML printed by Chromium; needs -o)', 'table')
+    .option('--weeks <n>', 'html and pdf: the chart of states over time covers this many weeks (default 8)', intOption('--weeks', 2, 52))
     .option('-o, --output <file>', 'write the report to this file (the summary still goes to the terminal)')
     .option('--fail-on <what>', 'exit with status 2 when any device has drifted (drift) or cannot be vouched for (stale); repeat for both', collect)
     .description('audit the fleet offline: which devices run exactly their desired image, which drifted, which cannot be vouched for')
@@ -61,17 +63,21 @@ drift fails on: ${DRIFT_STATES.join(', ')}; stale fails on: ${STALE_STATES.join(
         if (!FORMATS.includes(format)) throw new AppError(ErrorCode.VALIDATION_FAILED, `--format must be one of ${FORMATS.join(', ')}.`);
         const failOn = (o.failOn as string[] | undefined) ?? [];
         for (const f of failOn) if (f !== 'drift' && f !== 'stale') throw new AppError(ErrorCode.VALIDATION_FAILED, `--fail-on takes drift or stale, not "${f}".`);
+        if (format === 'pdf' && !o.output) throw new AppError(ErrorCode.VALIDATION_FAILED, 'A PDF report goes to a file: give -o FILE.pdf.');
+        const charts = format === 'html' || format === 'pdf';
         const r = await s.call('audit.run', {
           ...(o.site ? { site: o.site as string } : {}),
           ...(o.tag ? { tag: o.tag as string } : {}),
           ...(names.length ? { devices: names } : {}),
           ...(o.asOf ? { asOf: o.asOf as string } : {}),
           staleAfter: o.staleAfter as string,
+          ...(charts ? { timeline: (o.weeks as number | undefined) ?? 8 } : {}),
         });
-        const text = format === 'json' ? auditJson(r) : format === 'csv' ? auditCsv(r) : tableText(r);
+        const text = format === 'json' ? auditJson(r) : format === 'csv' ? auditCsv(r) : charts ? auditHtml(r) : tableText(r);
         if (o.output) {
           const path = resolve(o.output as string);
-          await writeFile(path, text);
+          if (format === 'pdf') await htmlToPdf(text, path);
+          else await writeFile(path, text);
           kit.io.stderr(`Wrote ${path} (${format}).\n`);
           kit.io.stdout(header(r).at(-1)! + '\n');
         } else kit.io.stdout(text);

@@ -54,6 +54,20 @@ export class AuditService {
   constructor(private readonly d: { db: Db; clock: Clock; inventory: InventoryService }) {}
 
   run(actor: Actor, input: MethodArgs<'audit.run'>): AuditReport {
+    const report = this.once(actor, input);
+    if (!input.timeline) return report;
+    const end = Date.parse(report.auditedAt);
+    const timeline: NonNullable<AuditReport['timeline']> = [];
+    for (let i = input.timeline - 1; i >= 1; i--) {
+      const at = new Date(end - i * 7 * 86_400_000).toISOString();
+      const r = this.once(actor, { ...input, timeline: undefined, asOf: at });
+      timeline.push({ at, total: r.total, counts: r.counts });
+    }
+    timeline.push({ at: report.auditedAt, total: report.total, counts: report.counts });
+    return { ...report, timeline };
+  }
+
+  private once(actor: Actor, input: MethodArgs<'audit.run'>): AuditReport {
     const generatedAt = this.d.clock.now();
     const at = input.asOf ? new Date(Date.parse(input.asOf.length === 10 ? `${input.asOf}T23:59:59.999Z` : input.asOf)).toISOString() : generatedAt;
     const atMs = Date.parse(at);
@@ -185,6 +199,7 @@ export class AuditService {
       counts,
       sites: [...bySite].map(([site, s]) => ({ site, ...s })),
       devices,
+      timeline: null,
       passed: { drift: !devices.some((x) => DRIFT_STATES.includes(x.state)), stale: !devices.some((x) => STALE_STATES.includes(x.state)) },
     };
   }
