@@ -219,4 +219,33 @@ suite('the offline drift audit', () => {
     expect(words).toContain('Fell back or rolled back');
     expect(words).toMatch(/8 devices: 1 in sync, 1 drifted/);
   }, 120_000);
+
+  it('bootfleet export ansible: an inventory grouped by site and tag that ansible-inventory accepts', async () => {
+    await ok(core, 'devices.update', { device: 'synced', patch: { tags: ['ring-canary'] } });
+    const file = join(core.dataDir, 'inventory.yml');
+    let stderr = '';
+    const code = await runCli(['--data-dir', core.dataDir, 'export', 'ansible', '-o', file], { stdout: () => undefined, stderr: (x) => (stderr += x), readStdin: async () => '' });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('Wrote an Ansible inventory of 8 devices');
+    const listed = JSON.parse(execFileSync('ansible-inventory', ['--list', '-i', file], { env: { ...process.env, ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true', ANSIBLE_LOCAL_TEMP: join(core.dataDir, 'ansible-tmp'), HOME: core.dataDir } }).toString()) as {
+      all: { children: string[] };
+      _meta: { hostvars: Record<string, Record<string, unknown>> };
+      [group: string]: { hosts?: string[]; children?: string[] } | unknown;
+    };
+    expect(listed.all.children).toEqual(expect.arrayContaining(['site_plant', 'site_depot', 'tag_ring_canary']));
+    expect((listed.site_plant as { hosts: string[] }).hosts.sort()).toEqual(['drift', 'fallback', 'gone', 'never', 'overlay', 'staged', 'synced']);
+    expect((listed.tag_ring_canary as { hosts: string[] }).hosts).toEqual(['synced']);
+    const d = dev('drift');
+    expect(listed._meta.hostvars.drift).toMatchObject({
+      ansible_host: d.host,
+      ansible_port: d.port,
+      ansible_user: d.user,
+      ansible_ssh_private_key_file: d.key,
+      bootfleet_site: 'plant',
+      bootfleet_desired_image: `${lab.registry!.host}/bootfleet/os:1.1`,
+      bootfleet_desired_digest: lab.images.find((i) => i.tag === '1.1')!.indexDigest,
+      bootfleet_booted_digest: digest('1.0'),
+    });
+    expect(listed._meta.hostvars.elsewhere).not.toHaveProperty('bootfleet_desired_image');
+  });
 });

@@ -4,7 +4,7 @@ import { VERSION } from '../core/version';
 import { registerActions } from './commands/actions';
 import { registerActivity } from './commands/activity';
 import { registerDesired, registerRegistries } from './commands/desired';
-import { registerDevices } from './commands/devices';
+import { registerDevices, registerExport } from './commands/devices';
 import { registerProvision } from './commands/provision';
 import { registerDrives, registerFlash, registerFlashes, registerImages, registerVerify } from './commands/drives';
 import { registerInfo } from './commands/info';
@@ -90,6 +90,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerImages(program, kit);
   registerLibrary(program, kit);
   registerAudit(program, kit);
+  registerExport(program, kit);
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);

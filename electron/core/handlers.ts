@@ -71,7 +71,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'devices.update': (a, c) => inv.updateDevice(c.actor, a.device, a.patch),
     'devices.remove': (a, c) => inv.removeDevice(c.actor, a.device),
     'devices.import': (a, c) => inv.importCsv(c.actor, a),
-    'devices.export': (a) => inv.exportDevices(a, a.format),
+    'devices.export': (a, c) => inv.exportDevices(a, a.format, c.actor.user),
     'tags.list': () => inv.listTags(),
     'activity.list': (a) => d.activity.list(a),
     'fleet.device': (a) => d.fleet.device(a.device, a.historyLimit),

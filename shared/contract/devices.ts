@@ -203,9 +203,9 @@ export const deviceMethods = {
     summary: 'Import devices from CSV: every row is checked first, and nothing is written if any row is bad.',
   }),
   'devices.export': method({
-    input: deviceFilterSchema.extend({ format: z.enum(['csv', 'json']).default('csv') }),
-    output: z.object({ format: z.enum(['csv', 'json']), count: z.number().int(), content: z.string() }),
-    summary: 'Export devices matching a filter as CSV (importable) or JSON.',
+    input: deviceFilterSchema.extend({ format: z.enum(['csv', 'json', 'ansible']).default('csv') }),
+    output: z.object({ format: z.enum(['csv', 'json', 'ansible']), count: z.number().int(), content: z.string() }),
+    summary: 'Export devices matching a filter as CSV (importable), JSON, or an Ansible inventory (YAML, grouped by site and tag).',
   }),
   'tags.list': method({
     input: z.object({}).default({}),

@@ -274,13 +274,13 @@ an unknown column is an error. Sites named in the file are created. If any row h
       }),
     );
 
-  addFilterOptions(devices.command('export').description('export devices as CSV (re-importable) or JSON'))
-    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+  addFilterOptions(devices.command('export').description('export devices as CSV (re-importable), JSON or an Ansible inventory'))
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'ansible']).default('csv'))
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .action(
       kit.run(async (s, o) => {
         const r = await s.call('devices.export', {
-          format: o.format as 'csv' | 'json',
+          format: o.format as 'csv' | 'json' | 'ansible',
           site: o.site as string | undefined,
           tags: o.tag as string[] | undefined,
           search: o.search as string | undefined,
@@ -295,4 +295,25 @@ an unknown column is an error. Sites named in the file are created. If any row h
 
 function isReport(d: unknown): d is ImportReport {
   return typeof d === 'object' && d !== null && Array.isArray((d as ImportReport).invalidRows);
+}
+
+/** `bootfleet export ansible`: the hand-off to Ansible (the same as `devices export --format ansible`). */
+export function registerExport(program: Command, kit: CommandKit): void {
+  addFilterOptions(
+    program
+      .command('export')
+      .argument('<what>', 'ansible: an Ansible inventory (YAML) grouped by site and tag')
+      .description('hand the fleet to a larger tool: an Ansible inventory with host, port, user and desired image per device'),
+  )
+    .option('-o, --output <file>', 'write to this file instead of standard output')
+    .action(
+      kit.run(async (s, o, what) => {
+        if (what !== 'ansible') throw new AppError(ErrorCode.VALIDATION_FAILED, `bootfleet export knows ansible, not "${what as string}".`);
+        const r = await s.call('devices.export', { format: 'ansible', site: o.site as string | undefined, tags: o.tag as string[] | undefined, search: o.search as string | undefined });
+        if (o.output) {
+          writeFileSync(o.output as string, r.content);
+          kit.io.stderr(`Wrote an Ansible inventory of ${r.count} device${r.count === 1 ? '' : 's'} to ${o.output as string} (check it: ansible-inventory --list -i ${o.output as string}).\n`);
+        } else kit.io.stdout(r.content);
+      }),
+    );
 }

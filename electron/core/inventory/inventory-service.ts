@@ -1,3 +1,5 @@
+import { ansibleInventory } from './ansible';
+import { VERSION } from '../version';
 import { newId } from '../ids';
 import type { z } from 'zod';
 import {
@@ -430,10 +432,11 @@ export class InventoryService {
     return { ...report, imported: ids.length };
   }
 
-  exportDevices(filter: DeviceFilter, format: 'csv' | 'json'): { format: 'csv' | 'json'; count: number; content: string } {
+  exportDevices(filter: DeviceFilter, format: 'csv' | 'json' | 'ansible', by = ''): { format: 'csv' | 'json' | 'ansible'; count: number; content: string } {
     const resolved = this.resolveFilter(filter);
     const all = [...this.devices.iterate(resolved)];
-    const content = format === 'csv' ? devicesToCsv(all) : JSON.stringify(all, null, 2) + '\n';
+    const content =
+      format === 'csv' ? devicesToCsv(all) : format === 'ansible' ? ansibleInventory(all, { at: this.clock.now(), by, version: VERSION }) : JSON.stringify(all, null, 2) + '\n';
     return { format, count: all.length, content };
   }
 
