@@ -9,6 +9,7 @@ import { registerProvision } from './commands/provision';
 import { registerDrives, registerFlash, registerFlashes, registerImages, registerVerify } from './commands/drives';
 import { registerInfo } from './commands/info';
 import { registerAudit } from './commands/audit';
+import { registerKeys } from './commands/keys';
 import { registerLibrary } from './commands/library';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
@@ -91,6 +92,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerLibrary(program, kit);
   registerAudit(program, kit);
   registerExport(program, kit);
+  registerKeys(program, kit);
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);

@@ -14,6 +14,7 @@ import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { AuditService } from './audit/audit-service';
 import { buildHandlers } from './handlers';
+import { KeysService } from './keys/keys-service';
 import { InventoryService } from './inventory/inventory-service';
 import { osUserName } from './os-user';
 import { DATABASE_FILE, SECRET_KEY_FILE } from './paths';
@@ -66,6 +67,7 @@ export interface BootfleetCore {
   provision: ProvisionService;
   library: LibraryService;
   audit: AuditService;
+  keys: KeysService;
   desired: DesiredService;
   registries: RegistriesRepo;
   hostKeys: HostKeysRepo;
@@ -153,8 +155,10 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
   const audit = new AuditService({ db, clock, inventory });
+  const keys = new KeysService({ db, secrets, activity, clock });
   const handlers = buildHandlers({
     audit,
+    keys,
     actions,
     flash,
     driveWatcher,
@@ -201,6 +205,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     provision,
     library,
     audit,
+    keys,
     desired,
     registries,
     hostKeys,

@@ -2,6 +2,7 @@ import type { AppInfo, Device, HostKey } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
 import type { AuditService } from './audit/audit-service';
+import type { KeysService } from './keys/keys-service';
 import type { DesiredService } from './desired/desired-service';
 import type { RegistriesRepo } from './registry/registries-repo';
 import type { EventBus } from './events';
@@ -40,6 +41,7 @@ export interface HandlerDeps {
   provision: ProvisionService;
   library: LibraryService;
   audit: AuditService;
+  keys: KeysService;
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
@@ -112,6 +114,10 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
     'audit.run': (a, c) => d.audit.run(c.actor, a),
+    'keys.show': () => d.keys.identity(),
+    'keys.list': () => d.keys.list(),
+    'keys.trust': (a, c) => d.keys.trust(c.actor, a),
+    'keys.revoke': (a, c) => d.keys.revoke(c.actor, a.fingerprint),
     'library.list': () => d.library.list(),
     'library.get': (a) => d.library.get(a.ref),
     'library.import': (a, c) => d.library.cancellable(`import ${a.path}`, (signal) => d.library.import(c.actor, a, signal)),

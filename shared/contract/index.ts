@@ -7,6 +7,7 @@ import { appMethods } from './app';
 import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
 import { flashMethods } from './flash';
+import { keyMethods } from './keys';
 import { fleetMethods } from './fleet';
 import { libraryMethods } from './library';
 import type { EventName, EventPayload } from './events';
@@ -24,6 +25,7 @@ export * from './devices';
 export * from './events';
 export * from './fields';
 export * from './flash';
+export * from './keys';
 export * from './fleet';
 export * from './library';
 export * from './provision';
@@ -49,6 +51,7 @@ export const methods = {
   ...provisionMethods,
   ...libraryMethods,
   ...auditMethods,
+  ...keyMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -47,6 +47,7 @@ export function registerAudit(program: Command, kit: CommandKit): void {
     .option('--format <f>', 'table (default), json, csv, html (self-contained, with charts) or pdf (the HTML printed by Chromium; needs -o)', 'table')
     .option('--weeks <n>', 'html and pdf: the chart of states over time covers this many weeks (default 8)', intOption('--weeks', 2, 52))
     .option('-o, --output <file>', 'write the report to this file (the summary still goes to the terminal)')
+    .option('--sign', "json: sign the report with this installation's key (see bootfleet keys show)")
     .option('--fail-on <what>', 'exit with status 2 when any device has drifted (drift) or cannot be vouched for (stale); repeat for both', collect)
     .description('audit the fleet offline: which devices run exactly their desired image, which drifted, which cannot be vouched for')
     .addHelpText(
@@ -73,7 +74,9 @@ drift fails on: ${DRIFT_STATES.join(', ')}; stale fails on: ${STALE_STATES.join(
           staleAfter: o.staleAfter as string,
           ...(charts ? { timeline: (o.weeks as number | undefined) ?? 8 } : {}),
         });
-        const text = format === 'json' ? auditJson(r) : format === 'csv' ? auditCsv(r) : charts ? auditHtml(r) : tableText(r);
+        if (o.sign && format !== 'json') throw new AppError(ErrorCode.VALIDATION_FAILED, '--sign is for the JSON report (--format json).');
+        const core = o.sign ? s.open() : null;
+        const text = format === 'json' ? auditJson(r, core ? (body) => core.keys.sign(body) : undefined) : format === 'csv' ? auditCsv(r) : charts ? auditHtml(r) : tableText(r);
         if (o.output) {
           const path = resolve(o.output as string);
           if (format === 'pdf') await htmlToPdf(text, path);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { auditStateLabel, type AuditReport } from '../../../shared/contract';
+import type { Signature } from '../keys/keys-service';
 
 /**
  * Audit reports as files. JSON: the report (schema `bootfleet.audit/v1`, see
@@ -10,15 +11,25 @@ import { auditStateLabel, type AuditReport } from '../../../shared/contract';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-export function auditJson(report: AuditReport): string {
+/**
+ * The JSON report. With `sign`, also `signature`: an Ed25519 signature (see KeysService) over the
+ * same bytes as `sha256`, the report serialized without those two fields.
+ */
+export function auditJson(report: AuditReport, sign?: (body: Buffer) => Signature): string {
   const body = JSON.stringify(report);
-  return `${JSON.stringify({ ...report, sha256: sha256(body) }, null, 2)}\n`;
+  return `${JSON.stringify({ ...report, sha256: sha256(body), ...(sign ? { signature: sign(Buffer.from(body)) } : {}) }, null, 2)}\n`;
+}
+
+/** The bytes a JSON report's `sha256` and `signature` cover, and those two fields. */
+export function auditJsonParts(text: string): { body: Buffer; sha256: string | undefined; signature: Signature | undefined } {
+  const { sha256: claimed, signature, ...rest } = JSON.parse(text) as AuditReport & { sha256?: string; signature?: Signature };
+  return { body: Buffer.from(JSON.stringify(rest)), sha256: claimed, signature };
 }
 
 /** Checks a JSON report's `sha256` against its content: true when untouched. */
 export function verifyAuditJson(text: string): boolean {
-  const { sha256: claimed, ...rest } = JSON.parse(text) as AuditReport & { sha256?: string };
-  return typeof claimed === 'string' && claimed === sha256(JSON.stringify(rest));
+  const p = auditJsonParts(text);
+  return typeof p.sha256 === 'string' && p.sha256 === createHash('sha256').update(p.body).digest('hex');
 }
 
 const CSV_COLUMNS = [

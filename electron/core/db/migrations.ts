@@ -457,6 +457,32 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 12,
+    name: 'signing keys: this installation\'s Ed25519 identity and the keys it trusts',
+    up(db) {
+      db.exec(`
+        -- One row: the identity that signs reports and bundles. The private key is a secret (encrypted).
+        CREATE TABLE identity_key (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          public_key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          secret_id TEXT NOT NULL REFERENCES secrets(id),
+          created_at TEXT NOT NULL
+        ) STRICT;
+        -- Keys of other installations whose signatures are accepted (trust is explicit and logged).
+        CREATE TABLE trusted_keys (
+          fingerprint TEXT PRIMARY KEY,
+          public_key TEXT NOT NULL,
+          name TEXT NOT NULL,
+          trusted_at TEXT NOT NULL,
+          trusted_by TEXT NOT NULL,
+          revoked_at TEXT,
+          revoked_by TEXT
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
