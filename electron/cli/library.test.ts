@@ -49,10 +49,15 @@ suite('bootfleet images', () => {
     await cli('images', 'import', r.archive, '--name', 'registry.local/fleet/os');
     const exported = await cli('bundle', 'export', '2.0', '-o', usb);
     expect(exported.stdout).toMatch(new RegExp(`^Wrote ${usb} \\(folder\\): 1 image, [\\d.]+ kB\\.\\n$`));
+    // At the site: trust the maker's key (its fingerprint checked), then import.
+    const pub = `${tempDir()}/maker.pub`;
+    const fp = /Fingerprint: (\S+)/.exec((await cli('keys', 'show', '-o', pub)).stdout)![1]!;
+    const siteDir = tempDir();
+    expect(await runCli(['--data-dir', siteDir, 'keys', 'trust', pub, '--fingerprint', fp, '--name', 'depot'], { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '' })).toBe(0);
     let said = '';
-    const other = await runCli(['--data-dir', tempDir(), 'bundle', 'import', usb], { stdout: (x) => (said += x), stderr: () => undefined, readStdin: async () => '' });
+    const other = await runCli(['--data-dir', siteDir, 'bundle', 'import', usb], { stdout: (x) => (said += x), stderr: () => undefined, readStdin: async () => '' });
     expect(other).toBe(0);
-    expect(said).toBe('1 image added, 0 already here: registry.local/fleet/os:2.0.\n');
+    expect(said).toBe(`Signed by depot (${fp}).\n1 image added, 0 already here: registry.local/fleet/os:2.0.\n`);
     await cli('images', 'rm', '2.0');
     const pulled = await cli('images', 'pull', `${lab.registry!.host}/bootfleet/os:1.0`, '--platform', 'linux/amd64');
     expect(pulled.stderr).toBe('');

@@ -159,6 +159,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const handlers = buildHandlers({
     audit,
     keys,
+    clock,
     actions,
     flash,
     driveWatcher,

@@ -140,8 +140,14 @@ export const libraryMethods = {
   }),
   'bundle.import': method({
     input: z.object({ path: z.string().trim().min(1, 'is required') }),
-    output: z.object({ images: z.array(libraryImageSchema), added: z.number(), unchanged: z.number() }),
-    summary: 'Import a bundle: every file checked against its SHA256SUMS first (a missing, extra or altered file refuses it, named); importing it again changes nothing.',
+    output: z.object({
+      images: z.array(libraryImageSchema),
+      added: z.number(),
+      unchanged: z.number(),
+      /** The key that signed it: this installation's own, or one it trusts. */
+      signedBy: z.object({ fingerprint: z.string(), name: z.string(), own: z.boolean() }),
+    }),
+    summary: 'Import a bundle: its signature checked against trusted keys, then every file against its SHA256SUMS (a missing, extra or altered file refuses it, named); importing it again changes nothing.',
   }),
   'library.gc': method({
     input: z.object({}).default({}),

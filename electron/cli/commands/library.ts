@@ -152,11 +152,16 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
   bundle
     .command('import')
     .argument('<path>', 'the bundle folder or .tar')
-    .description('check every file of a bundle, then add its images to the library')
+    .description("check a bundle's signature (a key this installation trusts) and every file, then add its images to the library")
     .action(
       kit.run(async (s, o, path) => {
         const r = await s.call('bundle.import', { path: resolve(path!) });
-        kit.print(o, r, () => `${r.added} image${r.added === 1 ? '' : 's'} added, ${r.unchanged} already here: ${r.images.map((i) => i.reference ?? i.digest).join(', ')}.\n`);
+        kit.print(
+          o,
+          r,
+          () =>
+            `Signed by ${r.signedBy.name} (${r.signedBy.fingerprint})${r.signedBy.own ? ', this installation' : ''}.\n${r.added} image${r.added === 1 ? '' : 's'} added, ${r.unchanged} already here: ${r.images.map((i) => i.reference ?? i.digest).join(', ')}.\n`,
+        );
       }),
     );
 }

@@ -5,6 +5,8 @@ import { Readable } from 'node:stream';
 import type { MethodArgs, MethodOutput } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Actor } from '../activity/activity-repo';
+import type { Clock } from '../clock';
+import type { KeysService, Signature } from '../keys/keys-service';
 import { VERSION } from '../version';
 import type { LibraryService } from './library-service';
 import { openLayoutSource } from './sources';
@@ -13,14 +15,19 @@ import { tarEntries } from './tar';
 /**
  * Bundles carry library images between machines with no network between them (a USB stick to an
  * air-gapped site). A bundle is an OCI layout holding the chosen images (so skopeo and bootc can
- * read it too), plus `bootfleet-bundle.json` (what it holds, who made it, when) and `SHA256SUMS`
- * over every other file. Importing checks every file against SHA256SUMS before anything enters
- * the library; a missing, extra or altered file refuses the bundle, naming the file.
+ * read it too), plus `bootfleet-bundle.json` (what it holds, who made it, when), `SHA256SUMS`
+ * over every other file, and `SHA256SUMS.sig`: the making installation's Ed25519 signature of
+ * SHA256SUMS. Importing checks the signature against this installation's key and the keys it
+ * trusts, refuses a bundle made in the future, then checks every file against SHA256SUMS before
+ * anything enters the library; a missing, extra or altered file refuses the bundle, named.
  */
 export const BUNDLE_MANIFEST = 'bootfleet-bundle.json';
 export const BUNDLE_SUMS = 'SHA256SUMS';
+export const BUNDLE_SIG = 'SHA256SUMS.sig';
+/** How far a bundle's making time may be ahead of this machine's clock (clocks differ a little). */
+const CLOCK_SLACK_MS = 10 * 60_000;
 
-export async function exportBundle(library: LibraryService, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
+export async function exportBundle(library: LibraryService, keys: KeysService, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
   const rows = [...new Map(input.refs.map((r) => library.resolve(r)).map((r) => [r.id, r])).values()];
   const format = input.path.endsWith('.tar') ? 'oci-archive' : 'oci';
   const images = rows.map((row) => ({
@@ -40,10 +47,11 @@ export async function exportBundle(library: LibraryService, actor: Actor, input:
       const hashes = new Map<string, string>();
       for (const f of files) hashes.set(f.name, await f.sha256());
       hashes.set(BUNDLE_MANIFEST, createHash('sha256').update(manifest).digest('hex'));
-      const text = sums.map((n) => `${hashes.get(n)}  ${n}`).join('\n') + '\n';
+      const text = Buffer.from(sums.map((n) => `${hashes.get(n)}  ${n}`).join('\n') + '\n');
       return [
         { name: BUNDLE_MANIFEST, body: manifest },
-        { name: BUNDLE_SUMS, body: Buffer.from(text) },
+        { name: BUNDLE_SUMS, body: text },
+        { name: BUNDLE_SIG, body: Buffer.from(JSON.stringify(keys.sign(text), null, 2) + '\n') },
       ];
     },
     signal,
@@ -68,6 +76,12 @@ async function bundleFiles(path: string): Promise<Map<string, () => NodeJS.Reada
   return out;
 }
 
+async function readAll(open: () => NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of open()) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
 async function sha256(open: () => NodeJS.ReadableStream): Promise<string> {
   const h = createHash('sha256');
   for await (const c of open()) h.update(c as Buffer);
@@ -75,23 +89,38 @@ async function sha256(open: () => NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Checks a bundle file by file, then imports its images; the same bundle twice changes nothing. */
-export async function importBundle(library: LibraryService, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
+export async function importBundle(library: LibraryService, keys: KeysService, clock: Clock, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
   if (!existsSync(input.path)) throw new AppError(ErrorCode.NOT_FOUND, `No bundle at ${input.path}.`);
   const files = await bundleFiles(input.path);
   const sumsFile = files.get(BUNDLE_SUMS);
   if (!sumsFile || !files.has(BUNDLE_MANIFEST)) {
     throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} is not a Bootfleet bundle (no ${BUNDLE_SUMS} or ${BUNDLE_MANIFEST}); to add a plain OCI archive or layout, import it as an image.`);
   }
-  const chunks: Buffer[] = [];
-  for await (const c of sumsFile()) chunks.push(c as Buffer);
+  const sumsText = await readAll(sumsFile);
+  // Who made it, before reading anything else: a bundle that is not signed by a key this
+  // installation trusts is refused whole.
+  const sigFile = files.get(BUNDLE_SIG);
+  if (!sigFile) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} is not signed (no ${BUNDLE_SIG}); Bootfleet imports only signed bundles. Nothing was imported.`);
+  let signature: Signature;
+  try {
+    signature = JSON.parse((await readAll(sigFile)).toString('utf8')) as Signature;
+  } catch {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${BUNDLE_SIG} is damaged (not JSON); nothing was imported.`, { file: BUNDLE_SIG });
+  }
+  let signedBy: ReturnType<KeysService['verify']>;
+  try {
+    signedBy = keys.verify(sumsText, signature);
+  } catch (e) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${(e as Error).message} Nothing was imported.`, { file: BUNDLE_SIG });
+  }
   const listed = new Map<string, string>();
-  for (const line of Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean)) {
+  for (const line of sumsText.toString('utf8').split('\n').filter(Boolean)) {
     const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${BUNDLE_SUMS} has a line that is not "SHA256  FILE": ${line.slice(0, 80)}`);
     listed.set(m[2]!, m[1]!);
   }
   for (const name of files.keys()) {
-    if (name !== BUNDLE_SUMS && !listed.has(name)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} is not listed in ${BUNDLE_SUMS} (added after the bundle was made?); nothing was imported.`, { file: name });
+    if (name !== BUNDLE_SUMS && name !== BUNDLE_SIG && !listed.has(name)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} is not listed in ${BUNDLE_SUMS} (added after the bundle was made?); nothing was imported.`, { file: name });
   }
   for (const [name, want] of listed) {
     if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
@@ -99,6 +128,17 @@ export async function importBundle(library: LibraryService, actor: Actor, input:
     if (!open) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} is missing (${BUNDLE_SUMS} lists it); nothing was imported.`, { file: name });
     if ((await sha256(open)) !== want) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${name} was altered (its SHA-256 is not the one ${BUNDLE_SUMS} lists); nothing was imported.`, { file: name });
   }
+  const manifest = JSON.parse((await readAll(files.get(BUNDLE_MANIFEST)!)).toString('utf8')) as { createdAt?: string };
+  const made = Date.parse(manifest.createdAt ?? '');
+  if (!Number.isFinite(made)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${BUNDLE_MANIFEST} says no valid making time; nothing was imported.`, { file: BUNDLE_MANIFEST });
+  if (made > Date.parse(clock.now()) + CLOCK_SLACK_MS) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} was made in the future (${manifest.createdAt}; this machine's clock says ${clock.now()}): check both clocks; nothing was imported.`, { file: BUNDLE_MANIFEST });
+  }
   const results = await library.importFrom(actor, { ...(await openLayoutSource(input.path)), source: `bundle:${input.path}` }, {}, signal);
-  return { images: results.map((r) => r.image), added: results.filter((r) => r.changed).length, unchanged: results.filter((r) => !r.changed).length };
+  return {
+    images: results.map((r) => r.image),
+    added: results.filter((r) => r.changed).length,
+    unchanged: results.filter((r) => !r.changed).length,
+    signedBy: { fingerprint: signedBy.fingerprint, name: signedBy.name, own: signedBy.own },
+  };
 }

@@ -201,15 +201,23 @@ suite('image library', () => {
     expect((await ok(other, 'library.pull', { ref: `${target}:again` })).digest).toBe(release('1.0').indexDigest);
   });
 
-  it('a bundle round trip between two data directories; the same bundle twice changes nothing; a tampered one is refused, named', async () => {
+  it('a signed bundle round trip between two data directories; the same bundle twice changes nothing; a tampered, unsigned, unknown or future one is refused, named', async () => {
     const src = openTestCore();
+    const srcKey = await ok(src, 'keys.show', {});
+    const trusting = async () => {
+      const site = openTestCore();
+      await ok(site, 'keys.trust', { publicKey: srcKey.publicKey, fingerprint: srcKey.fingerprint, name: 'depot laptop' });
+      return site;
+    };
     for (const tag of ['1.0', '2.0']) await ok(src, 'library.import', { path: release(tag).archive, name: 'registry.local/fleet/os' });
     for (const [path, format] of [[join(work, 'usb', 'bundle'), 'oci'], [join(work, 'usb', 'bundle.tar'), 'oci-archive']] as const) {
       const out = await ok(src, 'bundle.export', { refs: ['registry.local/fleet/os:1.0', '2.0'], path });
       expect(out).toMatchObject({ path, format, images: 2 });
-      const site = openTestCore();
+      // A key this installation does not trust: refused before anything is read.
+      expect((await fails(openTestCore(), 'bundle.import', { path })).message).toMatch(new RegExp(`^${path.replace(/[.]/g, '\\.')}: Signed by ${srcKey.fingerprint.replace(/[+/]/g, '\\$&')} \\(.*\\), a key this installation does not trust`));
+      const site = await trusting();
       const first = await ok(site, 'bundle.import', { path });
-      expect(first).toMatchObject({ added: 2, unchanged: 0 });
+      expect(first).toMatchObject({ added: 2, unchanged: 0, signedBy: { fingerprint: srcKey.fingerprint, name: 'depot laptop', own: false } });
       expect(first.images.map((i) => [i.reference, i.digest])).toEqual([
         ['registry.local/fleet/os:1.0', release('1.0').indexDigest],
         ['registry.local/fleet/os:2.0', release('2.0').indexDigest],
@@ -226,7 +234,7 @@ suite('image library', () => {
     const bytes = readFileSync(layerFile);
     bytes[20] = bytes[20]! ^ 1;
     writeFileSync(layerFile, bytes);
-    const site = openTestCore();
+    const site = await trusting();
     const altered = await fails(site, 'bundle.import', { path: dir });
     expect(altered.message).toBe(`${dir}: ${layerFile.slice(dir.length + 1)} was altered (its SHA-256 is not the one SHA256SUMS lists); nothing was imported.`);
     bytes[20] = bytes[20]! ^ 1;
@@ -236,6 +244,16 @@ suite('image library', () => {
     rmSync(join(dir, 'extra.sh'));
     rmSync(layerFile);
     expect((await fails(site, 'bundle.import', { path: dir })).message).toBe(`${dir}: ${layerFile.slice(dir.length + 1)} is missing (SHA256SUMS lists it); nothing was imported.`);
+    // SHA256SUMS rewritten to match a change: the signature no longer does.
+    const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8');
+    writeFileSync(join(dir, 'SHA256SUMS'), sums.split('\n').filter((l) => !l.endsWith(layerFile.slice(dir.length + 1))).join('\n'));
+    expect((await fails(site, 'bundle.import', { path: dir })).message).toContain('does not match the content: it was altered after signing. Nothing was imported.');
+    rmSync(join(dir, 'SHA256SUMS.sig'));
+    expect((await fails(site, 'bundle.import', { path: dir })).message).toBe(`${dir} is not signed (no SHA256SUMS.sig); Bootfleet imports only signed bundles. Nothing was imported.`);
     expect((await ok(site, 'library.list', {})).images).toEqual([]);
+    // Made "in the future" by a machine whose clock runs a day ahead: refused.
+    const ahead = openTestCore({ clock: { now: () => new Date(Date.now() - 86_400_000).toISOString() } });
+    await ok(ahead, 'keys.trust', { publicKey: srcKey.publicKey, fingerprint: srcKey.fingerprint });
+    expect((await fails(ahead, 'bundle.import', { path: join(work, 'usb', 'bundle.tar') })).message).toMatch(/was made in the future \(.*; this machine's clock says .*\): check both clocks; nothing was imported\.$/);
   });
 });
