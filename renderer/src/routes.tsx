@@ -1,7 +1,8 @@
 /** The pages in the left navigation. Adding a page is one entry here. */
 import type { ComponentType, ReactElement, SVGProps } from 'react';
-import { ActivityIcon, DeviceIcon, FleetIcon, ImagesIcon, ProvisionIcon, RolloutIcon, SiteIcon, TargetIcon, UsbIcon } from './components/icons';
+import { ActivityIcon, AuditIcon, DeviceIcon, FleetIcon, ImagesIcon, ProvisionIcon, RolloutIcon, SiteIcon, TargetIcon, UsbIcon } from './components/icons';
 import { ActivityPage } from './pages/activity-page';
+import { AuditPage } from './pages/audit-page';
 import { DesiredPage } from './pages/desired-page';
 import { DevicePage } from './pages/device-page';
 import { DevicesPage } from './pages/devices-page';
@@ -31,6 +32,7 @@ export const pages: PageDef[] = [
   { id: 'devices', label: 'Devices', icon: DeviceIcon, component: DevicesPage, detail: DevicePage },
   { id: 'sites', label: 'Sites', icon: SiteIcon, component: SitesPage },
   { id: 'desired', label: 'Desired images', icon: TargetIcon, component: DesiredPage },
+  { id: 'audit', label: 'Audit', icon: AuditIcon, component: AuditPage },
   { id: 'rollouts', label: 'Rollouts', icon: RolloutIcon, component: RolloutsPage, detail: RolloutPage },
   { id: 'images', label: 'Images', icon: ImagesIcon, component: ImagesPage, detail: ImagePage },
   { id: 'flash', label: 'Flash', icon: UsbIcon, component: FlashPage },

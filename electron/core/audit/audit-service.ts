@@ -1,4 +1,5 @@
 import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, type AuditDevice, type AuditReport, type AuditState, type MethodArgs } from '../../../shared/contract';
+import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
 import type { Db } from '../db/open';
@@ -69,7 +70,12 @@ export class AuditService {
 
   private once(actor: Actor, input: MethodArgs<'audit.run'>): AuditReport {
     const generatedAt = this.d.clock.now();
-    const at = input.asOf ? new Date(Date.parse(input.asOf.length === 10 ? `${input.asOf}T23:59:59.999Z` : input.asOf)).toISOString() : generatedAt;
+    // A plain date means the end of that day (UTC), but never later than now: "as of today" is now.
+    const asked = input.asOf ? Date.parse(input.asOf.length === 10 ? `${input.asOf}T23:59:59.999Z` : input.asOf) : NaN;
+    if (asked > Date.parse(generatedAt) + 60_000 && input.asOf!.length !== 10) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `"As of" ${input.asOf!} is in the future: give a past moment, or none for now.`);
+    }
+    const at = input.asOf ? new Date(Math.min(asked, Date.parse(generatedAt))).toISOString() : generatedAt;
     const atMs = Date.parse(at);
     const staleMs = durationMs(input.staleAfter);
     const where: string[] = [];
@@ -256,7 +262,8 @@ function classify(
 ): { state: AuditState; reason: string; notes: string[] } {
   const notes: string[] = [];
   const booted = describe(r.booted_digest, r.booted_version);
-  const wanted = eff.digest ? `${eff.image} ${describe(eff.digest, null)}` : (eff.image ?? '');
+  const shown = (eff.image ?? '').replace(/@sha256:[0-9a-f]{64}$/, '');
+  const wanted = eff.digest ? `${shown} ${describe(eff.digest, null)}` : shown;
   const resolved = eff.pinned ? 'pinned' : eff.resolvedAt ? `resolved ${eff.resolvedAt}` : 'never resolved';
   if (r.usr_overlay) notes.push(`/usr overlay active (${r.usr_overlay}).`);
   if (!r.booted_digest) {

@@ -110,14 +110,14 @@ const esc = (s: string | number | null | undefined): string =>
 const COLOURS: Record<string, string> = {
   'in-sync': '#2e7d4f',
   drifted: '#c62828',
-  'fallen-back': '#8e24aa',
-  staged: '#1e63c6',
-  'usr-modified': '#e07b00',
-  stale: '#9e9e9e',
-  'never-contacted': '#616161',
+  'fallen-back': '#b71c1c',
+  staged: '#3f51b5',
+  'usr-modified': '#7e57c2',
+  stale: '#d39e00',
+  'never-contacted': '#9e9e9e',
   'no-desired': '#bdbdbd',
-  conflict: '#d84315',
-  unresolved: '#795548',
+  conflict: '#e53935',
+  unresolved: '#e0a800',
 };
 
 /** States per site as stacked horizontal bars (the 40 sites with the most devices not in sync). */

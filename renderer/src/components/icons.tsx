@@ -333,3 +333,13 @@ export function ImagesIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** Audit (a clipboard with a check mark). */
+export function AuditIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <rect x="5" y="4" width="14" height="17" rx="2" />
+      <path d="M9 4V3h6v1" />
+      <path d="m9 13 2 2 4-4" />
+    </Svg>
+  );
+}

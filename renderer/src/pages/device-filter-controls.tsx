@@ -27,10 +27,55 @@ export interface DeviceFilterControlsProps {
 /** Select value for "All sites" (the query uses null). */
 const ALL = '\u0000all';
 
+/**
+ * The site filter: all sites (null), devices without a site ('') unless `noSite` is false, or
+ * one site by name (sites come from their store; the caller loads them).
+ */
+export function SiteSelect({ value, onChange, testId, noSite = true }: { value: string | null; onChange(site: string | null): void; testId: string; noSite?: boolean }): ReactElement {
+  const sites = useSites((s) => s.sites);
+  return (
+    <label className="select-label">
+      <span className="sr-only">Site</span>
+      <select value={value === null ? ALL : value} onChange={(e) => onChange(e.target.value === ALL ? null : e.target.value)} data-testid={testId}>
+        <option value={ALL}>All sites</option>
+        {noSite ? <option value="">No site</option> : null}
+        {(sites ?? []).map((s) => (
+          <option key={s.id} value={s.name}>
+            {s.name}
+          </option>
+        ))}
+        {value && !(sites ?? []).some((s) => s.name === value) ? <option value={value}>{value}</option> : null}
+      </select>
+    </label>
+  );
+}
+
+/** The tag filter: every tag with its device count (tags come from the devices store; the caller loads them). */
+export function TagSelect({ value, onChange, testId }: { value: string[]; onChange(tags: string[]): void; testId: string }): ReactElement {
+  const tags = useDevices((s) => s.tags);
+  return (
+    <label className="select-label">
+      <span className="sr-only">Tag</span>
+      <select value={value.length > 1 ? 'several' : (value[0] ?? '')} onChange={(e) => onChange(e.target.value ? [e.target.value] : [])} data-testid={testId}>
+        <option value="">All tags</option>
+        {(tags ?? []).map((t) => (
+          <option key={t.name} value={t.name}>
+            {t.name} ({t.count})
+          </option>
+        ))}
+        {value.length === 1 && !(tags ?? []).some((t) => t.name === value[0]) ? <option value={value[0]}>{value[0]}</option> : null}
+        {value.length > 1 ? (
+          <option value="several" disabled>
+            {value.join(' + ')}
+          </option>
+        ) : null}
+      </select>
+    </label>
+  );
+}
+
 /** The controls, as inline items of a toolbar (sites and tags come from their stores; the caller loads them). */
 export function DeviceFilterControls({ value, searchText, onSearchText, onChange, testPrefix }: DeviceFilterControlsProps): ReactElement {
-  const sites = useSites((s) => s.sites);
-  const tags = useDevices((s) => s.tags);
   return (
     <>
       <label className="search-box">
@@ -44,44 +89,8 @@ export function DeviceFilterControls({ value, searchText, onSearchText, onChange
           data-testid={`${testPrefix}-search`}
         />
       </label>
-      <label className="select-label">
-        <span className="sr-only">Site</span>
-        <select
-          value={value.site === null ? ALL : value.site}
-          onChange={(e) => onChange({ site: e.target.value === ALL ? null : e.target.value })}
-          data-testid={`${testPrefix}-site-filter`}
-        >
-          <option value={ALL}>All sites</option>
-          <option value="">No site</option>
-          {(sites ?? []).map((s) => (
-            <option key={s.id} value={s.name}>
-              {s.name}
-            </option>
-          ))}
-          {value.site && !(sites ?? []).some((s) => s.name === value.site) ? <option value={value.site}>{value.site}</option> : null}
-        </select>
-      </label>
-      <label className="select-label">
-        <span className="sr-only">Tag</span>
-        <select
-          value={value.tags.length > 1 ? 'several' : (value.tags[0] ?? '')}
-          onChange={(e) => onChange({ tags: e.target.value ? [e.target.value] : [] })}
-          data-testid={`${testPrefix}-tag-filter`}
-        >
-          <option value="">All tags</option>
-          {(tags ?? []).map((t) => (
-            <option key={t.name} value={t.name}>
-              {t.name} ({t.count})
-            </option>
-          ))}
-          {value.tags.length === 1 && !(tags ?? []).some((t) => t.name === value.tags[0]) ? <option value={value.tags[0]}>{value.tags[0]}</option> : null}
-          {value.tags.length > 1 ? (
-            <option value="several" disabled>
-              {value.tags.join(' + ')}
-            </option>
-          ) : null}
-        </select>
-      </label>
+      <SiteSelect value={value.site} onChange={(site) => onChange({ site })} testId={`${testPrefix}-site-filter`} />
+      <TagSelect value={value.tags} onChange={(tags) => onChange({ tags })} testId={`${testPrefix}-tag-filter`} />
       <label className="select-label">
         <span className="sr-only">State</span>
         <select
