@@ -248,4 +248,24 @@ suite('the offline drift audit', () => {
     });
     expect(listed._meta.hostvars.elsewhere).not.toHaveProperty('bootfleet_desired_image');
   });
+
+  it("a site's own stale threshold applies unless one is given for every device", async () => {
+    const cli = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['--data-dir', core.dataDir, ...args], { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), readStdin: async () => '' });
+      return { code, stdout, stderr };
+    };
+    expect((await cli('sites', 'edit', 'plant', '--stale-after', '30')).code).toBe(0);
+    expect((await cli('sites', 'list')).stdout).toMatch(/plant\s+7\s+-\s+30 d/);
+    const own = await ok(core, 'audit.run', { devices: ['gone'] });
+    expect(own.devices[0]!.state).toBe('in-sync');
+    expect(own).toMatchObject({ staleAfter: null, siteStaleAfter: { plant: '30d' } });
+    expect((await cli('audit', 'gone')).stdout).toContain('stale after 7d (plant: 30d)');
+    const given = await ok(core, 'audit.run', { devices: ['gone'], staleAfter: '7d' });
+    expect(given.devices[0]!.state).toBe('stale');
+    expect(given.siteStaleAfter).toEqual({});
+    expect((await cli('sites', 'edit', 'plant', '--stale-after', 'default')).code).toBe(0);
+    expect((await ok(core, 'audit.run', { devices: ['gone'] })).devices[0]!.state).toBe('stale');
+  });
 });

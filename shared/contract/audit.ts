@@ -57,8 +57,8 @@ export const auditInputSchema = z.object({
     .trim()
     .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date like 2026-11-01 or 2026-11-01T12:00:00Z')
     .optional(),
-  /** Data older than this cannot vouch for a device (default 7d). */
-  staleAfter: durationSchema.default('7d'),
+  /** Data older than this cannot vouch for a device: for every device if given, else each site's own threshold, else 7d. */
+  staleAfter: durationSchema.optional(),
   /** Also the counts per state at this many weekly points back from the audited moment (for "drift over time"). */
   timeline: z.number().int().min(2).max(52).optional(),
 });
@@ -115,7 +115,10 @@ export const auditReportSchema = z.object({
   auditedAt: z.string(),
   asOf: z.string().nullable(),
   scope: z.object({ site: z.string().nullable(), tag: z.string().nullable(), devices: z.array(z.string()).nullable() }),
-  staleAfter: z.string(),
+  /** The threshold given for every device, or null when each site's own (default 7d) applied. */
+  staleAfter: z.string().nullable(),
+  /** The thresholds that applied, per site that has its own (when `staleAfter` was not given). */
+  siteStaleAfter: z.record(z.string(), z.string()),
   /** The desired state used: every entry that decides a device in scope, with its resolution. */
   desired: z.array(
     z.object({ scope: desiredScopeSchema, target: z.string(), image: z.string(), digest: z.string().nullable(), resolvedAt: z.string().nullable(), devices: z.number().int() }),

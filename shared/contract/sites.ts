@@ -9,6 +9,8 @@ export const siteSchema = z.object({
   deviceCount: z.number().int(),
   /** Jump hosts for the site's devices that set none themselves. */
   proxyJump: z.string().nullable(),
+  /** The audit's stale threshold for the site's devices, in days (null: the default, 7). */
+  staleAfterDays: z.number().int().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -17,7 +19,8 @@ export type Site = z.infer<typeof siteSchema>;
 /** A site named by its id or its name (case-insensitive). */
 export const siteRefSchema = z.string().trim().min(1, 'is required');
 
-export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish() });
+const staleDaysSchema = z.number().int('must be whole days').min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days');
+export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish() });
 export type SiteAdd = z.input<typeof siteAddSchema>;
 
 export const siteMethods = {
@@ -33,7 +36,7 @@ export const siteMethods = {
     summary: 'Rename a site; its devices follow.',
   }),
   'sites.update': method({
-    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish() }),
+    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish() }),
     output: siteSchema,
     summary: "Change a site's notes or jump hosts.",
   }),

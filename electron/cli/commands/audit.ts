@@ -43,7 +43,7 @@ export function registerAudit(program: Command, kit: CommandKit): void {
     .option('--site <site>', 'only devices of this site')
     .option('--tag <tag>', 'only devices with this tag')
     .option('--as-of <date>', 'audit a past moment, from the stored snapshots (2026-11-01 or a date-time)')
-    .option('--stale-after <age>', 'data older than this cannot vouch for a device: 7d (default), 36h, 90m', '7d')
+    .option('--stale-after <age>', "data older than this cannot vouch for a device: 7d, 36h, 90m (default: each site's own threshold, else 7d)")
     .option('--format <f>', 'table (default), json, csv, html (self-contained, with charts) or pdf (the HTML printed by Chromium; needs -o)', 'table')
     .option('--weeks <n>', 'html and pdf: the chart of states over time covers this many weeks (default 8)', intOption('--weeks', 2, 52))
     .option('-o, --output <file>', 'write the report to this file (the summary still goes to the terminal)')
@@ -71,7 +71,7 @@ drift fails on: ${DRIFT_STATES.join(', ')}; stale fails on: ${STALE_STATES.join(
           ...(o.tag ? { tag: o.tag as string } : {}),
           ...(names.length ? { devices: names } : {}),
           ...(o.asOf ? { asOf: o.asOf as string } : {}),
-          staleAfter: o.staleAfter as string,
+          ...(o.staleAfter ? { staleAfter: o.staleAfter as string } : {}),
           ...(charts ? { timeline: (o.weeks as number | undefined) ?? 8 } : {}),
         });
         if (o.sign && format !== 'json') throw new AppError(ErrorCode.VALIDATION_FAILED, '--sign is for the JSON report (--format json).');

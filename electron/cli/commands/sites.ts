@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { AppError, ErrorCode } from '../../../shared/errors';
 import { table } from '../output';
 import type { CommandKit } from '../program';
+import { intOption } from './options';
 
 export function registerSites(program: Command, kit: CommandKit): void {
   const sites = program.command('sites').description('sites: the places devices are grouped by');
@@ -9,10 +11,11 @@ export function registerSites(program: Command, kit: CommandKit): void {
     .argument('<name>', 'site name')
     .option('--notes <text>', 'free-form notes')
     .option('--proxy-jump <hops>', "jump hosts for the site's devices: [user@]host[:port],...")
+    .option('--stale-after <days>', "the audit's stale threshold for the site's devices, in days (default 7)", intOption('--stale-after', 1, 3650))
     .description('create a site')
     .action(
       kit.run(async (s, o, name) => {
-        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined });
+        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined, ...(o.staleAfter ? { staleAfterDays: o.staleAfter as number } : {}) });
         kit.print(o, site, () => `Added site ${site.name}.\n`);
       }),
     );
@@ -24,7 +27,7 @@ export function registerSites(program: Command, kit: CommandKit): void {
       kit.run(async (s, o) => {
         const list = await s.call('sites.list', {});
         kit.print(o, list, () =>
-          list.length ? table(['NAME', 'DEVICES', 'JUMP HOSTS', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.proxyJump ?? '-', x.notes])) :  'No sites yet. Add one with `bootfleet sites add NAME`.\n',
+          list.length ? table(['NAME', 'DEVICES', 'JUMP HOSTS', 'STALE AFTER', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.proxyJump ?? '-', x.staleAfterDays ? `${x.staleAfterDays} d` : '7 d (default)', x.notes])) :  'No sites yet. Add one with `bootfleet sites add NAME`.\n',
         );
       }),
     );
@@ -44,10 +47,14 @@ export function registerSites(program: Command, kit: CommandKit): void {
     .argument('<site>', 'site name')
     .option('--notes <text>', 'free-form notes')
     .option('--proxy-jump <hops>', "jump hosts for the site's devices that set none themselves (\"none\" clears)")
-    .description("change a site's notes or jump hosts")
+    .option('--stale-after <days>', "the audit's stale threshold for the site's devices, in days (\"default\" goes back to 7)")
+    .description("change a site's notes, jump hosts or stale threshold")
     .action(
       kit.run(async (s, o, site) => {
-        const r = await s.call('sites.update', { site: site!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined });
+        const stale = o.staleAfter as string | undefined;
+        const staleAfterDays = stale === undefined ? undefined : stale === 'default' ? null : Number(stale);
+        if (staleAfterDays !== undefined && staleAfterDays !== null && !Number.isInteger(staleAfterDays)) throw new AppError(ErrorCode.VALIDATION_FAILED, '--stale-after takes whole days (or "default").');
+        const r = await s.call('sites.update', { site: site!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined, ...(staleAfterDays !== undefined ? { staleAfterDays } : {}) });
         kit.print(o, r, () => `Updated site ${r.name}${r.proxyJump ? ` (jump hosts: ${r.proxyJump})` : ''}.
 `);
       }),

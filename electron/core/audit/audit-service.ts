@@ -77,7 +77,7 @@ export class AuditService {
     }
     const at = input.asOf ? new Date(Math.min(asked, Date.parse(generatedAt))).toISOString() : generatedAt;
     const atMs = Date.parse(at);
-    const staleMs = durationMs(input.staleAfter);
+    const defaultStale = input.staleAfter ?? '7d';
     const where: string[] = [];
     const params: Record<string, unknown> = { at };
     let siteName: string | null = null;
@@ -104,7 +104,10 @@ export class AuditService {
       .all(params) as Row[];
     // The desired state in memory (a few rows), and every device's tags in one pass: the effective
     // desired image is worked out here as the devices query does it in SQL (device, tags, site).
-    const siteNames = new Map((this.d.db.prepare('SELECT id, name FROM sites').all() as { id: string; name: string }[]).map((x) => [x.id, x.name]));
+    const siteRows = this.d.db.prepare('SELECT id, name, stale_after_days FROM sites').all() as { id: string; name: string; stale_after_days: number | null }[];
+    const siteNames = new Map(siteRows.map((x) => [x.id, x.name]));
+    // Each site's own stale threshold, unless one was given for every device.
+    const siteStale = new Map(input.staleAfter ? [] : siteRows.filter((x) => x.stale_after_days !== null).map((x) => [x.id, `${x.stale_after_days}d`]));
     const siteImages = new Map<string, string>();
     const tagImages = new Map<string, string>();
     for (const x of this.d.db.prepare('SELECT scope, target, image FROM desired_images').all() as { scope: string; target: string; image: string }[]) {
@@ -160,7 +163,8 @@ export class AuditService {
         for (const m of (resolutions.get(eff.image)?.match_digests ?? '').split(' ')) if (m) match.add(m);
       }
       const last = applied.get(r.id) ?? null;
-      const c = classify(r, eff, match, last, atMs, staleMs, input.staleAfter);
+      const stale = (r.site_id && siteStale.get(r.site_id)) || defaultStale;
+      const c = classify(r, eff, match, last, atMs, durationMs(stale), stale);
       devices.push({
         id: r.id,
         name: r.name,
@@ -199,7 +203,8 @@ export class AuditService {
       auditedAt: at,
       asOf: input.asOf ? at : null,
       scope: { site: siteName, tag: input.tag ?? null, devices: input.devices ?? null },
-      staleAfter: input.staleAfter,
+      staleAfter: input.staleAfter ?? null,
+      siteStaleAfter: Object.fromEntries([...siteStale].map(([id, d]) => [siteNames.get(id)!, d])),
       desired: [...used.values()],
       total: devices.length,
       counts,

@@ -94,7 +94,7 @@ export function header(report: AuditReport): string[] {
   const scope = [report.scope.site && `site ${report.scope.site}`, report.scope.tag && `tag ${report.scope.tag}`, report.scope.devices && `${report.scope.devices.length} named devices`].filter(Boolean).join(', ') || 'every device';
   return [
     `Bootfleet drift audit (${report.schema}), made ${report.generatedAt} by ${report.generatedBy} with Bootfleet ${report.bootfleetVersion}`,
-    `Audited as of ${report.auditedAt}${report.asOf ? ' (a past moment: each device as its stored snapshots then showed it; the desired state is today\'s)' : ''}; scope: ${scope}; stale after ${report.staleAfter}`,
+    `Audited as of ${report.auditedAt}${report.asOf ? ' (a past moment: each device as its stored snapshots then showed it; the desired state is today\'s)' : ''}; scope: ${scope}; ${report.staleAfter ? `stale after ${report.staleAfter}` : `stale after 7d${Object.keys(report.siteStaleAfter).length ? ` (${Object.entries(report.siteStaleAfter).map(([s, d]) => `${s}: ${d}`).join(', ')})` : ''}`}`,
     `Desired state used: ${report.desired.map((x) => `${x.scope} ${x.target}: ${x.image}${x.digest ? ` = ${x.digest}` : ''}${x.resolvedAt ? ` (resolved ${x.resolvedAt})` : ''}`).join('; ') || 'none'}`,
     `${report.total} devices: ${Object.entries(report.counts)
       .filter(([, n]) => n > 0)

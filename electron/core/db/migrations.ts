@@ -483,6 +483,13 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 13,
+    name: 'sites.stale_after_days: how old a device\'s data may be before the audit cannot vouch for it',
+    up(db) {
+      db.exec(`ALTER TABLE sites ADD COLUMN stale_after_days INTEGER;`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

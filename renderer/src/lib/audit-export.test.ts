@@ -13,6 +13,7 @@ const report: AuditReport = {
   asOf: '2026-11-20T23:59:59.999Z',
   scope: { site: 'plant-7', tag: null, devices: null },
   staleAfter: '7d',
+  siteStaleAfter: {},
   desired: [{ scope: 'site', target: 'plant-7', image: 'registry.local/os:stable', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', devices: 2 }],
   total: 3,
   counts: { ...zero, 'in-sync': 1, drifted: 1, 'never-contacted': 1 },
@@ -75,7 +76,7 @@ describe('audit export', () => {
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.split('\n')[1]).toBe('  "schema": "bootfleet.audit/v1",');
     const parsed = JSON.parse(text) as AuditReport & { sha256: string };
-    expect(parsed.sha256).toBe('6f84f4d005cda8ece6c212c324be7ec4707910a82d1416ef5eaaa914a9136cce');
+    expect(parsed.sha256).toBe('8473200562e9f6fed3279b8059232679d340c5548cfcbff50f7bdf394ebb0d27');
     const { sha256, ...rest } = parsed;
     expect(sha256).toBe(await sha256Hex(JSON.stringify(report)));
     expect(rest).toEqual(report);

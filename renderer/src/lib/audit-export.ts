@@ -92,7 +92,7 @@ export function scopeText(scope: AuditReport['scope']): string {
 export function header(report: AuditReport): string[] {
   return [
     `Bootfleet drift audit (${report.schema}), made ${report.generatedAt} by ${report.generatedBy} with Bootfleet ${report.bootfleetVersion}`,
-    `Audited as of ${report.auditedAt}${report.asOf ? " (a past moment: each device as its stored snapshots then showed it; the desired state is today's)" : ''}; scope: ${scopeText(report.scope)}; stale after ${report.staleAfter}`,
+    `Audited as of ${report.auditedAt}${report.asOf ? " (a past moment: each device as its stored snapshots then showed it; the desired state is today's)" : ''}; scope: ${scopeText(report.scope)}; ${staleText(report)}`,
     `Desired state used: ${report.desired.map((x) => `${x.scope} ${x.target}: ${x.image}${x.digest ? ` = ${x.digest}` : ''}${x.resolvedAt ? ` (resolved ${x.resolvedAt})` : ''}`).join('; ') || 'none'}`,
     `${report.total} devices: ${
       Object.entries(report.counts)
@@ -107,4 +107,11 @@ export function header(report: AuditReport): string[] {
 export function auditFileName(report: AuditReport, ext: 'json' | 'csv'): string {
   const scope = [report.scope.site, report.scope.tag].filter((x): x is string => !!x).map((x) => x.replace(/[^A-Za-z0-9._-]+/g, '_'));
   return `bootfleet-audit-${[...scope, report.auditedAt.slice(0, 10)].join('-')}.${ext}`;
+}
+
+/** The stale threshold as the report's header says it (as the CLI's does). */
+export function staleText(report: AuditReport): string {
+  if (report.staleAfter) return `stale after ${report.staleAfter}`;
+  const own = Object.entries(report.siteStaleAfter);
+  return `stale after 7d${own.length ? ` (${own.map(([s, d]) => `${s}: ${d}`).join(', ')})` : ''}`;
 }

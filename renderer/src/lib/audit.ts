@@ -29,9 +29,10 @@ export function checkStatesText(states: AuditState[]): string {
   return states.map((s) => auditStateLabel[s].toLowerCase()).join(', ');
 }
 
-/** The "Stale after" field (days) as the contract's duration (`7d`), or why it is not one. */
+/** The "Stale after" field (days) as the contract's duration (`7d`), or why it is not one. Empty: each site's own threshold. */
 export function parseStaleDays(text: string): { staleAfter: string | null; error: string | null } {
   const t = text.trim();
+  if (!t) return { staleAfter: null, error: null };
   if (!/^\d+(\.\d+)?$/.test(t)) return { staleAfter: null, error: 'Enter a number of days, e.g. 7.' };
   const days = Number(t);
   if (days <= 0) return { staleAfter: null, error: 'Enter more than 0 days.' };

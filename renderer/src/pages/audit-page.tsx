@@ -36,7 +36,7 @@ function Toolbar(): ReactElement {
             data-testid="audit-as-of"
           />
         </label>
-        <label className="inline-field" title="Data older than this cannot vouch for a device">
+        <label className="inline-field" title="Data older than this cannot vouch for a device. Empty: each site's own threshold (Sites page), else 7 days">
           <span>Stale after</span>
           <input
             type="text"
@@ -44,6 +44,7 @@ function Toolbar(): ReactElement {
             className="days-input"
             value={filters.staleDays}
             onChange={(e) => setFilters({ staleDays: e.target.value })}
+            placeholder="site's"
             aria-invalid={errors.staleDays ? true : undefined}
             data-testid="audit-stale-after"
           />

@@ -15,7 +15,7 @@ export interface SiteDialogProps {
   onClose(): void;
 }
 
-const labels: Record<string, string> = { name: 'Name', notes: 'Notes', proxyJump: 'Jump hosts' };
+const labels: Record<string, string> = { name: 'Name', notes: 'Notes', proxyJump: 'Jump hosts', staleAfterDays: 'Stale after' };
 
 /** The Add site / Edit site dialog (`data-testid="site-form"`). */
 export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
@@ -26,6 +26,7 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
   const [name, setName] = useState(site?.name ?? '');
   const [notes, setNotes] = useState(site?.notes ?? '');
   const [proxyJump, setProxyJump] = useState(site?.proxyJump ?? '');
+  const [staleDays, setStaleDays] = useState(site?.staleAfterDays ? String(site.staleAfterDays) : '');
   const [touched, setTouched] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -39,8 +40,9 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
     const t = notesSchema.safeParse(notes);
     if (!t.success) out.notes = fieldMessage('Notes', t.error.issues[0]?.message ?? 'are invalid');
     if (!parsedJump.success) out.proxyJump = fieldMessage('Jump hosts', parsedJump.error.issues[0]?.message ?? 'are invalid');
+    if (staleDays.trim() && !(/^\d+$/.test(staleDays.trim()) && Number(staleDays) >= 1 && Number(staleDays) <= 3650)) out.staleAfterDays = 'Stale after: enter whole days from 1 to 3650, or leave it empty for 7.';
     return out;
-  }, [name, notes, parsedJump]);
+  }, [name, notes, parsedJump, staleDays]);
   const invalid = Object.keys(errors).length > 0;
 
   const submit = async (): Promise<void> => {
@@ -49,15 +51,16 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
     setSaving(true);
     setFormError(null);
     const jump = parsedJump.success ? parsedJump.data : null;
+    const stale = staleDays.trim() ? Number(staleDays) : null;
     try {
       if (!site) {
-        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}) });
+        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}), ...(stale ? { staleAfterDays: stale } : {}) });
       } else {
         const renamed = name.trim() !== site.name;
-        const changed = notes !== site.notes || jump !== site.proxyJump;
+        const changed = notes !== site.notes || jump !== site.proxyJump || stale !== site.staleAfterDays;
         const current = renamed ? await rename(site, name.trim()) : site;
         if (changed) {
-          await update(current, { notes, proxyJump: jump });
+          await update(current, { notes, proxyJump: jump, staleAfterDays: stale });
           if (!renamed) toast('success', `Saved site ${current.name}`);
         }
       }
@@ -147,6 +150,9 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
               placeholder="admin@bastion.example.net"
             />
           )}
+        </Field>
+        <Field name="staleAfterDays" label="Stale after (days)" error={errorFor('staleAfterDays')} hint="The audit cannot vouch for a device of this site whose last status is older than this. Empty: 7 days.">
+          {(p) => <input {...p} type="text" inputMode="numeric" value={staleDays} onChange={(e) => edit(setStaleDays, 'staleAfterDays')(e.target.value)} autoComplete="off" placeholder="7" />}
         </Field>
         <Field name="notes" label="Notes" error={errorFor('notes')}>
           {(p) => <textarea {...p} rows={3} value={notes} onChange={(e) => edit(setNotes, 'notes')(e.target.value)} />}

@@ -53,13 +53,13 @@ export function auditInput(f: AuditFilters): { input: MethodInput<'audit.run'> |
   const stale = parseStaleDays(f.staleDays);
   const asOf = parseAsOf(f.asOf);
   const errors = { asOf: asOf.error, staleDays: stale.error };
-  if (stale.error || asOf.error || !stale.staleAfter) return { input: null, errors };
+  if (stale.error || asOf.error) return { input: null, errors };
   return {
     input: {
       ...(f.site ? { site: f.site } : {}),
       ...(f.tag ? { tag: f.tag } : {}),
       ...(asOf.asOf ? { asOf: asOf.asOf } : {}),
-      staleAfter: stale.staleAfter,
+      ...(stale.staleAfter ? { staleAfter: stale.staleAfter } : {}),
     },
     errors,
   };
@@ -70,7 +70,7 @@ let seq = 0;
 
 /** The audit store. */
 export const useAudit = create<AuditStoreState>((set, get) => ({
-  filters: { site: null, tag: null, asOf: '', staleDays: '7' },
+  filters: { site: null, tag: null, asOf: '', staleDays: '' },
   report: null,
   running: false,
   error: null,
