@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
 import type { AuditDevice, AuditReport } from '../../shared/contract';
 import type { BootfleetCore } from '../core/app';
-import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../core/test-support';
+import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../core/test-support';
 import { auditCsv, auditJson, verifyAuditJson } from '../core/audit/render';
 import { runCli } from './program';
 
@@ -267,5 +267,36 @@ suite('the offline drift audit', () => {
     expect(given.siteStaleAfter).toEqual({});
     expect((await cli('sites', 'edit', 'plant', '--stale-after', 'default')).code).toBe(0);
     expect((await ok(core, 'audit.run', { devices: ['gone'] })).devices[0]!.state).toBe('stale');
+  });
+
+  it('a signed site bundle carries the site to an auditor: merged without duplicates, audited there with where its data came from', async () => {
+    const usb = join(core.dataDir, 'site-bundle');
+    expect(await ok(core, 'bundle.export', { site: 'plant', path: usb })).toMatchObject({ images: 0, site: 'plant' });
+    const auditor = openTestCore();
+    const key = await ok(core, 'keys.show', {});
+    expect((await fails(auditor, 'bundle.import', { path: usb })).message).toContain('a key this installation does not trust');
+    expect((await ok(auditor, 'devices.list', {})).total).toBe(0);
+    await ok(auditor, 'keys.trust', { publicKey: key.publicKey, fingerprint: key.fingerprint, name: 'plant laptop' });
+    const first = await ok(auditor, 'bundle.import', { path: usb });
+    expect(first.site).toMatchObject({ site: 'plant', devicesAdded: 7, conflicts: [] });
+    expect(first.site!.snapshotsAdded).toBeGreaterThanOrEqual(7);
+    expect(first.site!.activityAdded).toBeGreaterThan(7);
+    // The same bundle again changes nothing, not even the activity log.
+    const logged = (await ok(auditor, 'activity.list', {})).items.length;
+    expect((await ok(auditor, 'bundle.import', { path: usb })).site).toEqual({ site: 'plant', devicesAdded: 0, snapshotsAdded: 0, activityAdded: 0, conflicts: [] });
+    expect((await ok(auditor, 'activity.list', {})).items.length).toBe(logged);
+    // Audited at the auditor's: the same states as at the site, each device saying where its data came from.
+    const there = byName(await ok(auditor, 'audit.run', { staleAfter: '7d' }));
+    const here = byName(await ok(core, 'audit.run', { site: 'plant', staleAfter: '7d' }));
+    for (const n of ['synced', 'drift', 'staged', 'overlay', 'gone', 'never']) expect([n, there[n]!.state]).toEqual([n, here[n]!.state]);
+    // The job that rebooted "fallback" stays at the site: without it the auditor sees a drifted device.
+    expect(there.fallback!.state).toBe('drifted');
+    expect(there.drift!.source).toMatchObject({ keyFingerprint: key.fingerprint, keyName: 'plant laptop' });
+    expect(there.drift!.notes.at(-1)).toMatch(/^Data from a bundle signed by plant laptop \(SHA256:\S+\), made \S+\.$/);
+    // An edit at the auditor's that disagrees is reported on the next import, and kept.
+    await ok(auditor, 'devices.update', { device: 'plant/drift', patch: { host: '10.9.9.9' } });
+    const third = await ok(auditor, 'bundle.import', { path: usb });
+    expect(third.site!.conflicts).toEqual([`plant/drift: host is 10.9.9.9 here, ${dev('drift').host} in the bundle; this installation's kept.`]);
+    expect((await ok(auditor, 'devices.get', { device: 'plant/drift' })).host).toBe('10.9.9.9');
   });
 });

@@ -48,7 +48,7 @@ suite('bootfleet images', () => {
     const usb = `${tempDir()}/usb-bundle`;
     await cli('images', 'import', r.archive, '--name', 'registry.local/fleet/os');
     const exported = await cli('bundle', 'export', '2.0', '-o', usb);
-    expect(exported.stdout).toMatch(new RegExp(`^Wrote ${usb} \\(folder\\): 1 image, [\\d.]+ kB\\.\\n$`));
+    expect(exported.stdout).toMatch(new RegExp(`^Wrote ${usb} \\(folder\\): 1 image, [\\d.]+ kB, signed\\.\\n$`));
     // At the site: trust the maker's key (its fingerprint checked), then import.
     const pub = `${tempDir()}/maker.pub`;
     const fp = /Fingerprint: (\S+)/.exec((await cli('keys', 'show', '-o', pub)).stdout)![1]!;

@@ -160,6 +160,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     audit,
     keys,
     clock,
+    db,
     actions,
     flash,
     driveWatcher,

@@ -98,6 +98,8 @@ export const auditDeviceSchema = z.object({
   snapshotId: z.number().int().nullable(),
   /** Seconds between the last good contact and the audit's time (now, or `asOf`). */
   dataAgeSeconds: z.number().nullable(),
+  /** Where the device's data came from when it was merged from a signed site bundle: the key and when the bundle was made. */
+  source: z.object({ keyFingerprint: z.string(), keyName: z.string(), bundleMadeAt: z.string() }).nullable(),
   /** The last image Bootfleet rebooted the device into: its digest, when, and the job. */
   lastApplied: z.object({ digest: z.string(), at: z.string(), jobId: z.string() }).nullable(),
 });

@@ -131,11 +131,20 @@ export const libraryMethods = {
   }),
   'bundle.export': method({
     input: z.object({
-      refs: z.array(libraryRefSchema).min(1, 'name at least one image'),
+      refs: z.array(libraryRefSchema).default([]),
+      /** Also a site's data: its devices, desired state, status snapshots and activity. */
+      site: z.string().trim().min(1).optional(),
+      /** With `site`: snapshots and activity from this moment on only. */
+      since: z
+        .string()
+        .trim()
+        .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date like 2026-11-01 or a date-time')
+        .optional(),
       /** A directory to create (a folder on a USB stick), or a `.tar` file. */
       path: z.string().trim().min(1, 'is required'),
-    }),
-    output: z.object({ path: z.string(), format: z.enum(['oci', 'oci-archive']), images: z.number(), bytes: z.number() }),
+    })
+    .refine((v) => v.refs.length > 0 || v.site, { message: 'name at least one image, or a site', path: ['refs'] }),
+    output: z.object({ path: z.string(), format: z.enum(['oci', 'oci-archive']), images: z.number(), site: z.string().nullable(), bytes: z.number() }),
     summary: 'Write library images as a bundle for a site with no network: an OCI layout with a manifest and SHA256SUMS over every file.',
   }),
   'bundle.import': method({
@@ -146,6 +155,8 @@ export const libraryMethods = {
       unchanged: z.number(),
       /** The key that signed it: this installation's own, or one it trusts. */
       signedBy: z.object({ fingerprint: z.string(), name: z.string(), own: z.boolean() }),
+      /** The site data it carried, as merged: what was added, and disagreements (this installation's kept). */
+      site: z.object({ site: z.string(), devicesAdded: z.number(), snapshotsAdded: z.number(), activityAdded: z.number(), conflicts: z.array(z.string()) }).nullable(),
     }),
     summary: 'Import a bundle: its signature checked against trusted keys, then every file against its SHA256SUMS (a missing, extra or altered file refuses it, named); importing it again changes nothing.',
   }),

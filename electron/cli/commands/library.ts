@@ -136,17 +136,19 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
       }),
     );
 
-  const bundle = program.command('bundle').description('carry library images to a site with no network (a folder or .tar, e.g. on a USB stick)');
+  const bundle = program.command('bundle').description('carry library images and site data between places with no network (a signed folder or .tar, e.g. on a USB stick)');
   bundle
     .command('export')
-    .argument('<refs...>', 'library images')
+    .argument('[refs...]', 'library images')
+    .option('--site <site>', "also the site's data: devices, desired state, status snapshots, activity")
+    .option('--since <time>', 'with --site: snapshots and activity from this moment on only')
     .requiredOption('-o, --output <path>', 'a new folder, or a .tar file')
-    .description('write the images with a manifest and SHA256SUMS over every file')
+    .description("write images and/or a site's data, with a manifest, SHA256SUMS over every file, and this installation's signature")
     .action(
       kit.run(async (s, o, ...rest) => {
         const refs = (rest as unknown as string[][]).flat().filter((x) => typeof x === 'string');
-        const r = await s.call('bundle.export', { refs, path: resolve(o.output as string) });
-        kit.print(o, r, () => `Wrote ${r.path} (${r.format === 'oci' ? 'folder' : 'tar'}): ${r.images} image${r.images === 1 ? '' : 's'}, ${formatSize(r.bytes)}.\n`);
+        const r = await s.call('bundle.export', { refs, path: resolve(o.output as string), ...(o.site ? { site: o.site as string } : {}), ...(o.since ? { since: o.since as string } : {}) });
+        kit.print(o, r, () => `Wrote ${r.path} (${r.format === 'oci' ? 'folder' : 'tar'}): ${r.images} image${r.images === 1 ? '' : 's'}${r.site ? ` and the data of site ${r.site}` : ''}, ${formatSize(r.bytes)}, signed.\n`);
       }),
     );
   bundle
@@ -160,7 +162,11 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
           o,
           r,
           () =>
-            `Signed by ${r.signedBy.name} (${r.signedBy.fingerprint})${r.signedBy.own ? ', this installation' : ''}.\n${r.added} image${r.added === 1 ? '' : 's'} added, ${r.unchanged} already here: ${r.images.map((i) => i.reference ?? i.digest).join(', ')}.\n`,
+            `Signed by ${r.signedBy.name} (${r.signedBy.fingerprint})${r.signedBy.own ? ', this installation' : ''}.\n` +
+            (r.images.length ? `${r.added} image${r.added === 1 ? '' : 's'} added, ${r.unchanged} already here: ${r.images.map((i) => i.reference ?? i.digest).join(', ')}.\n` : '') +
+            (r.site
+              ? `Site ${r.site.site}: ${r.site.devicesAdded} devices, ${r.site.snapshotsAdded} status snapshots and ${r.site.activityAdded} activity entries added.\n${r.site.conflicts.map((c) => `! ${c}\n`).join('')}`
+              : ''),
         );
       }),
     );

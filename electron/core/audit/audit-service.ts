@@ -35,6 +35,9 @@ interface Row {
   error_message: string | null;
   last_attempt_at: string | null;
   usr_overlay: string | null;
+  src_key: string | null;
+  src_name: string | null;
+  src_made: string | null;
 }
 
 const describe = (digest: string | null, version: string | null): string => (digest ? `${version ? `${version} ` : ''}(${shortDigest(digest)})` : 'nothing');
@@ -97,8 +100,9 @@ export class AuditService {
       .prepare(
         `SELECT d.id, d.name, d.site_id, d.desired_image,
            ds.booted_image, ds.booted_digest, ds.booted_version, ds.staged_digest, ds.staged_version, ds.rollback_digest, ds.rollback_version,
-           ds.last_seen_at, ds.snapshot_id, ds.reach, ds.error_message, ds.last_attempt_at, ds.usr_overlay
-         FROM devices d LEFT JOIN ${input.asOf ? `(${AS_OF_SOURCE})` : 'device_status'} ds ON ds.device_id = d.id
+           ds.last_seen_at, ds.snapshot_id, ds.reach, ds.error_message, ds.last_attempt_at, ds.usr_overlay,
+           p.key_fingerprint AS src_key, p.key_name AS src_name, p.bundle_made_at AS src_made
+         FROM devices d LEFT JOIN device_provenance p ON p.device_id = d.id LEFT JOIN ${input.asOf ? `(${AS_OF_SOURCE})` : 'device_status'} ds ON ds.device_id = d.id
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
       )
       .all(params) as Row[];
@@ -172,7 +176,7 @@ export class AuditService {
         tags,
         state: c.state,
         reason: c.reason,
-        notes: c.notes,
+        notes: r.src_key ? [...c.notes, `Data from a bundle signed by ${r.src_name} (${r.src_key}), made ${r.src_made}.`] : c.notes,
         desired,
         bootedImage: r.booted_image,
         booted: r.booted_digest ? { digest: r.booted_digest, version: r.booted_version } : null,
@@ -182,6 +186,7 @@ export class AuditService {
         lastSeenAt: r.last_seen_at,
         snapshotId: r.snapshot_id,
         dataAgeSeconds: r.last_seen_at ? Math.max(0, Math.round((atMs - Date.parse(r.last_seen_at)) / 1000)) : null,
+        source: r.src_key ? { keyFingerprint: r.src_key, keyName: r.src_name!, bundleMadeAt: r.src_made! } : null,
         lastApplied: last ? { digest: last.digest, at: last.at, jobId: last.jobId } : null,
       });
     }

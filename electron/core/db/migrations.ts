@@ -490,6 +490,27 @@ export const migrations: Migration[] = [
       db.exec(`ALTER TABLE sites ADD COLUMN stale_after_days INTEGER;`);
     },
   },
+  {
+    version: 14,
+    name: 'site bundles: where merged activity and device data came from',
+    up(db) {
+      db.exec(`
+        -- Activity merged from another installation: its key's fingerprint and its own id there,
+        -- so the same entry is never added twice (the log stays append-only).
+        ALTER TABLE activity ADD COLUMN origin TEXT;
+        ALTER TABLE activity ADD COLUMN origin_id INTEGER;
+        CREATE UNIQUE INDEX activity_origin ON activity (origin, origin_id) WHERE origin IS NOT NULL;
+        -- The signed bundle a device's data last came from.
+        CREATE TABLE device_provenance (
+          device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+          key_fingerprint TEXT NOT NULL,
+          key_name TEXT NOT NULL,
+          bundle_made_at TEXT NOT NULL,
+          imported_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -5,7 +5,10 @@ import { Readable } from 'node:stream';
 import type { MethodArgs, MethodOutput } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Actor } from '../activity/activity-repo';
+import type { ActivityRepo } from '../activity/activity-repo';
 import type { Clock } from '../clock';
+import type { Db } from '../db/open';
+import { exportSiteData, importSiteData, SITE_DATA } from './site-data';
 import type { KeysService, Signature } from '../keys/keys-service';
 import { VERSION } from '../version';
 import type { LibraryService } from './library-service';
@@ -27,7 +30,8 @@ export const BUNDLE_SIG = 'SHA256SUMS.sig';
 /** How far a bundle's making time may be ahead of this machine's clock (clocks differ a little). */
 const CLOCK_SLACK_MS = 10 * 60_000;
 
-export async function exportBundle(library: LibraryService, keys: KeysService, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
+export async function exportBundle(library: LibraryService, keys: KeysService, db: Db, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
+  const siteData = input.site ? exportSiteData(db, keys.identity().fingerprint, input.site, input.since ? new Date(Date.parse(input.since)).toISOString() : null) : null;
   const rows = [...new Map(input.refs.map((r) => library.resolve(r)).map((r) => [r.id, r])).values()];
   const format = input.path.endsWith('.tar') ? 'oci-archive' : 'oci';
   const images = rows.map((row) => ({
@@ -42,13 +46,17 @@ export async function exportBundle(library: LibraryService, keys: KeysService, a
     input.path,
     format,
     async (files) => {
-      const manifest = Buffer.from(JSON.stringify({ format: 'bootfleet-bundle', formatVersion: 1, createdAt: new Date().toISOString(), createdBy: actor.user, bootfleet: VERSION, images }, null, 2));
-      const sums = [...files.map((f) => f.name), BUNDLE_MANIFEST].sort();
+      const manifest = Buffer.from(
+        JSON.stringify({ format: 'bootfleet-bundle', formatVersion: 1, createdAt: new Date().toISOString(), createdBy: actor.user, bootfleet: VERSION, images, site: input.site ?? null, since: input.since ?? null }, null, 2),
+      );
+      const sums = [...files.map((f) => f.name), BUNDLE_MANIFEST, ...(siteData ? [SITE_DATA] : [])].sort();
       const hashes = new Map<string, string>();
       for (const f of files) hashes.set(f.name, await f.sha256());
       hashes.set(BUNDLE_MANIFEST, createHash('sha256').update(manifest).digest('hex'));
+      if (siteData) hashes.set(SITE_DATA, createHash('sha256').update(siteData).digest('hex'));
       const text = Buffer.from(sums.map((n) => `${hashes.get(n)}  ${n}`).join('\n') + '\n');
       return [
+        ...(siteData ? [{ name: SITE_DATA, body: siteData }] : []),
         { name: BUNDLE_MANIFEST, body: manifest },
         { name: BUNDLE_SUMS, body: text },
         { name: BUNDLE_SIG, body: Buffer.from(JSON.stringify(keys.sign(text), null, 2) + '\n') },
@@ -56,7 +64,7 @@ export async function exportBundle(library: LibraryService, keys: KeysService, a
     },
     signal,
   );
-  return { path: input.path, format, images: images.length, bytes };
+  return { path: input.path, format, images: images.length, site: input.site ? (JSON.parse(siteData!.toString('utf8')) as { site: { name: string } }).site.name : null, bytes };
 }
 
 /** Every file of a bundle (a directory or a tar), with a way to hash it. */
@@ -89,7 +97,7 @@ async function sha256(open: () => NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Checks a bundle file by file, then imports its images; the same bundle twice changes nothing. */
-export async function importBundle(library: LibraryService, keys: KeysService, clock: Clock, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
+export async function importBundle(library: LibraryService, keys: KeysService, d: { db: Db; activity: ActivityRepo; clock: Clock }, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
   if (!existsSync(input.path)) throw new AppError(ErrorCode.NOT_FOUND, `No bundle at ${input.path}.`);
   const files = await bundleFiles(input.path);
   const sumsFile = files.get(BUNDLE_SUMS);
@@ -131,14 +139,20 @@ export async function importBundle(library: LibraryService, keys: KeysService, c
   const manifest = JSON.parse((await readAll(files.get(BUNDLE_MANIFEST)!)).toString('utf8')) as { createdAt?: string };
   const made = Date.parse(manifest.createdAt ?? '');
   if (!Number.isFinite(made)) throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${BUNDLE_MANIFEST} says no valid making time; nothing was imported.`, { file: BUNDLE_MANIFEST });
-  if (made > Date.parse(clock.now()) + CLOCK_SLACK_MS) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} was made in the future (${manifest.createdAt}; this machine's clock says ${clock.now()}): check both clocks; nothing was imported.`, { file: BUNDLE_MANIFEST });
+  if (made > Date.parse(d.clock.now()) + CLOCK_SLACK_MS) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path} was made in the future (${manifest.createdAt}; this machine's clock says ${d.clock.now()}): check both clocks; nothing was imported.`, { file: BUNDLE_MANIFEST });
   }
-  const results = await library.importFrom(actor, { ...(await openLayoutSource(input.path)), source: `bundle:${input.path}` }, {}, signal);
+  const layout = { ...(await openLayoutSource(input.path)), source: `bundle:${input.path}` };
+  const results = (await layout.index()).manifests.length ? await library.importFrom(actor, layout, {}, signal) : [];
+  const siteFile = files.get(SITE_DATA);
+  const site = siteFile
+    ? importSiteData(d, actor, await readAll(siteFile), { keyFingerprint: signedBy.fingerprint, keyName: signedBy.name, bundleMadeAt: new Date(made).toISOString() })
+    : null;
   return {
     images: results.map((r) => r.image),
     added: results.filter((r) => r.changed).length,
     unchanged: results.filter((r) => !r.changed).length,
     signedBy: { fingerprint: signedBy.fingerprint, name: signedBy.name, own: signedBy.own },
+    site,
   };
 }

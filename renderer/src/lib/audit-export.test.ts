@@ -25,17 +25,17 @@ const report: AuditReport = {
       notes: ['/usr overlay active (transient).', 'Said "hello", twice.'],
       desired: { image: 'registry.local/os:stable', source: 'site', sourceName: 'plant-7', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', pinned: false },
       bootedImage: 'registry.local/os:stable', booted: { digest: 'sha256:' + 'a'.repeat(64), version: '1.0' }, staged: null, rollback: { digest: 'sha256:' + 'c'.repeat(64), version: '0.9' },
-      usrOverlay: 'transient', lastSeenAt: '2026-11-20T11:59:59.999Z', snapshotId: 12, dataAgeSeconds: 43200, lastApplied: null,
+      usrOverlay: 'transient', lastSeenAt: '2026-11-20T11:59:59.999Z', snapshotId: 12, dataAgeSeconds: 43200, source: null, lastApplied: null,
     },
     {
       id: 'd2', name: '=plc-2', site: 'plant-7', tags: [], state: 'in-sync', reason: 'Runs its desired image.', notes: [],
       desired: { image: 'registry.local/os:stable', source: 'site', sourceName: 'plant-7', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', pinned: false },
       bootedImage: 'registry.local/os:stable', booted: { digest: 'sha256:' + 'b'.repeat(64), version: null }, staged: null, rollback: null,
-      usrOverlay: null, lastSeenAt: '2026-11-20T20:00:00.000Z', snapshotId: 13, dataAgeSeconds: 14400, lastApplied: { digest: 'sha256:' + 'b'.repeat(64), at: '2026-11-19T09:00:00.000Z', jobId: 'j1' },
+      usrOverlay: null, lastSeenAt: '2026-11-20T20:00:00.000Z', snapshotId: 13, dataAgeSeconds: 14400, source: null, lastApplied: { digest: 'sha256:' + 'b'.repeat(64), at: '2026-11-19T09:00:00.000Z', jobId: 'j1' },
     },
     {
       id: 'd3', name: 'kiosk-3', site: null, tags: ['lobby'], state: 'never-contacted', reason: 'No bootc status was ever read from it (last attempt 2026-11-20T10:00:00.000Z: connect ECONNREFUSED).', notes: [],
-      desired: null, bootedImage: null, booted: null, staged: null, rollback: null, usrOverlay: null, lastSeenAt: null, snapshotId: null, dataAgeSeconds: null, lastApplied: null,
+      desired: null, bootedImage: null, booted: null, staged: null, rollback: null, usrOverlay: null, lastSeenAt: null, snapshotId: null, dataAgeSeconds: null, source: null, lastApplied: null,
     },
   ],
   timeline: null,
@@ -76,7 +76,7 @@ describe('audit export', () => {
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.split('\n')[1]).toBe('  "schema": "bootfleet.audit/v1",');
     const parsed = JSON.parse(text) as AuditReport & { sha256: string };
-    expect(parsed.sha256).toBe('8473200562e9f6fed3279b8059232679d340c5548cfcbff50f7bdf394ebb0d27');
+    expect(parsed.sha256).toBe('aad8f6b4276c6ce0c26b50e5c8251a1e26cc1e0b3a1d0a8ba0867e88538719d0');
     const { sha256, ...rest } = parsed;
     expect(sha256).toBe(await sha256Hex(JSON.stringify(report)));
     expect(rest).toEqual(report);
