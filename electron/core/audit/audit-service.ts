@@ -138,10 +138,14 @@ export class AuditService {
     );
     // The last image Bootfleet rebooted each device into (a reboot was sent), up to the audited moment.
     const applied = new Map<string, { digest: string; from: string | null; at: string; jobId: string }>();
+    // Also what a site bundle said of devices rebooted by another installation (device_applied).
     for (const r of this.d.db
       .prepare(
-        `SELECT device_id, job_id, expected_digest, from_digest, coalesce(started_at, updated_at) AS at FROM job_devices
-          WHERE boot_id_before IS NOT NULL AND expected_digest IS NOT NULL AND coalesce(started_at, updated_at) <= @at ORDER BY at`,
+        `SELECT device_id, job_id, expected_digest, from_digest, at FROM (
+           SELECT device_id, job_id, expected_digest, from_digest, coalesce(started_at, updated_at) AS at FROM job_devices
+            WHERE boot_id_before IS NOT NULL AND expected_digest IS NOT NULL
+           UNION ALL SELECT device_id, job_id, digest, from_digest, at FROM device_applied)
+          WHERE at <= @at ORDER BY at`,
       )
       .all({ at }) as { device_id: string; job_id: string; expected_digest: string; from_digest: string | null; at: string }[]) {
       applied.set(r.device_id, { digest: r.expected_digest, from: r.from_digest, at: r.at, jobId: r.job_id });

@@ -511,6 +511,23 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 15,
+    name: 'device_applied: the last image another installation rebooted a device into (from a site bundle)',
+    up(db) {
+      // What job_devices says at the site (the audit's "fell back" needs it), for devices whose
+      // data came from a bundle: the digest applied, the one booted before, when, and the job.
+      db.exec(`
+        CREATE TABLE device_applied (
+          device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+          digest TEXT NOT NULL,
+          from_digest TEXT,
+          at TEXT NOT NULL,
+          job_id TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

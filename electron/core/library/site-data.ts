@@ -42,6 +42,8 @@ interface SiteData {
     durationMs: number | null;
   }[];
   activity: { origin: string; id: number; at: string; actor: string; via: string; action: string; entityType: string; entityName: string | null; summary: string; details: string | null }[];
+  /** Per device, the last image it was rebooted into and the one it booted before (what "fell back" is judged by). */
+  applied?: { device: string; digest: string; from: string | null; at: string; jobId: string }[];
 }
 
 export interface SiteImport {
@@ -83,6 +85,22 @@ export function exportSiteData(db: Db, origin: string, siteRef: string, since: s
       `SELECT * FROM activity WHERE ((entity_type = 'device' AND entity_id IN (${inList || "''"})) OR (entity_type = 'site' AND entity_id = ?)) ${since ? 'AND at >= ?' : ''} ORDER BY id`,
     )
     .all(...ids, site.id, ...(since ? [since] : [])) as { id: number; at: string; actor: string; via: string; action: string; entity_type: string; entity_name: string | null; summary: string; details: string | null; origin: string | null; origin_id: number | null }[];
+  // The last reboot into an image per device, from this installation's jobs or from an earlier bundle.
+  const applied = new Map<string, { device: string; digest: string; from: string | null; at: string; jobId: string }>();
+  if (ids.length) {
+    for (const a of db.prepare(`SELECT device_id, digest, from_digest, at, job_id FROM device_applied WHERE device_id IN (${inList})`).all(...ids) as { device_id: string; digest: string; from_digest: string | null; at: string; job_id: string }[]) {
+      applied.set(a.device_id, { device: names.get(a.device_id)!, digest: a.digest, from: a.from_digest, at: a.at, jobId: a.job_id });
+    }
+    for (const j of db
+      .prepare(
+        `SELECT device_id, expected_digest, from_digest, coalesce(started_at, updated_at) AS at, job_id FROM job_devices
+          WHERE device_id IN (${inList}) AND boot_id_before IS NOT NULL AND expected_digest IS NOT NULL ORDER BY at`,
+      )
+      .all(...ids) as { device_id: string; expected_digest: string; from_digest: string | null; at: string; job_id: string }[]) {
+      const prev = applied.get(j.device_id);
+      if (!prev || prev.at <= j.at) applied.set(j.device_id, { device: names.get(j.device_id)!, digest: j.expected_digest, from: j.from_digest, at: j.at, jobId: j.job_id });
+    }
+  }
   const data: SiteData = {
     format: 'bootfleet-site-data',
     formatVersion: 1,
@@ -109,6 +127,7 @@ export function exportSiteData(db: Db, origin: string, siteRef: string, since: s
       durationMs: s.duration_ms,
     })),
     // Entries this installation imported keep their first origin, so a union stays a union.
+    applied: [...applied.values()],
     activity: activity.map((a) => ({ origin: a.origin ?? origin, id: a.origin_id ?? a.id, at: a.at, actor: a.actor, via: a.via, action: a.action, entityType: a.entity_type, entityName: a.entity_name, summary: a.summary, details: a.details })),
   };
   return Buffer.from(JSON.stringify(data));
@@ -223,6 +242,16 @@ export function importSiteData(
         api: st.apiVersion ?? null,
         usr: newest.usr_overlay,
       });
+    }
+    for (const a of data.applied ?? []) {
+      const id = ids.get(a.device);
+      if (!id) continue;
+      const prev = db.prepare('SELECT at FROM device_applied WHERE device_id = ?').pluck().get(id) as string | undefined;
+      if (prev !== undefined && prev >= a.at) continue;
+      db.prepare(
+        `INSERT INTO device_applied (device_id, digest, from_digest, at, job_id) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET digest = excluded.digest, from_digest = excluded.from_digest, at = excluded.at, job_id = excluded.job_id`,
+      ).run(id, a.digest, a.from, a.at, a.jobId);
     }
     for (const a of data.activity) {
       if (db.prepare('SELECT 1 FROM activity WHERE origin = ? AND origin_id = ?').get(a.origin, a.id)) continue;
