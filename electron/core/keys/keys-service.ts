@@ -98,7 +98,7 @@ export class KeysService {
     const own = this.identity();
     if (own.fingerprint === k.fingerprint) return { fingerprint: k.fingerprint, name: own.name, own: true };
     const t = this.d.db.prepare('SELECT * FROM trusted_keys WHERE fingerprint = ?').get(k.fingerprint) as TrustedRow | undefined;
-    if (!t) throw new AppError(ErrorCode.VALIDATION_FAILED, `Signed by ${k.fingerprint} (${k.name || 'no name'}), a key this installation does not trust: check the fingerprint with its owner, then \`bootfleet keys trust\`.`, { fingerprint: k.fingerprint });
+    if (!t) throw new AppError(ErrorCode.VALIDATION_FAILED, `Signed by ${k.fingerprint} (${k.name || 'no name'}), a key this installation does not trust: check the fingerprint with its owner, then trust the key (Keys in the app, or bootfleet keys trust).`, { fingerprint: k.fingerprint });
     if (t.revoked_at) throw new AppError(ErrorCode.VALIDATION_FAILED, `Signed by ${t.name} (${k.fingerprint}), whose trust was revoked on ${t.revoked_at}.`, { fingerprint: k.fingerprint });
     return { fingerprint: k.fingerprint, name: t.name, own: false };
   }

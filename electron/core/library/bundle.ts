@@ -119,7 +119,7 @@ export async function importBundle(library: LibraryService, keys: KeysService, d
   try {
     signedBy = keys.verify(sumsText, signature);
   } catch (e) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${(e as Error).message} Nothing was imported.`, { file: BUNDLE_SIG });
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `${input.path}: ${(e as Error).message} Nothing was imported.`, { file: BUNDLE_SIG, ...((e as AppError).details ?? {}) });
   }
   const listed = new Map<string, string>();
   for (const line of sumsText.toString('utf8').split('\n').filter(Boolean)) {

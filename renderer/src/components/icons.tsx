@@ -343,3 +343,11 @@ export function AuditIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+export function PackageIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <path d="M21 8 12 3 3 8v8l9 5 9-5V8Z" />
+      <path d="m3 8 9 5 9-5M12 13v8" />
+    </Svg>
+  );
+}

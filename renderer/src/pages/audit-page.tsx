@@ -4,7 +4,7 @@
  * JSON or CSV file. It runs on open and again when a filter changes.
  */
 import { useEffect, type ReactElement } from 'react';
-import { AlertIcon, AuditIcon, DownloadIcon, RefreshIcon, SearchIcon } from '../components/icons';
+import { AlertIcon, AuditIcon, DownloadIcon, PackageIcon, RefreshIcon, SearchIcon } from '../components/icons';
 import { EmptyState } from '../components/empty-state';
 import { localDay } from '../lib/audit';
 import { auditInput, useAudit } from '../stores/audit';
@@ -150,6 +150,7 @@ export function AuditPage(): ReactElement {
   }, [loadSites, loadTags, run]);
 
   const canExport = report !== null && !failed;
+  const openBundles = (): void => useUi.getState().openDialog({ kind: 'bundles', mode: 'export', site: useAudit.getState().filters.site });
   return (
     <div className="page" data-testid="audit-page" aria-busy={running}>
       <div className="page-header">
@@ -158,6 +159,9 @@ export function AuditPage(): ReactElement {
           <p className="page-subtitle">Which devices run exactly their desired image, from what the inventory knows.</p>
         </div>
         <div className="page-actions">
+          <button type="button" className="button" onClick={openBundles} data-testid="audit-bundles" title="Export or import a signed bundle of a site's data and images">
+            <PackageIcon /> Bundles…
+          </button>
           <button type="button" className="button" onClick={() => void exportAs('csv')} disabled={!canExport} data-testid="audit-export-csv" title="Save this report as CSV, as bootfleet audit --format csv writes it">
             <DownloadIcon /> Export CSV
           </button>

@@ -8,6 +8,7 @@ import { useDevices } from '../stores/devices';
 import { useRollouts } from '../stores/rollouts';
 import { useSites } from '../stores/sites';
 import { useUi } from '../stores/ui';
+import { BundlesDialog } from './bundle-dialogs';
 import { DesiredDialog } from './desired-dialog';
 import { DeviceDialog } from './device-dialog';
 import { ImportDialog } from './import-dialog';
@@ -209,6 +210,8 @@ export function DialogHost(): ReactElement | null {
         />
       );
     }
+    case 'bundles':
+      return <BundlesDialog mode={dialog.mode} refs={dialog.refs} site={dialog.site ?? null} onClose={close} />;
     case 'snapshot':
       return <SnapshotDialog key={dialog.snapshotId} device={dialog.device} snapshotId={dialog.snapshotId} onClose={close} />;
   }

@@ -9,7 +9,7 @@ import { Fragment, useEffect, useState, type ReactElement } from 'react';
 import type { LibraryImage } from '../../../shared/contract';
 import { ByteProgress } from '../components/byte-progress';
 import { EmptyState } from '../components/empty-state';
-import { AlertIcon, CheckIcon, CloseIcon, DownloadIcon, FolderIcon, ImagesIcon, InfoIcon, RefreshIcon, TrashIcon, UploadIcon } from '../components/icons';
+import { AlertIcon, CheckIcon, CloseIcon, DownloadIcon, FolderIcon, ImagesIcon, InfoIcon, PackageIcon, RefreshIcon, TrashIcon, UploadIcon } from '../components/icons';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { formatBytes } from '../lib/format';
 import { deployedText, imageLabel, imageRef } from '../lib/library';
@@ -249,6 +249,15 @@ export function ImagesPage(): ReactElement {
             data-testid="library-gc"
           >
             <RefreshIcon className={collecting ? 'spin' : undefined} /> {collecting ? 'Cleaning up…' : 'Clean up'}
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => useUi.getState().openDialog({ kind: 'bundles', mode: 'export' })}
+            title="Signed bundles of images and site data, for sites with no network"
+            data-testid="library-bundles"
+          >
+            <PackageIcon /> Bundles…
           </button>
           {importButton}
           {pullButton}

@@ -1,7 +1,7 @@
 /** Sites: name, device count and notes, with add / rename / delete. */
 import { useEffect, type ReactElement } from 'react';
 import { EmptyState } from '../components/empty-state';
-import { EditIcon, PlusIcon, SiteIcon, TrashIcon } from '../components/icons';
+import { EditIcon, PackageIcon, PlusIcon, SiteIcon, TrashIcon } from '../components/icons';
 import { plural } from '../lib/format';
 import { useDevices } from '../stores/devices';
 import { useSites } from '../stores/sites';
@@ -90,6 +90,16 @@ export function SitesPage(): ReactElement {
                     </td>
                     <td className="actions-cell">
                       <span className="row-actions">
+                      <button
+                        type="button"
+                        className="icon-button"
+                        aria-label={`Export a bundle of ${s.name}`}
+                        title="Export a bundle…"
+                        data-testid="site-bundle"
+                        onClick={() => openDialog({ kind: 'bundles', mode: 'export', site: s.name })}
+                      >
+                        <PackageIcon size={15} />
+                      </button>
                       <button type="button" className="icon-button" aria-label={`Edit ${s.name}`} title="Edit" data-testid="site-rename" onClick={() => openDialog({ kind: 'site-form', site: s })}>
                         <EditIcon size={15} />
                       </button>

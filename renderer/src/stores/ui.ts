@@ -46,6 +46,8 @@ export type DialogState =
   /** The rollout wizard: devices and action, policy, review. */
   | { kind: 'rollout-new'; preset?: RolloutPreset }
   | { kind: 'rollout-cancel'; rollout: Rollout }
+  /** Bundles: export (images chosen by library id, a site) or import; Keys… inside it. */
+  | { kind: 'bundles'; mode?: 'export' | 'import'; refs?: string[]; site?: string | null }
   | null;
 
 /** A transient notice in the corner. */
