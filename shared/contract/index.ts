@@ -19,6 +19,7 @@ import { sshImportMethods } from './ssh-import';
 export * from './actions';
 export * from './activity';
 export * from './audit';
+export * from './audit-files';
 export * from './desired';
 export * from './app';
 export * from './devices';

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DRIFT_STATES, STALE_STATES, auditStateLabel, shortDigest, type AuditReport } from '../../../shared/contract';
+import { DRIFT_STATES, STALE_STATES, auditHeader, auditStateLabel, shortDigest, type AuditReport } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { htmlToPdf } from '../../core/audit/pdf';
-import { auditCsv, auditHtml, auditJson, header } from '../../core/audit/render';
+import { auditCsv, auditHtml, auditJson } from '../../core/audit/render';
 import { table } from '../output';
 import type { CommandKit } from '../program';
 import { collect, intOption } from './options';
@@ -12,7 +12,7 @@ import { collect, intOption } from './options';
 const FORMATS = ['table', 'json', 'csv', 'html', 'pdf'] as const;
 
 function tableText(r: AuditReport): string {
-  const lines = header(r).map((l) => `${l}\n`);
+  const lines = auditHeader(r).map((l) => `${l}\n`);
   const sites = r.sites.length > 1 || r.sites[0]?.site ? `\n${table(
     ['SITE', 'DEVICES', ...Object.keys(r.counts).filter((s) => r.sites.some((x) => x.counts[s as keyof typeof r.counts] > 0)).map((s) => s.toUpperCase())],
     r.sites.map((x) => [x.site ?? '(no site)', String(x.total), ...Object.keys(r.counts).filter((s) => r.sites.some((y) => y.counts[s as keyof typeof r.counts] > 0)).map((s) => String(x.counts[s as keyof typeof r.counts]))]),
@@ -82,7 +82,7 @@ drift fails on: ${DRIFT_STATES.join(', ')}; stale fails on: ${STALE_STATES.join(
           if (format === 'pdf') await htmlToPdf(text, path);
           else await writeFile(path, text);
           kit.io.stderr(`Wrote ${path} (${format}).\n`);
-          kit.io.stdout(header(r).at(-1)! + '\n');
+          kit.io.stdout(auditHeader(r).at(-1)! + '\n');
         } else kit.io.stdout(text);
         const failed = failOn.filter((f) => !r.passed[f as 'drift' | 'stale']);
         if (failed.length) {

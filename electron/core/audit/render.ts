@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { auditStateLabel, type AuditReport } from '../../../shared/contract';
+import { auditCsvBody, auditCsvText, auditHeader, auditStateLabel, type AuditReport } from '../../../shared/contract';
 import type { Signature } from '../keys/keys-service';
 
 /**
@@ -32,75 +32,9 @@ export function verifyAuditJson(text: string): boolean {
   return typeof p.sha256 === 'string' && p.sha256 === createHash('sha256').update(p.body).digest('hex');
 }
 
-const CSV_COLUMNS = [
-  'name',
-  'site',
-  'tags',
-  'state',
-  'reason',
-  'desired_image',
-  'desired_source',
-  'desired_digest',
-  'desired_resolved_at',
-  'booted_image',
-  'booted_digest',
-  'booted_version',
-  'staged_digest',
-  'rollback_digest',
-  'usr_overlay',
-  'last_seen_at',
-  'data_age_hours',
-  'notes',
-];
-
-function cell(v: string | number | null | undefined): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  // Quoted where needed; a leading = + - @ is defused so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 export function auditCsv(report: AuditReport): string {
-  const rows = report.devices.map((d) =>
-    [
-      d.name,
-      d.site,
-      d.tags.join(';'),
-      d.state,
-      d.reason,
-      d.desired?.image,
-      d.desired ? `${d.desired.source}${d.desired.sourceName ? ` ${d.desired.sourceName}` : ''}` : null,
-      d.desired?.digest,
-      d.desired?.resolvedAt,
-      d.bootedImage,
-      d.booted?.digest,
-      d.booted?.version,
-      d.staged?.digest,
-      d.rollback?.digest,
-      d.usrOverlay,
-      d.lastSeenAt,
-      d.dataAgeSeconds === null ? null : (d.dataAgeSeconds / 3600).toFixed(1),
-      d.notes.join(' '),
-    ]
-      .map(cell)
-      .join(','),
-  );
-  const body = [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
-  return header(report).map((l) => `# ${l}\r\n`).join('') + `# sha256 of the lines below: ${sha256(body)}\r\n` + body;
-}
-
-/** What every report says of itself, one line each. */
-export function header(report: AuditReport): string[] {
-  const scope = [report.scope.site && `site ${report.scope.site}`, report.scope.tag && `tag ${report.scope.tag}`, report.scope.devices && `${report.scope.devices.length} named devices`].filter(Boolean).join(', ') || 'every device';
-  return [
-    `Bootfleet drift audit (${report.schema}), made ${report.generatedAt} by ${report.generatedBy} with Bootfleet ${report.bootfleetVersion}`,
-    `Audited as of ${report.auditedAt}${report.asOf ? ' (a past moment: each device as its stored snapshots then showed it; the desired state is today\'s)' : ''}; scope: ${scope}; ${report.staleAfter ? `stale after ${report.staleAfter}` : `stale after 7d${Object.keys(report.siteStaleAfter).length ? ` (${Object.entries(report.siteStaleAfter).map(([s, d]) => `${s}: ${d}`).join(', ')})` : ''}`}`,
-    `Desired state used: ${report.desired.map((x) => `${x.scope} ${x.target}: ${x.image}${x.digest ? ` = ${x.digest}` : ''}${x.resolvedAt ? ` (resolved ${x.resolvedAt})` : ''}`).join('; ') || 'none'}`,
-    `${report.total} devices: ${Object.entries(report.counts)
-      .filter(([, n]) => n > 0)
-      .map(([s, n]) => `${n} ${auditStateLabel[s as keyof typeof auditStateLabel].toLowerCase()}`)
-      .join(', ') || 'none'}`,
-  ];
+  const body = auditCsvBody(report);
+  return auditCsvText(report, body, sha256(body));
 }
 
 const esc = (s: string | number | null | undefined): string =>
@@ -200,7 +134,7 @@ svg text{font-size:12px}code{font:12px ui-monospace,monospace;word-break:break-a
 @media print{body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}}
 </style></head><body>
 <h1>Drift audit</h1>
-<ul class="meta">${header(report)
+<ul class="meta">${auditHeader(report)
     .map((l) => `<li>${esc(l)}</li>`)
     .join('')}<li>Computed from the inventory alone: no device or registry was contacted.</li></ul>
 <p>${passed(report.passed.drift, 'Drift')}${passed(report.passed.stale, 'Freshness')}</p>
