@@ -1,5 +1,6 @@
 import { chmod, chown, copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { DEVICE_FILE, FAULTS_FILE, LAB_VAR_DIR, REBOOT_REQUEST_FILE, type DeviceConfig, type Faults } from './emulator/types';
 import { run } from './procs';
 
@@ -131,11 +132,57 @@ function bootScript(dev: DevicePlan): string {
 const SHIM_REQUEST = (by: string) =>
   `printf '{"by":"${by}"}' > ${LAB_VAR_DIR}/${REBOOT_REQUEST_FILE}.tmp && mv ${LAB_VAR_DIR}/${REBOOT_REQUEST_FILE}.tmp ${LAB_VAR_DIR}/${REBOOT_REQUEST_FILE}`;
 
+/**
+ * The lab's model of a device's /etc as ostree sees it: `usr-etc/` holds the image's defaults
+ * (ostree's /usr/etc), `etc/` the device's own /etc (only these files; the namespace's real /etc
+ * is the host's). A first boot changes what every machine changes (users, machine-id, hostname).
+ */
+export const ETC_DEFAULTS: Record<string, string> = {
+  'chrony.conf': 'pool 2.fedora.pool.ntp.org iburst\ndriftfile /var/lib/chrony/drift\nmakestep 1.0 3\nrtcsync\n',
+  motd: '',
+  passwd: 'root:x:0:0:root:/root:/bin/bash\n',
+  'containers/policy.json': '{ "default": [{ "type": "insecureAcceptAnything" }] }\n',
+  'sudoers.d/wheel': '%wheel ALL=(ALL) ALL\n',
+  'ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin prohibit-password\n',
+};
+
+async function writeEtcModel(dev: DevicePlan): Promise<void> {
+  const firstBoot: Record<string, string> = {
+    ...ETC_DEFAULTS,
+    passwd: `${ETC_DEFAULTS.passwd}${dev.user}:x:${DEVICE_UID}:${DEVICE_UID}::/var/home/${dev.user}:/bin/bash\n`,
+    'machine-id': `${createHash('md5').update(dev.name).digest('hex')}\n`,
+    hostname: `${dev.name}\n`,
+  };
+  for (const [dir, files] of [['usr-etc', ETC_DEFAULTS], ['etc', firstBoot]] as const) {
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(dirname(labVar(dev, join(dir, file))), { recursive: true });
+      await writeFile(labVar(dev, join(dir, file)), text);
+    }
+  }
+}
+
+/**
+ * `ostree admin config-diff` on an emulated device: the lab's /etc model against the image's
+ * defaults, printed as ostree prints it (modified, then removed, then added; `X    path`).
+ */
+function ostreeShim(): string {
+  const each = (dir: string, body: string) => `(cd "$base/${dir}" && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r f; do f=\${f#./}; ${body}; done)`;
+  return ['#!/bin/sh', '# ostree on an emulated device: only `ostree admin config-diff`, over the lab\'s /etc model.',
+    'if [ "$1" != admin ] || [ "$2" != config-diff ]; then echo "error: Unknown command \'$*\' (only \'ostree admin config-diff\' is emulated)" >&2; exit 1; fi',
+    'if [ "$(id -u)" != 0 ]; then echo "error: You must be root to perform this command" >&2; exit 1; fi',
+    `base=${LAB_VAR_DIR}`,
+    each('usr-etc', 'if [ -f "$f" ] && [ -e "$base/etc/$f" ] && ! cmp -s "$f" "$base/etc/$f"; then printf \'M    %s\\n\' "$f"; fi'),
+    each('usr-etc', '[ -e "$base/etc/$f" ] || printf \'D    %s\\n\' "$f"'),
+    each('etc', '[ -e "$base/usr-etc/$f" ] || printf \'A    %s\\n\' "$f"'),
+    'exit 0', ''].join('\n');
+}
+
 /** reboot(8) and systemctl(1) on an emulated device: they ask the lab to reboot the device. */
 export function shimScripts(): Record<string, string> {
   const notRoot = (what: string) =>
     `if [ "$(id -u)" != 0 ]; then echo "Call to ${what} failed: Interactive authentication required." >&2; exit 1; fi`;
   return {
+    ostree: ostreeShim(),
     lsblk: ['#!/bin/sh', '# lsblk on an emulated device: only the disks the lab gave this device.',
       'for a in "$@"; do case "$a" in /dev/*) exec /usr/bin/lsblk "$@" ;; esac; done',
       `disks=$(tr -d '[]"' < ${LAB_VAR_DIR}/disks.json 2>/dev/null | tr ',' ' ')`,
@@ -162,6 +209,7 @@ export async function writeDeviceFiles(dev: DevicePlan, runtime: Runtime, faults
     await mkdir(join(dev.dir, sub), { recursive: true });
   }
   await mkdir(labVar(dev), { recursive: true });
+  await writeEtcModel(dev);
   await chmod(join(dev.dir, 'var/tmp'), 0o1777);
   await symlink('../run', join(dev.dir, 'var/run'));
   await symlink('../run/lock', join(dev.dir, 'var/lock'));

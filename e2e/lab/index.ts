@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import {
@@ -32,6 +32,11 @@ export interface Lab extends LabManifest {
   retag(tag: string, from: string): Promise<string>;
   /** Each device's power state. */
   power(): Promise<Record<string, DevicePower>>;
+  /**
+   * Changes files in a device's /etc (the lab's model that `ostree admin config-diff` reads):
+   * text writes a file, null removes it. Paths are relative to /etc.
+   */
+  editEtc(device: string, files: Record<string, string | null>): Promise<void>;
   /** The emulator's state file of a device, parsed (for assertions). */
   deviceState(device: string): Promise<unknown>;
   /** Stops every process, detaches loop devices and removes the lab directory. */
@@ -84,6 +89,19 @@ export async function attachLab(dir: string): Promise<Lab> {
     reboot: (device) => controlCall(dir, 'POST', '/reboot', { device }),
     retag: async (tag, from) => (await controlCall<{ digest: string }>(dir, 'POST', '/retag', { tag, from })).digest,
     power: async () => (await controlCall<{ power: Record<string, DevicePower> }>(dir, 'GET', '/status')).power,
+    editEtc: async (device, files) => {
+      const found = manifest.devices.find((d) => d.name === device);
+      if (!found) throw new Error(`no device named ${device} in this lab`);
+      for (const [file, text] of Object.entries(files)) {
+        if (file.split('/').includes('..') || isAbsolute(file)) throw new Error(`editEtc: ${file} is not a path under /etc`);
+        const path = join(found.dir, LAB_VAR_DIR, 'etc', file);
+        if (text === null) await rm(path, { recursive: true, force: true });
+        else {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, text);
+        }
+      }
+    },
     deviceState: async (device) => {
       const found = manifest.devices.find((d) => d.name === device);
       if (!found) throw new Error(`no device named ${device} in this lab`);

@@ -140,7 +140,7 @@ suite('the offline drift audit', () => {
     const lines = csv.split('\r\n');
     expect(lines[0]).toMatch(/^# Bootfleet drift audit \(bootfleet\.audit\/v1\), made \S+ by \S+ with Bootfleet /);
     const head = lines.findIndex((l) => l.startsWith('name,'));
-    expect(lines[head]).toBe('name,site,tags,state,reason,desired_image,desired_source,desired_digest,desired_resolved_at,booted_image,booted_digest,booted_version,staged_digest,rollback_digest,usr_overlay,last_seen_at,data_age_hours,notes');
+    expect(lines[head]).toBe('name,site,tags,state,reason,desired_image,desired_source,desired_digest,desired_resolved_at,booted_image,booted_digest,booted_version,staged_digest,rollback_digest,usr_overlay,booted_signature,etc_changes,last_seen_at,data_age_hours,notes');
     expect(lines.slice(head + 1).filter(Boolean)).toHaveLength(8);
     expect(lines.find((l) => l.startsWith('drift,plant,,drifted,'))).toBeDefined();
   });

@@ -13,6 +13,7 @@ import { ProvisionRunsRepo } from './provision/runs-repo';
 import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { AuditService } from './audit/audit-service';
+import { chromiumPdfPrinter, type PdfPrinter } from './audit/export';
 import { buildHandlers } from './handlers';
 import { KeysService } from './keys/keys-service';
 import { InventoryService } from './inventory/inventory-service';
@@ -46,6 +47,8 @@ export interface AppOptions {
   actions?: { commandTimeoutMs?: number; pollMs?: number };
   /** Flashing: when to use the privileged helper and how to start it (default: as needed, through pkexec). */
   flash?: FlashOptions;
+  /** Prints the HTML audit report to PDF (default: headless Chromium; the desktop app uses its own window). */
+  printPdf?: PdfPrinter;
   /** After this long without a good contact a device's state is shown as stale (default 24 h). */
   staleAfterMs?: number;
 }
@@ -158,6 +161,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const keys = new KeysService({ db, secrets, activity, clock });
   const handlers = buildHandlers({
     audit,
+    printPdf: opts.printPdf ?? chromiumPdfPrinter,
     keys,
     clock,
     db,

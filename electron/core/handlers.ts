@@ -2,6 +2,7 @@ import type { AppInfo, Device, HostKey } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
 import type { AuditService } from './audit/audit-service';
+import { exportAudit, type PdfPrinter } from './audit/export';
 import type { KeysService } from './keys/keys-service';
 import type { Clock } from './clock';
 import type { Db } from './db/open';
@@ -43,6 +44,7 @@ export interface HandlerDeps {
   provision: ProvisionService;
   library: LibraryService;
   audit: AuditService;
+  printPdf: PdfPrinter;
   keys: KeysService;
   clock: Clock;
   db: Db;
@@ -118,6 +120,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
     'audit.run': (a, c) => d.audit.run(c.actor, a),
+    'audit.export': (a, c) => exportAudit(d, c.actor, a),
     'keys.show': () => d.keys.identity(),
     'keys.list': () => d.keys.list(),
     'keys.trust': (a, c) => d.keys.trust(c.actor, a),
@@ -149,7 +152,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'flash.list': (a) => d.flash.list(a.limit),
     'images.inspect': async (a) => ({ ...(await inspectImage(a.path)), checksum: await checkImage(a.path, a) }),
     'desired.list': () => d.desired.list(),
-    'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve),
+    'desired.set': (a, c) => d.desired.set(c.actor, a.scope, a.target, a.image, a.resolve, a.requireSigned),
     'desired.clear': (a, c) => d.desired.clear(c.actor, a.scope, a.target),
     'desired.resolve': (a) => d.desired.resolve(a.refs),
     'registries.list': () => d.registries.list(),

@@ -6,6 +6,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import { openCore, type BootfleetCore } from '../core/app';
 import { resolveDataDir } from '../core/paths';
 import { CSP } from '../serve/security';
+import { windowPdfPrinter } from './print-pdf';
 import { safeStorageCipher } from './safe-storage';
 
 /**
@@ -64,7 +65,7 @@ app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   try {
-    core = openCore({ dataDir: resolveDataDir(dataDirFromArgs()), via: 'desktop', cipher: safeStorageCipher() });
+    core = openCore({ dataDir: resolveDataDir(dataDirFromArgs()), via: 'desktop', cipher: safeStorageCipher(), printPdf: windowPdfPrinter });
   } catch (err) {
     const e = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, String(err));
     dialog.showErrorBox('Bootfleet cannot open its inventory', `${e.message}\n\n[${e.code}]`);

@@ -49,6 +49,11 @@ export const actionInputSchema = z
     via: z.enum(['device', 'library']).default('device'),
     /** via library: the most bytes per second sent to all the job's devices together. */
     maxBytesPerSecond: z.number().int().min(1024).optional(),
+    /**
+     * switch: `bootc switch --enforce-container-sigpolicy`: the device refuses the image unless its
+     * containers-policy.json requires signatures, and keeps enforcing it for later upgrades.
+     */
+    enforceSignatures: z.boolean().default(false),
     /** How long a rebooting device may take to come back (seconds, default 600). */
     waitSeconds: z.number().int().min(5).max(7200).default(600),
     /** Devices acted on at once (default 8). */
@@ -57,6 +62,7 @@ export const actionInputSchema = z
   .superRefine((v, ctx) => {
     if (v.action === 'switch' && !v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: 'switch needs the image to boot' });
     if (v.action !== 'switch' && v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: `is only used by switch, not ${v.action}` });
+    if (v.enforceSignatures && v.action !== 'switch') ctx.addIssue({ code: 'custom', path: ['enforceSignatures'], message: 'applies to switch only' });
     if (v.downloadOnly && v.action !== 'upgrade') ctx.addIssue({ code: 'custom', path: ['downloadOnly'], message: 'applies to upgrade only' });
     if (v.downloadOnly && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'cannot be combined with downloadOnly' });
     if (v.action === 'check' && v.apply) ctx.addIssue({ code: 'custom', path: ['apply'], message: 'check never changes the device' });

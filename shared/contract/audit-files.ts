@@ -23,6 +23,8 @@ export const AUDIT_CSV_COLUMNS = [
   'staged_digest',
   'rollback_digest',
   'usr_overlay',
+  'booted_signature',
+  'etc_changes',
   'last_seen_at',
   'data_age_hours',
   'notes',
@@ -54,6 +56,8 @@ export function auditCsvBody(report: AuditReport): string {
       d.staged?.digest,
       d.rollback?.digest,
       d.usrOverlay,
+      d.signature,
+      d.etc ? d.etc.changed.join(';') : null,
       d.lastSeenAt,
       d.dataAgeSeconds === null ? null : (d.dataAgeSeconds / 3600).toFixed(1),
       d.notes.join(' '),
@@ -94,4 +98,10 @@ export function auditStaleText(report: AuditReport): string {
   if (report.staleAfter) return `stale after ${report.staleAfter}`;
   const own = Object.entries(report.siteStaleAfter);
   return `stale after 7d${own.length ? ` (${own.map(([s, d]) => `${s}: ${d}`).join(', ')})` : ''}`;
+}
+
+/** A file name for a report: `bootfleet-audit-2026-11-23.csv`, with the site or tag when scoped. */
+export function auditFileName(report: AuditReport, ext: 'json' | 'csv' | 'html' | 'pdf'): string {
+  const scope = [report.scope.site, report.scope.tag].filter((x): x is string => !!x).map((x) => x.replace(/[^A-Za-z0-9._-]+/g, '_'));
+  return `bootfleet-audit-${[...scope, report.auditedAt.slice(0, 10)].join('-')}.${ext}`;
 }

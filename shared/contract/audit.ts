@@ -12,9 +12,23 @@ import { deviceRefSchema } from './devices';
  * One state per device, the first that applies in this order: never contacted, no desired
  * image (or tags that disagree, or a tag never resolved), stale (the data is too old to vouch
  * for), fell back (booted older than what was last applied), drifted, staged but not booted,
- * /usr modified, in sync.
+ * signature policy not enforced (where the desired entry requires it), /usr modified, /etc
+ * changed from the image (beyond what every machine changes), in sync.
  */
-export const auditStateSchema = z.enum(['in-sync', 'drifted', 'staged', 'fallen-back', 'usr-modified', 'stale', 'never-contacted', 'no-desired', 'conflict', 'unresolved']);
+export const auditStateSchema = z.enum([
+  'in-sync',
+  'drifted',
+  'staged',
+  'fallen-back',
+  'unsigned',
+  'usr-modified',
+  'etc-modified',
+  'stale',
+  'never-contacted',
+  'no-desired',
+  'conflict',
+  'unresolved',
+]);
 export type AuditState = z.infer<typeof auditStateSchema>;
 
 /** Plain words for each state, as reports and the UI show them. */
@@ -23,7 +37,9 @@ export const auditStateLabel: Record<AuditState, string> = {
   drifted: 'Drifted',
   staged: 'Update staged, not booted',
   'fallen-back': 'Fell back or rolled back',
+  unsigned: 'Signature policy not enforced',
   'usr-modified': '/usr modified',
+  'etc-modified': '/etc changed',
   stale: 'Stale',
   'never-contacted': 'Never contacted',
   'no-desired': 'No desired image',
@@ -32,7 +48,7 @@ export const auditStateLabel: Record<AuditState, string> = {
 };
 
 /** States that mean the fleet did not pass (`--fail-on drift`); stale and never-contacted fail `--fail-on stale`. */
-export const DRIFT_STATES: AuditState[] = ['drifted', 'staged', 'fallen-back', 'usr-modified', 'conflict', 'unresolved'];
+export const DRIFT_STATES: AuditState[] = ['drifted', 'staged', 'fallen-back', 'unsigned', 'usr-modified', 'etc-modified', 'conflict', 'unresolved'];
 export const STALE_STATES: AuditState[] = ['stale', 'never-contacted'];
 
 /** A duration like 7d, 36h, 90m (what `--stale-after` takes). */
@@ -85,6 +101,8 @@ export const auditDeviceSchema = z.object({
       digest: z.string().nullable(),
       resolvedAt: z.string().nullable(),
       pinned: z.boolean(),
+      /** The entry asks that the image boot with a signature policy enforced. */
+      requireSigned: z.boolean(),
     })
     .nullable(),
   /** As bootc showed it at the last good contact (up to `asOf`). */
@@ -93,6 +111,13 @@ export const auditDeviceSchema = z.object({
   staged: slotSchema,
   rollback: slotSchema,
   usrOverlay: z.string().nullable(),
+  /** The booted image's signature policy as bootc reports it (containerPolicy, ostreeRemote:NAME, insecure), or null for none. */
+  signature: z.string().nullable(),
+  /**
+   * /etc against the image's defaults (`ostree admin config-diff`), null where it was never read:
+   * the changes that count ("M path", "A path", "D path"), and how many changes every machine makes were left out.
+   */
+  etc: z.object({ changed: z.array(z.string()), expected: z.number().int(), truncated: z.number().int() }).nullable(),
   /** The last good contact the state comes from, and its snapshot. */
   lastSeenAt: z.string().nullable(),
   snapshotId: z.number().int().nullable(),
@@ -123,7 +148,15 @@ export const auditReportSchema = z.object({
   siteStaleAfter: z.record(z.string(), z.string()),
   /** The desired state used: every entry that decides a device in scope, with its resolution. */
   desired: z.array(
-    z.object({ scope: desiredScopeSchema, target: z.string(), image: z.string(), digest: z.string().nullable(), resolvedAt: z.string().nullable(), devices: z.number().int() }),
+    z.object({
+      scope: desiredScopeSchema,
+      target: z.string(),
+      image: z.string(),
+      digest: z.string().nullable(),
+      resolvedAt: z.string().nullable(),
+      requireSigned: z.boolean(),
+      devices: z.number().int(),
+    }),
   ),
   total: z.number().int(),
   counts: auditCountsSchema,
@@ -136,11 +169,40 @@ export const auditReportSchema = z.object({
 });
 export type AuditReport = z.infer<typeof auditReportSchema>;
 
+/** The report files the core writes (the renderer writes JSON and CSV itself, the same bytes). */
+export const auditExportFormatSchema = z.enum(['html', 'pdf', 'json']);
+
+export const auditExportSchema = z.object({
+  fileName: z.string(),
+  mediaType: z.string(),
+  /** The file: text for HTML and JSON, base64 for PDF. */
+  encoding: z.enum(['utf8', 'base64']),
+  content: z.string(),
+  bytes: z.number().int(),
+  /** SHA-256 (hex) of the report's content: the JSON's `sha256`, also embedded in the HTML and PDF. */
+  reportSha256: z.string(),
+  /** For a signed JSON report: the key that signed it. */
+  signedBy: z.string().nullable(),
+});
+export type AuditExport = z.infer<typeof auditExportSchema>;
+
 export const auditMethods = {
   'audit.run': method({
     input: auditInputSchema,
     output: auditReportSchema,
     bulk: 'devices',
     summary: 'Audit the fleet from the inventory alone: each device in sync, drifted, staged, fallen back, /usr modified, stale, never contacted or without a desired image, with the reason.',
+  }),
+  'audit.export': method({
+    input: auditInputSchema.extend({
+      format: auditExportFormatSchema,
+      /** JSON only: sign the report with this installation's key. */
+      sign: z.boolean().default(false),
+      /** HTML and PDF: weeks of history in the "over time" chart (default 8). */
+      weeks: z.number().int().min(2).max(52).default(8),
+    }),
+    output: auditExportSchema,
+    summary:
+      'An audit report as a file, made as `bootfleet audit --format html|pdf|json` makes it: the self-contained HTML with charts (states per site, and over the last weeks), the same printed to PDF, or the JSON (optionally signed).',
   }),
 };

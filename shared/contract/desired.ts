@@ -60,6 +60,8 @@ export const desiredEntrySchema = z.object({
   image: z.string(),
   /** The digest in the reference, if it pins one. */
   pinnedDigest: z.string().nullable(),
+  /** Devices must boot it with a signature policy enforced (checked by the audit). */
+  requireSigned: z.boolean(),
   resolution: resolutionSchema.nullable(),
   /** Devices this entry decides (after more specific ones). */
   deviceCount: z.number().int(),
@@ -111,7 +113,14 @@ export const desiredMethods = {
     summary: 'The desired images set on sites, tags and devices, with what each reference resolved to and how many devices each decides.',
   }),
   'desired.set': method({
-    input: scopeFields.extend({ image: imageRefSchema, resolve: z.boolean().default(true) }).superRefine(tagTarget),
+    input: scopeFields
+      .extend({
+        image: imageRefSchema,
+        resolve: z.boolean().default(true),
+        /** Devices must boot this image with a signature policy enforced (the audit checks it; switches pass --enforce-container-sigpolicy). */
+        requireSigned: z.boolean().default(false),
+      })
+      .superRefine(tagTarget),
     output: desiredEntrySchema,
     summary: 'Set the desired image of a site, tag or device (IMAGE[:TAG][@DIGEST]); resolves the tag through the registry unless resolve is false.',
   }),

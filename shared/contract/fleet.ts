@@ -107,7 +107,7 @@ export const refreshInputSchema = z.object({
   /** Devices by id, NAME or SITE/NAME; leave out (with `filter`) to refresh every match. */
   devices: z.array(deviceRefSchema).max(100_000).optional(),
   filter: deviceFilterSchema.optional(),
-  /** Also read hostname, OS, kernel, disks... (always done on a device's first contact). */
+  /** Also read hostname, OS, kernel, disks... (always done on a device's first contact), and /etc changes (otherwise hourly). */
   facts: z.boolean().default(false),
   /** Devices contacted at once (1-256); the process-wide SSH limit still applies. */
   concurrency: z.number().int().min(1).max(256).optional(),

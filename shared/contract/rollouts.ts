@@ -54,6 +54,8 @@ export const rolloutInputSchema = z
     via: z.enum(['device', 'library']).default('device'),
     /** via library: the most bytes per second sent to all devices together. */
     maxBytesPerSecond: z.number().int().min(1024).optional(),
+    /** switch: with --enforce-container-sigpolicy (see actions.start). */
+    enforceSignatures: z.boolean().default(false),
     policy: rolloutPolicySchema.default({ canary: 1, maxParallel: 8, maxFailures: 0, pauseAfterCanary: false, apply: true, waitSeconds: 600 }),
   })
   .superRefine((v, ctx) => {
@@ -102,6 +104,7 @@ export const rolloutSchema = z.object({
   /** Where the image comes from (switch, upgrade): the devices pull it, or Bootfleet sends it from the library. */
   via: z.enum(['device', 'library']),
   maxBytesPerSecond: z.number().nullable(),
+  enforceSignatures: z.boolean(),
   policy: z.object({
     canary: z.number().int(),
     batchSize: z.number().int(),

@@ -67,6 +67,82 @@ export const bootcStatusSchema = z.object({
 export type BootcStatus = z.infer<typeof bootcStatusSchema>;
 
 /**
+ * What `ostree admin config-diff` prints: the device's /etc against its image's defaults
+ * (`/usr/etc`), paths relative to /etc. Lists are cut at 1000 entries; `truncated` counts the rest.
+ */
+export const etcDiffSchema = z.object({
+  modified: z.array(z.string()),
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  truncated: z.number().int(),
+});
+export type EtcDiff = z.infer<typeof etcDiffSchema>;
+
+/**
+ * Files under /etc that every machine changes from its image on first boot (its identity, its
+ * users, its host keys, the clock): not counted as "/etc changed" by the audit, only listed.
+ * Matched against the path relative to /etc; `*` matches within one path segment.
+ */
+export const ETC_EXPECTED_CHANGES = [
+  'machine-id',
+  'hostname',
+  'machine-info',
+  'localtime',
+  'adjtime',
+  'resolv.conf',
+  '.updated',
+  '.pwd.lock',
+  'passwd',
+  'passwd-',
+  'group',
+  'group-',
+  'shadow',
+  'shadow-',
+  'gshadow',
+  'gshadow-',
+  'subuid',
+  'subuid-',
+  'subgid',
+  'subgid-',
+  'ld.so.cache',
+  'ssh/ssh_host_*',
+  'lvm/archive',
+  'lvm/archive/*',
+  'lvm/backup',
+  'lvm/backup/*',
+];
+
+const expectedRes = ETC_EXPECTED_CHANGES.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`));
+
+/** Whether a changed path (relative to /etc) is one every machine changes (ETC_EXPECTED_CHANGES). */
+export function etcChangeExpected(path: string): boolean {
+  return expectedRes.some((re) => re.test(path));
+}
+
+/** The changes that are not expected on every machine, each as "M path", "A path" or "D path". */
+export function unexpectedEtcChanges(diff: EtcDiff): string[] {
+  const out: string[] = [];
+  // In the order ostree prints them: modified, removed, added.
+  for (const [mark, list] of [['M', diff.modified], ['D', diff.removed], ['A', diff.added]] as const) {
+    for (const p of list) if (!etcChangeExpected(p)) out.push(`${mark} ${p}`);
+  }
+  return out;
+}
+
+/** Parses `ostree admin config-diff` output: lines `M    path`, `A    path`, `D    path`. */
+export function parseEtcDiff(text: string, limit = 1000): EtcDiff {
+  const diff: EtcDiff = { modified: [], added: [], removed: [], truncated: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^([MAD])\s+(.+)$/.exec(line);
+    if (!m) continue;
+    const list = m[1] === 'M' ? diff.modified : m[1] === 'A' ? diff.added : diff.removed;
+    if (list.length < limit) list.push(m[2]!.replace(/^\.\//, ''));
+    else diff.truncated++;
+  }
+  return diff;
+}
+
+/**
  * How the last contact went: online (bootc answered), offline (no connection), error
  * (connected, but auth, host key, sudo or bootc's output failed), not-bootc, or never contacted.
  */

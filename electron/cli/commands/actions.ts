@@ -134,6 +134,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
       .option('--transport <t>', 'registry (default), oci, oci-archive, containers-storage, dir, docker-archive; via library: oci (the device\'s layout, default) or oci-archive (one file)', 'registry')
       .option('--via <source>', 'device: the device fetches the image (default); library: Bootfleet sends it from its image library, only the blobs the device lacks', 'device')
       .option('--max-rate <rate>', 'via library: the most sent to all devices together, e.g. 50M (bytes/s)', rateOption('--max-rate'))
+      .option('--enforce-signatures', "bootc switch --enforce-container-sigpolicy: refuse the image unless the device's containers policy verifies its signature")
       .option('--apply', 'reboot into the new image and verify what booted')
       .description('point devices at another image and stage it (bootc switch)'),
   ).action(
@@ -141,7 +142,7 @@ export function registerActions(program: Command, kit: CommandKit): void {
       const all = names(a);
       if (all.length < 2) throw new AppError(ErrorCode.VALIDATION_FAILED, 'Give the devices and then the image: bootfleet switch NAME... IMAGE');
       const image = all.pop()!;
-      await runAction(s, kit, o, { action: 'switch', devices: all, image, transport: o.transport as ActionInput['transport'], via: o.via as ActionInput['via'], ...(o.maxRate ? { maxBytesPerSecond: o.maxRate as number } : {}), apply: !!o.apply, ...base(o) });
+      await runAction(s, kit, o, { action: 'switch', devices: all, image, transport: o.transport as ActionInput['transport'], via: o.via as ActionInput['via'], ...(o.maxRate ? { maxBytesPerSecond: o.maxRate as number } : {}), enforceSignatures: !!o.enforceSignatures, apply: !!o.apply, ...base(o) });
     }),
   );
   common(

@@ -28,13 +28,14 @@ export function registerDesired(program: Command, kit: CommandKit): void {
     desired
       .command('set')
       .argument('<image>', 'IMAGE[:TAG][@DIGEST]; a digest pins it')
-      .option('--no-resolve', 'do not ask the registry for the digest now'),
+      .option('--no-resolve', 'do not ask the registry for the digest now')
+      .option('--require-signed', 'devices must boot it with a signature policy enforced (the audit checks it; switch with --enforce-signatures)'),
   )
     .description('set the desired image of a site, tag or device; its tag is resolved through the registry')
     .action(
       kit.run(async (s, o, image) => {
-        const e = await s.call('desired.set', { ...scopeOf(o), image: image!, resolve: o.resolve !== false });
-        kit.print(o, e, () => `Desired image of ${e.scope} ${e.targetName}: ${e.image} (${resolutionText(e.resolution, e.pinnedDigest)}); ${e.deviceCount} device${e.deviceCount === 1 ? '' : 's'}, ${e.behindCount} behind.\n`);
+        const e = await s.call('desired.set', { ...scopeOf(o), image: image!, resolve: o.resolve !== false, requireSigned: !!o.requireSigned });
+        kit.print(o, e, () => `Desired image of ${e.scope} ${e.targetName}: ${e.image}${e.requireSigned ? ', signed images required' : ''} (${resolutionText(e.resolution, e.pinnedDigest)}); ${e.deviceCount} device${e.deviceCount === 1 ? '' : 's'}, ${e.behindCount} behind.\n`);
         if (e.resolution?.error && !e.resolution.digest) kit.exitWith(1);
       }),
     );
@@ -58,7 +59,7 @@ export function registerDesired(program: Command, kit: CommandKit): void {
           const rows = r.entries.map((e: DesiredEntry) => [
             e.scope,
             e.targetName,
-            e.image,
+            e.requireSigned ? `${e.image} (signed)` : e.image,
             resolutionText(e.resolution, e.pinnedDigest),
             String(e.deviceCount),
             String(e.behindCount),

@@ -80,6 +80,7 @@ export function registerRollouts(program: Command, kit: CommandKit): void {
       .option('--transport <t>', 'switch: registry, oci, oci-archive, containers-storage, ...; via library: oci (default) or oci-archive')
       .option('--via <source>', "switch, upgrade: device (each device pulls, default) or library (Bootfleet sends the image, or for upgrade the library's image of the name each device follows; only the blobs each device lacks)")
       .option('--max-rate <rate>', 'via library: the most sent to all devices together, e.g. 50M (bytes/s)', rateOption('--max-rate'))
+      .option('--enforce-signatures', 'switch: bootc switch --enforce-container-sigpolicy on every device')
       .option('--name <text>', 'a name to find the rollout by')
       .option('--canary <n>', 'devices in the first batch, run alone (default 1; 0 for none)', intOption('--canary', 0, 1000))
       .option('--batch-size <n>', 'devices per later batch', intOption('--batch-size', 1, 10000))
@@ -111,6 +112,7 @@ export function registerRollouts(program: Command, kit: CommandKit): void {
           ...(o.transport ? { transport: o.transport as RolloutInput['transport'] } : {}),
           ...(o.via ? { via: o.via as RolloutInput['via'] } : {}),
           ...(o.maxRate ? { maxBytesPerSecond: o.maxRate as number } : {}),
+          ...(o.enforceSignatures ? { enforceSignatures: true } : {}),
           ...(o.name ? { name: o.name as string } : {}),
           policy: {
             ...(o.canary !== undefined ? { canary: o.canary as number } : {}),

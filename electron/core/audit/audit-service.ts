@@ -1,4 +1,4 @@
-import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, type AuditDevice, type AuditReport, type AuditState, type MethodArgs } from '../../../shared/contract';
+import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, unexpectedEtcChanges, type AuditDevice, type EtcDiff, type AuditReport, type AuditState, type MethodArgs } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
@@ -14,7 +14,7 @@ import { VERSION } from '../version';
 const AS_OF_SOURCE = `SELECT sn.device_id, sn.booted_image, sn.booted_digest, sn.booted_version, sn.staged_digest,
     json_extract(sn.status, '$.staged.image.version') AS staged_version, sn.rollback_digest,
     json_extract(sn.status, '$.rollback.image.version') AS rollback_version, sn.at AS last_seen_at, sn.id AS snapshot_id,
-    'online' AS reach, NULL AS error_message, sn.at AS last_attempt_at, sn.usr_overlay
+    'online' AS reach, NULL AS error_message, sn.at AS last_attempt_at, sn.usr_overlay, sn.etc_diff, sn.booted_signature
   FROM status_snapshots sn JOIN (SELECT device_id, max(id) AS id FROM status_snapshots WHERE outcome = 'ok' AND at <= @at GROUP BY device_id) m ON m.id = sn.id`;
 
 interface Row {
@@ -35,6 +35,9 @@ interface Row {
   error_message: string | null;
   last_attempt_at: string | null;
   usr_overlay: string | null;
+  etc_diff: string | null;
+  booted_signature: string | null;
+  desired_require_signed: number;
   src_key: string | null;
   src_name: string | null;
   src_made: string | null;
@@ -98,9 +101,9 @@ export class AuditService {
     if (input.devices) ids = new Set(input.devices.map((ref) => this.d.inventory.resolveDevice(ref).id));
     const rows = this.d.db
       .prepare(
-        `SELECT d.id, d.name, d.site_id, d.desired_image,
+        `SELECT d.id, d.name, d.site_id, d.desired_image, d.desired_require_signed,
            ds.booted_image, ds.booted_digest, ds.booted_version, ds.staged_digest, ds.staged_version, ds.rollback_digest, ds.rollback_version,
-           ds.last_seen_at, ds.snapshot_id, ds.reach, ds.error_message, ds.last_attempt_at, ds.usr_overlay,
+           ds.last_seen_at, ds.snapshot_id, ds.reach, ds.error_message, ds.last_attempt_at, ds.usr_overlay, ds.etc_diff, ds.booted_signature,
            p.key_fingerprint AS src_key, p.key_name AS src_name, p.bundle_made_at AS src_made
          FROM devices d LEFT JOIN device_provenance p ON p.device_id = d.id LEFT JOIN ${input.asOf ? `(${AS_OF_SOURCE})` : 'device_status'} ds ON ds.device_id = d.id
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
@@ -112,11 +115,12 @@ export class AuditService {
     const siteNames = new Map(siteRows.map((x) => [x.id, x.name]));
     // Each site's own stale threshold, unless one was given for every device.
     const siteStale = new Map(input.staleAfter ? [] : siteRows.filter((x) => x.stale_after_days !== null).map((x) => [x.id, `${x.stale_after_days}d`]));
-    const siteImages = new Map<string, string>();
-    const tagImages = new Map<string, string>();
-    for (const x of this.d.db.prepare('SELECT scope, target, image FROM desired_images').all() as { scope: string; target: string; image: string }[]) {
-      if (x.scope === 'site') siteImages.set(x.target, x.image);
-      else tagImages.set(x.target.toLowerCase(), x.image);
+    const siteImages = new Map<string, DesiredImage>();
+    const tagImages = new Map<string, DesiredImage>();
+    for (const x of this.d.db.prepare('SELECT scope, target, image, require_signed FROM desired_images').all() as { scope: string; target: string; image: string; require_signed: number }[]) {
+      const entry = { image: x.image, requireSigned: x.require_signed === 1 };
+      if (x.scope === 'site') siteImages.set(x.target, entry);
+      else tagImages.set(x.target.toLowerCase(), entry);
     }
     const tagsOf = new Map<string, string[]>();
     const tagRows = this.d.db
@@ -158,10 +162,20 @@ export class AuditService {
       const tags = tagsOf.get(r.id) ?? [];
       const eff = effectiveOf(r, r.site_id ? (siteNames.get(r.site_id) ?? null) : null, tags, siteImages, tagImages, resolutions);
       const desired =
-        eff.image && eff.source ? { image: eff.image, source: eff.source, sourceName: eff.sourceName, digest: eff.digest, resolvedAt: eff.resolvedAt, pinned: eff.pinned } : null;
+        eff.image && eff.source
+          ? { image: eff.image, source: eff.source, sourceName: eff.sourceName, digest: eff.digest, resolvedAt: eff.resolvedAt, pinned: eff.pinned, requireSigned: eff.requireSigned }
+          : null;
       if (desired) {
         const key = `${desired.source}\u0000${desired.sourceName ?? ''}\u0000${desired.image}`;
-        const u = used.get(key) ?? { scope: desired.source, target: desired.sourceName ?? '', image: desired.image, digest: desired.digest, resolvedAt: desired.resolvedAt, devices: 0 };
+        const u = used.get(key) ?? {
+          scope: desired.source,
+          target: desired.sourceName ?? '',
+          image: desired.image,
+          digest: desired.digest,
+          resolvedAt: desired.resolvedAt,
+          requireSigned: desired.requireSigned,
+          devices: 0,
+        };
         u.devices++;
         used.set(key, u);
       }
@@ -172,7 +186,8 @@ export class AuditService {
       }
       const last = applied.get(r.id) ?? null;
       const stale = (r.site_id && siteStale.get(r.site_id)) || defaultStale;
-      const c = classify(r, eff, match, last, atMs, durationMs(stale), stale);
+      const etc = etcOf(r.etc_diff);
+      const c = classify(r, eff, match, last, atMs, durationMs(stale), stale, etc);
       devices.push({
         id: r.id,
         name: r.name,
@@ -187,6 +202,8 @@ export class AuditService {
         staged: r.staged_digest ? { digest: r.staged_digest, version: r.staged_version } : null,
         rollback: r.rollback_digest ? { digest: r.rollback_digest, version: r.rollback_version } : null,
         usrOverlay: r.usr_overlay,
+        signature: r.booted_signature,
+        etc,
         lastSeenAt: r.last_seen_at,
         snapshotId: r.snapshot_id,
         dataAgeSeconds: r.last_seen_at ? Math.max(0, Math.round((atMs - Date.parse(r.last_seen_at)) / 1000)) : null,
@@ -225,6 +242,22 @@ export class AuditService {
   }
 }
 
+interface DesiredImage {
+  image: string;
+  requireSigned: boolean;
+}
+
+/** The stored config-diff, with what every machine changes counted but not listed. */
+function etcOf(text: string | null): AuditDevice['etc'] {
+  if (!text) return null;
+  const diff = JSON.parse(text) as EtcDiff;
+  const changed = unexpectedEtcChanges(diff);
+  return { changed, expected: diff.modified.length + diff.added.length + diff.removed.length - changed.length, truncated: diff.truncated };
+}
+
+/** A signature policy is enforced when bootc reports one that verifies: containers' policy or an ostree remote. */
+const enforced = (signature: string | null): boolean => signature === 'containerPolicy' || (signature ?? '').startsWith('ostreeRemote:');
+
 interface Effective {
   state: 'none' | 'conflict' | 'set';
   image: string | null;
@@ -233,6 +266,7 @@ interface Effective {
   digest: string | null;
   pinned: boolean;
   resolvedAt: string | null;
+  requireSigned: boolean;
   conflicts: { tag: string; image: string }[];
 }
 
@@ -241,28 +275,32 @@ function effectiveOf(
   r: Row,
   siteName: string | null,
   tags: string[],
-  siteImages: Map<string, string>,
-  tagImages: Map<string, string>,
+  siteImages: Map<string, DesiredImage>,
+  tagImages: Map<string, DesiredImage>,
   resolutions: Map<string, { digest: string | null; resolved_at: string | null }>,
 ): Effective {
-  const none: Effective = { state: 'none', image: null, source: null, sourceName: null, digest: null, pinned: false, resolvedAt: null, conflicts: [] };
+  const none: Effective = { state: 'none', image: null, source: null, sourceName: null, digest: null, pinned: false, resolvedAt: null, requireSigned: false, conflicts: [] };
   let image: string | null = null;
+  let requireSigned = false;
   let source: Effective['source'] = null;
   let sourceName: string | null = null;
-  if (r.desired_image) [image, source, sourceName] = [r.desired_image, 'device', r.name];
+  if (r.desired_image) [image, requireSigned, source, sourceName] = [r.desired_image, r.desired_require_signed === 1, 'device', r.name];
   else {
     const asked = tags.flatMap((t) => {
-      const img = tagImages.get(t.toLowerCase());
-      return img ? [{ tag: t, image: img }] : [];
+      const d = tagImages.get(t.toLowerCase());
+      return d ? [{ tag: t, image: d.image, requireSigned: d.requireSigned }] : [];
     });
-    if (new Set(asked.map((a) => a.image)).size > 1) return { ...none, state: 'conflict', conflicts: asked };
-    if (asked.length) [image, source, sourceName] = [asked[0]!.image, 'tag', asked.map((a) => a.tag).join(', ')];
-    else if (r.site_id && siteImages.has(r.site_id)) [image, source, sourceName] = [siteImages.get(r.site_id)!, 'site', siteName];
+    if (new Set(asked.map((a) => a.image)).size > 1) return { ...none, state: 'conflict', conflicts: asked.map((a) => ({ tag: a.tag, image: a.image })) };
+    if (asked.length) [image, requireSigned, source, sourceName] = [asked[0]!.image, asked.some((a) => a.requireSigned), 'tag', asked.map((a) => a.tag).join(', ')];
+    else if (r.site_id && siteImages.has(r.site_id)) {
+      const d = siteImages.get(r.site_id)!;
+      [image, requireSigned, source, sourceName] = [d.image, d.requireSigned, 'site', siteName];
+    }
   }
   if (!image) return none;
   const pin = pinnedDigest(image);
   const res = resolutions.get(image);
-  return { state: 'set', image, source, sourceName, digest: pin ?? res?.digest ?? null, pinned: pin !== null, resolvedAt: res?.resolved_at ?? null, conflicts: [] };
+  return { state: 'set', image, source, sourceName, digest: pin ?? res?.digest ?? null, pinned: pin !== null, resolvedAt: res?.resolved_at ?? null, requireSigned, conflicts: [] };
 }
 
 function classify(
@@ -273,6 +311,7 @@ function classify(
   atMs: number,
   staleMs: number,
   staleAfter: string,
+  etc: AuditDevice['etc'],
 ): { state: AuditState; reason: string; notes: string[] } {
   const notes: string[] = [];
   const booted = describe(r.booted_digest, r.booted_version);
@@ -304,6 +343,20 @@ function classify(
   }
   if (!inSync && r.staged_digest && match.has(r.staged_digest)) return { state: 'staged', reason: `The desired image ${describe(r.staged_digest, r.staged_version)} is staged but not booted; it boots ${booted}.`, notes };
   if (!inSync) return { state: 'drifted', reason: `Boots ${booted}; ${since}.`, notes };
+  const entry = `${eff.source} ${eff.sourceName ?? ''}`;
+  if (eff.requireSigned && !enforced(r.booted_signature)) {
+    return {
+      state: 'unsigned',
+      reason: `Boots the desired ${booted}, but with ${r.booted_signature ? `signature policy "${r.booted_signature}"` : 'no signature policy'}: the desired entry (${entry}) requires signed images (switch with --enforce-container-sigpolicy).`,
+      notes,
+    };
+  }
   if (r.usr_overlay) return { state: 'usr-modified', reason: `Boots the desired ${booted}, but /usr is modified: a usr-overlay is active (${r.usr_overlay}).`, notes: notes.slice(1) };
-  return { state: 'in-sync', reason: `Boots the desired ${booted} (${eff.source} ${eff.sourceName ?? ''}, ${resolved}).`, notes };
+  if (etc?.changed.length) {
+    const shown = etc.changed.slice(0, 20).join(', ');
+    const more = etc.changed.length - 20 + etc.truncated;
+    return { state: 'etc-modified', reason: `Boots the desired ${booted}, but /etc differs from the image: ${shown}${more > 0 ? ` (and ${more} more)` : ''}.`, notes };
+  }
+  if (!etc) notes.push('/etc was not checked (ostree admin config-diff could not be read).');
+  return { state: 'in-sync', reason: `Boots the desired ${booted} (${entry}, ${resolved}).`, notes };
 }

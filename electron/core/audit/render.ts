@@ -20,6 +20,11 @@ export function auditJson(report: AuditReport, sign?: (body: Buffer) => Signatur
   return `${JSON.stringify({ ...report, sha256: sha256(body), ...(sign ? { signature: sign(Buffer.from(body)) } : {}) }, null, 2)}\n`;
 }
 
+/** The SHA-256 a report's JSON file carries as `sha256` (also shown in the HTML and PDF). */
+export function reportSha256(report: AuditReport): string {
+  return sha256(JSON.stringify(report));
+}
+
 /** The bytes a JSON report's `sha256` and `signature` cover, and those two fields. */
 export function auditJsonParts(text: string): { body: Buffer; sha256: string | undefined; signature: Signature | undefined } {
   const { sha256: claimed, signature, ...rest } = JSON.parse(text) as AuditReport & { sha256?: string; signature?: Signature };
@@ -46,7 +51,9 @@ const COLOURS: Record<string, string> = {
   drifted: '#c62828',
   'fallen-back': '#b71c1c',
   staged: '#3f51b5',
+  unsigned: '#ad1457',
   'usr-modified': '#7e57c2',
+  'etc-modified': '#8d6e63',
   stale: '#d39e00',
   'never-contacted': '#9e9e9e',
   'no-desired': '#bdbdbd',

@@ -38,8 +38,9 @@ export function upgradeArgv(opts: { downloadOnly?: boolean } = {}): string[] {
 /** Arms a download-only staged deployment so the next boot runs it (1.12+). */
 export const fromDownloadedArgv = (): string[] => ['bootc', 'upgrade', '--from-downloaded'];
 
-export function switchArgv(image: string, transport: string): string[] {
-  return ['bootc', 'switch', ...(transport !== 'registry' ? ['--transport', transport] : []), image];
+/** With `enforceSignatures`, `--enforce-container-sigpolicy` (bootc 0.1.5+): refuse an image the policy does not verify. */
+export function switchArgv(image: string, transport: string, opts: { enforceSignatures?: boolean } = {}): string[] {
+  return ['bootc', 'switch', ...(transport !== 'registry' ? ['--transport', transport] : []), ...(opts.enforceSignatures ? ['--enforce-container-sigpolicy'] : []), image];
 }
 
 export const rollbackArgv = (): string[] => ['bootc', 'rollback'];

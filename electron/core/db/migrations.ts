@@ -528,6 +528,28 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 16,
+    name: '/etc changes and image signatures for the audit; "require signed images" on desired entries',
+    up(db) {
+      db.exec(`
+        -- What \`ostree admin config-diff\` said at a contact ({"modified":[],"added":[],"removed":[]},
+        -- paths under /etc), or NULL where it could not be read; and the booted image's signature
+        -- policy as bootc reports it (containerPolicy, ostreeRemote:NAME, insecure; NULL = none).
+        ALTER TABLE status_snapshots ADD COLUMN etc_diff TEXT;
+        ALTER TABLE status_snapshots ADD COLUMN booted_signature TEXT;
+        ALTER TABLE device_status ADD COLUMN etc_diff TEXT;
+        ALTER TABLE device_status ADD COLUMN booted_signature TEXT;
+        -- When config-diff was last asked (a refresh asks again only after a while, or when told to).
+        ALTER TABLE device_status ADD COLUMN etc_read_at TEXT;
+        UPDATE status_snapshots SET booted_signature = json_extract(status, '$.booted.image.ref.signature') WHERE status IS NOT NULL;
+        UPDATE device_status SET booted_signature = (SELECT sn.booted_signature FROM status_snapshots sn WHERE sn.id = device_status.snapshot_id);
+        -- The desired state can ask that devices boot their image with a signature policy enforced.
+        ALTER TABLE desired_images ADD COLUMN require_signed INTEGER NOT NULL DEFAULT 0 CHECK (require_signed IN (0, 1));
+        ALTER TABLE devices ADD COLUMN desired_require_signed INTEGER NOT NULL DEFAULT 0 CHECK (desired_require_signed IN (0, 1));
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

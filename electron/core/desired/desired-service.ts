@@ -38,23 +38,23 @@ export class DesiredService {
   }
 
   list(): { entries: DesiredEntry[]; deviceEntries: number } {
-    const rows = this.sql.get('SELECT * FROM desired_images ORDER BY scope, target').all() as { scope: 'site' | 'tag'; target: string; image: string; updated_at: string; updated_by: string }[];
+    const rows = this.sql.get('SELECT * FROM desired_images ORDER BY scope, target').all() as { scope: 'site' | 'tag'; target: string; image: string; updated_at: string; updated_by: string; require_signed: number }[];
     const counts = this.countsBySource();
     const entries: DesiredEntry[] = [];
     for (const r of rows) {
       const name = r.scope === 'site' ? (this.d.inventory.sites.find(r.target)?.name ?? r.target) : r.target;
       const c = counts.get(`${r.scope}:${r.target.toLowerCase()}`) ?? { n: 0, behind: 0 };
-      entries.push(this.entry(r.scope, r.target, name, r.image, r.updated_at, r.updated_by, c));
+      entries.push(this.entry(r.scope, r.target, name, r.image, r.updated_at, r.updated_by, c, r.require_signed === 1));
     }
     const deviceEntries = this.sql.get('SELECT count(*) FROM devices WHERE desired_image IS NOT NULL').pluck().get() as number;
     const devs = this.sql
       .get(
-        `SELECT d.id, d.name, s.name AS site_name, d.desired_image, d.updated_at, ${DESIRED_STATE_SQL} = 'behind' AS behind
+        `SELECT d.id, d.name, s.name AS site_name, d.desired_image, d.desired_require_signed, d.updated_at, ${DESIRED_STATE_SQL} = 'behind' AS behind
            FROM devices d LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN device_status ds ON ds.device_id = d.id
           WHERE d.desired_image IS NOT NULL ORDER BY d.name LIMIT 500`,
       )
-      .all() as { id: string; name: string; site_name: string | null; desired_image: string; updated_at: string; behind: number }[];
-    for (const r of devs) entries.push(this.entry('device', r.id, qualifiedName(r.name, r.site_name), r.desired_image, r.updated_at, '', { n: 1, behind: r.behind }));
+      .all() as { id: string; name: string; site_name: string | null; desired_image: string; desired_require_signed: number; updated_at: string; behind: number }[];
+    for (const r of devs) entries.push(this.entry('device', r.id, qualifiedName(r.name, r.site_name), r.desired_image, r.updated_at, '', { n: 1, behind: r.behind }, r.desired_require_signed === 1));
     return { entries, deviceEntries };
   }
 
@@ -88,12 +88,13 @@ export class DesiredService {
     return out;
   }
 
-  private entry(scope: DesiredScope, target: string, targetName: string, image: string, updatedAt: string, updatedBy: string, c: { n: number; behind: number }): DesiredEntry {
+  private entry(scope: DesiredScope, target: string, targetName: string, image: string, updatedAt: string, updatedBy: string, c: { n: number; behind: number }, requireSigned: boolean): DesiredEntry {
     return {
       scope,
       target,
       targetName,
       image,
+      requireSigned,
       pinnedDigest: pinnedDigest(image),
       resolution: this.resolution(image),
       deviceCount: c.n,
@@ -104,26 +105,41 @@ export class DesiredService {
   }
 
   /** Sets a desired image; resolves it through its registry unless asked not to (a failure is recorded, not thrown). */
-  async set(actor: Actor, scope: DesiredScope, target: string, image: string, resolve: boolean): Promise<DesiredEntry> {
+  async set(actor: Actor, scope: DesiredScope, target: string, image: string, resolve: boolean, requireSigned = false): Promise<DesiredEntry> {
     const t = this.target(scope, target);
+    const signed = requireSigned ? ' (signed images required)' : '';
     if (scope === 'device') {
-      this.d.inventory.updateDevice(actor, t.id, { desiredImage: image });
+      this.d.db.transaction(() => {
+        this.d.inventory.updateDevice(actor, t.id, { desiredImage: image });
+        const was = this.sql.get('SELECT desired_require_signed FROM devices WHERE id = ?').pluck().get(t.id) as number;
+        if (was !== (requireSigned ? 1 : 0)) {
+          this.sql.get('UPDATE devices SET desired_require_signed = ? WHERE id = ?').run(requireSigned ? 1 : 0, t.id);
+          this.d.activity.append(actor, {
+            action: 'desired.set',
+            entityType: 'device',
+            entityId: t.id,
+            entityName: t.name,
+            summary: `${requireSigned ? 'Required' : 'No longer required'} a signature policy for the desired image of ${t.name}`,
+            details: { requireSigned },
+          });
+        }
+      }).immediate();
     } else {
       this.d.db.transaction(() => {
-        const before = this.sql.get('SELECT image FROM desired_images WHERE scope = ? AND target = ?').pluck().get(scope, t.id) as string | undefined;
+        const before = this.sql.get('SELECT image, require_signed FROM desired_images WHERE scope = ? AND target = ?').get(scope, t.id) as { image: string; require_signed: number } | undefined;
         this.sql
           .get(
-            `INSERT INTO desired_images (scope, target, image, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (scope, target) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+            `INSERT INTO desired_images (scope, target, image, updated_at, updated_by, require_signed) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (scope, target) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at, updated_by = excluded.updated_by, require_signed = excluded.require_signed`,
           )
-          .run(scope, t.id, image, this.d.clock.now(), actor.user);
+          .run(scope, t.id, image, this.d.clock.now(), actor.user, requireSigned ? 1 : 0);
         this.d.activity.append(actor, {
           action: 'desired.set',
           entityType: scope,
           entityId: t.id,
           entityName: t.name,
-          summary: `Set the desired image of ${scope} ${t.name} to ${image}`,
-          details: { from: before ?? null, to: image },
+          summary: `Set the desired image of ${scope} ${t.name} to ${image}${signed}`,
+          details: { from: before?.image ?? null, to: image, requireSigned, requireSignedBefore: before ? before.require_signed === 1 : null },
         });
       }).immediate();
       this.changed();
@@ -136,7 +152,10 @@ export class DesiredService {
     const t = this.target(scope, target);
     if (scope === 'device') {
       const had = this.d.inventory.resolveDevice(t.id).desiredImage !== null;
-      if (had) this.d.inventory.updateDevice(actor, t.id, { desiredImage: null });
+      if (had) {
+        this.d.inventory.updateDevice(actor, t.id, { desiredImage: null });
+        this.sql.get('UPDATE devices SET desired_require_signed = 0 WHERE id = ?').run(t.id);
+      }
       return { scope, target: t.name, cleared: had };
     }
     const cleared = this.d.db.transaction(() => {
@@ -212,7 +231,7 @@ export class DesiredService {
   private deviceEntry(id: string): DesiredEntry | undefined {
     const dev = this.d.inventory.resolveDevice(id);
     return dev.desiredImage
-      ? this.entry('device', dev.id, qualifiedName(dev.name, dev.siteName), dev.desiredImage, dev.updatedAt, '', { n: 1, behind: dev.desired.state === 'behind' ? 1 : 0 })
+      ? this.entry('device', dev.id, qualifiedName(dev.name, dev.siteName), dev.desiredImage, dev.updatedAt, '', { n: 1, behind: dev.desired.state === 'behind' ? 1 : 0 }, this.sql.get('SELECT desired_require_signed FROM devices WHERE id = ?').pluck().get(dev.id) === 1)
       : undefined;
   }
 

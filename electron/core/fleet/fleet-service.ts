@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { expandHome } from '../paths';
-import type { DeviceDetail, DeviceFacts, MethodArgs, RefreshGroup, RefreshProgress } from '../../../shared/contract';
+import type { DeviceDetail, DeviceFacts, EtcDiff, MethodArgs, RefreshGroup, RefreshProgress } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
@@ -16,7 +16,7 @@ import type { SshAuth, SshHop, SshTarget } from '../ssh/connection';
 import { deviceTarget, jumpTarget, type HostKeysRepo } from '../ssh/host-keys';
 import { parseProxyJump } from '../ssh/openssh-files';
 import type { SshPool } from '../ssh/pool';
-import { readBootcStatus, readFacts } from './status-collector';
+import { readBootcStatus, readEtcDiff, readFacts } from './status-collector';
 import type { ContactFailed, ContactOk, StatusRepo } from './status-repo';
 
 export interface FleetOptions {
@@ -29,6 +29,9 @@ export interface FleetOptions {
 }
 
 /** Words for each error group of a refresh, in the order they are listed. */
+/** How often a refresh asks a device for its /etc changes (`ostree admin config-diff`): hourly, or whenever facts are asked for. */
+export const ETC_EVERY_MS = 60 * 60_000;
+
 const GROUP_LABELS: [string, string][] = [
   [ErrorCode.SSH_HOST_KEY_CHANGED, 'Host key changed'],
   [ErrorCode.SSH_AUTH_FAILED, 'Authentication failed'],
@@ -180,6 +183,8 @@ export class FleetService {
     const signal = job.controller.signal;
     const started = Date.now();
     const withFacts = input.facts ? null : this.status.withFacts(rows.map((r) => r.id));
+    // /etc changes slowly and diffing it costs the device a few finds: asked again after ETC_EVERY_MS (or with facts).
+    const etcFresh = input.facts ? null : this.status.etcReadSince(rows.map((r) => r.id), new Date(Date.parse(this.deps.clock.now()) - ETC_EVERY_MS).toISOString());
     const keyCache = new Map<string, Buffer | AppError>();
     const pending: (ContactOk | ContactFailed)[] = [];
     const changedIds: string[] = [];
@@ -208,24 +213,28 @@ export class FleetService {
       const t0 = Date.now();
       const name = qualifiedName(row.name, row.site_name);
       let facts: DeviceFacts | null = null;
+      let etcDiff: EtcDiff | null | undefined;
       try {
         const target = this.targetFor(row, name, keyCache);
         const needFacts = withFacts === null || !withFacts.has(row.id);
+        const needEtc = etcFresh === null || !etcFresh.has(row.id);
         const reading = await this.deps.pool.with(
           poolKey(row, target),
           target,
           async (conn) => {
-            // Status and facts run side by side on one connection, one channel each.
-            const [r, f] = await Promise.all([
+            // Status, /etc changes and facts run side by side on one connection, one channel each.
+            const [r, etc, f] = await Promise.all([
               readBootcStatus(conn, name, { sudo: row.sudo === 1, timeoutMs: this.commandTimeoutMs, signal }),
+              needEtc ? readEtcDiff(conn, { sudo: row.sudo === 1, timeoutMs: this.commandTimeoutMs, signal }) : Promise.resolve(undefined),
               needFacts ? readFacts(conn, { timeoutMs: this.commandTimeoutMs, signal }).catch(() => null) : Promise.resolve(null),
             ]);
             facts = f;
+            etcDiff = etc;
             return r;
           },
           signal,
         );
-        pending.push({ deviceId: row.id, at: this.deps.clock.now(), status: reading.status, raw: reading.raw, command: reading.command, durationMs: Date.now() - t0, facts });
+        pending.push({ deviceId: row.id, at: this.deps.clock.now(), status: reading.status, raw: reading.raw, command: reading.command, durationMs: Date.now() - t0, facts, ...(etcDiff !== undefined ? { etcDiff } : {}) });
         p.ok++;
       } catch (e) {
         const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL, e instanceof Error ? e.message : String(e));

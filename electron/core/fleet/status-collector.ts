@@ -1,5 +1,6 @@
 import type { BootcStatus } from '../../../shared/contract/status';
 import type { DeviceFacts } from '../../../shared/contract/fleet';
+import { parseEtcDiff, type EtcDiff } from '../../../shared/contract/status';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { parseBootcStatus } from '../bootc/status-parser';
 import type { ExecResult, SshConnection } from '../ssh/connection';
@@ -88,6 +89,23 @@ function checkExit(r: ExecResult, device: string, command: string): void {
   }
   const first = err.split('\n').find((l) => l.trim()) ?? `exit status ${r.exitCode ?? r.exitSignal}`;
   throw new AppError(ErrorCode.REMOTE_COMMAND_FAILED, `${device}: \`${command}\` failed: ${first}`, { exitCode: r.exitCode, stderr: err, command });
+}
+
+/** `ostree admin config-diff`: the device's /etc against its image's defaults (needs root, as bootc does). */
+export const ETC_DIFF_ARGV = ['ostree', 'admin', 'config-diff'] as const;
+
+/**
+ * Reads what changed in /etc from the image (ostree's config-diff). Null when it cannot be read
+ * (no ostree on the device, sudo refused, an error): the audit then says nothing about /etc.
+ */
+export async function readEtcDiff(conn: SshConnection, opts: CollectOptions): Promise<EtcDiff | null> {
+  try {
+    const r = await conn.exec(withSudo(ETC_DIFF_ARGV, opts.sudo), { timeoutMs: opts.timeoutMs, signal: opts.signal, maxStdout: 4 * 1024 * 1024 });
+    return r.exitCode === 0 ? parseEtcDiff(r.stdout.toString('utf8')) : null;
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    return null;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { BootcStatus, DeviceFacts, Deployment, Reach, SnapshotSummary, StatusSummary } from '../../../shared/contract';
+import type { BootcStatus, DeviceFacts, Deployment, EtcDiff, Reach, SnapshotSummary, StatusSummary } from '../../../shared/contract';
 import { ErrorCode } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { StatementCache } from '../db/statements';
@@ -114,6 +114,11 @@ export interface ContactOk {
   command: string;
   durationMs: number;
   facts: DeviceFacts | null;
+  /**
+   * `ostree admin config-diff` at this contact: the diff, null when asked but it could not be
+   * read (no ostree, sudo refused), absent when not asked (the last known one is kept).
+   */
+  etcDiff?: EtcDiff | null;
 }
 
 export interface ContactFailed {
@@ -153,25 +158,33 @@ export class StatusRepo {
     const s = c.status;
     const booted = s.booted?.image ?? null;
     const bootedImage = imageText(s.booted);
+    // /etc changes not read at this contact: the snapshot carries the last known ones, so an as-of audit sees them.
+    const asked = c.etcDiff !== undefined;
+    const etc = asked
+      ? c.etcDiff
+        ? JSON.stringify(c.etcDiff)
+        : null
+      : ((this.sql.get('SELECT etc_diff FROM device_status WHERE device_id = ?').pluck().get(c.deviceId) as string | null | undefined) ?? null);
+    const signature = booted?.ref.signature ?? null;
     const snapshotId = Number(
       this.sql
         .get(
-          `INSERT INTO status_snapshots (device_id, at, outcome, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, status, raw, command, duration_ms)
-           VALUES (?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO status_snapshots (device_id, at, outcome, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, etc_diff, booted_signature, status, raw, command, duration_ms)
+           VALUES (?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(c.deviceId, c.at, bootedImage, booted?.digest ?? null, booted?.version ?? null, s.staged?.image?.digest ?? null, s.rollback?.image?.digest ?? null, s.usrOverlay?.accessMode ?? null, JSON.stringify(s), pack(c.raw), c.command, c.durationMs)
+        .run(c.deviceId, c.at, bootedImage, booted?.digest ?? null, booted?.version ?? null, s.staged?.image?.digest ?? null, s.rollback?.image?.digest ?? null, s.usrOverlay?.accessMode ?? null, etc, signature, JSON.stringify(s), pack(c.raw), c.command, c.durationMs)
         .lastInsertRowid,
     );
     const update = s.updateAvailable ? s.booted?.cachedUpdate ?? null : null;
     this.sql
       .get(
         `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, error_code, error_message, snapshot_id, booted_image, booted_digest, booted_version,
-           staged_digest, staged_version, rollback_digest, rollback_version, update_digest, update_version, bootc_api, facts, facts_at, usr_overlay)
-         VALUES (@id, 'online', @at, @at, NULL, NULL, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @ud, @uv, @api, @facts, @factsAt, @usr)
+           staged_digest, staged_version, rollback_digest, rollback_version, update_digest, update_version, bootc_api, facts, facts_at, usr_overlay, etc_diff, etc_read_at, booted_signature)
+         VALUES (@id, 'online', @at, @at, NULL, NULL, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @ud, @uv, @api, @facts, @factsAt, @usr, @etc, @etcAt, @sig)
          ON CONFLICT (device_id) DO UPDATE SET reach = 'online', last_attempt_at = @at, last_seen_at = @at, error_code = NULL, error_message = NULL,
            snapshot_id = @snap, booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv,
            rollback_digest = @rd, rollback_version = @rv, update_digest = @ud, update_version = @uv, bootc_api = @api, usr_overlay = @usr,
-           facts = coalesce(@facts, facts), facts_at = coalesce(@factsAt, facts_at)`,
+           etc_diff = @etc, etc_read_at = coalesce(@etcAt, etc_read_at), booted_signature = @sig, facts = coalesce(@facts, facts), facts_at = coalesce(@factsAt, facts_at)`,
       )
       .run({
         id: c.deviceId,
@@ -188,6 +201,9 @@ export class StatusRepo {
         uv: update?.version ?? null,
         api: s.apiVersion,
         usr: s.usrOverlay?.accessMode ?? null,
+        etc,
+        etcAt: asked ? c.at : null,
+        sig: signature,
         facts: c.facts ? JSON.stringify(c.facts) : null,
         factsAt: c.facts ? c.at : null,
       });
@@ -206,7 +222,7 @@ export class StatusRepo {
       .get(
         `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, error_code, error_message) VALUES (@id, @reach, @at, @seen, @code, @msg)
          ON CONFLICT (device_id) DO UPDATE SET reach = @reach, last_attempt_at = @at, error_code = @code, error_message = @msg
-         ${clear ? ', last_seen_at = @at, snapshot_id = NULL, booted_image = NULL, booted_digest = NULL, booted_version = NULL, staged_digest = NULL, staged_version = NULL, rollback_digest = NULL, rollback_version = NULL, update_digest = NULL, update_version = NULL' : ''}`,
+         ${clear ? ', last_seen_at = @at, snapshot_id = NULL, booted_image = NULL, booted_digest = NULL, booted_version = NULL, staged_digest = NULL, staged_version = NULL, rollback_digest = NULL, rollback_version = NULL, update_digest = NULL, update_version = NULL, etc_diff = NULL, etc_read_at = NULL, booted_signature = NULL' : ''}`,
       )
       .run({ id: c.deviceId, reach, at: c.at, seen: clear ? c.at : null, code: c.code, msg: c.message });
   }
@@ -222,6 +238,15 @@ export class StatusRepo {
       facts: r?.facts ? (JSON.parse(r.facts) as DeviceFacts) : null,
       factsAt: r?.facts_at ?? null,
     };
+  }
+
+  /** The devices whose /etc was read (or tried) since @since: a refresh asks the others. */
+  etcReadSince(ids: string[], since: string): Set<string> {
+    const rows = this.sql
+      .get('SELECT device_id FROM device_status WHERE etc_read_at >= ? AND device_id IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(since, JSON.stringify(ids)) as string[];
+    return new Set(rows);
   }
 
   /** Whether facts were ever read for each device (first contact reads them). */

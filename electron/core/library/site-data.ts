@@ -22,8 +22,9 @@ interface SiteData {
   origin: string;
   since: string | null;
   site: { name: string; notes: string; staleAfterDays: number | null };
-  devices: { name: string; host: string; port: number; user: string | null; tags: string[]; notes: string; desiredImage: string | null; proxyJump: string | null }[];
-  desired: { scope: 'site' | 'tag'; target: string; image: string; updatedAt: string; updatedBy: string }[];
+  devices: { name: string; host: string; port: number; user: string | null; tags: string[]; notes: string; desiredImage: string | null; proxyJump: string | null; desiredRequireSigned?: boolean }[];
+  /** `requireSigned` is absent in bundles made before signature policies (read as false). */
+  desired: { scope: 'site' | 'tag'; target: string; image: string; updatedAt: string; updatedBy: string; requireSigned?: boolean }[];
   resolutions: { ref: string; digest: string | null; mediaType: string | null; platforms: string; matchDigests: string | null; resolvedAt: string | null }[];
   snapshots: {
     device: string;
@@ -37,6 +38,9 @@ interface SiteData {
     stagedDigest: string | null;
     rollbackDigest: string | null;
     usrOverlay: string | null;
+    /** Added in Bootfleet 0.1 after migration 16 (absent in older bundles): config-diff JSON and the booted image's signature policy. */
+    etcDiff?: string | null;
+    bootedSignature?: string | null;
     status: string | null;
     command: string | null;
     durationMs: number | null;
@@ -59,13 +63,13 @@ export interface SiteImport {
 export function exportSiteData(db: Db, origin: string, siteRef: string, since: string | null): Buffer {
   const site = db.prepare('SELECT * FROM sites WHERE id = ? OR name = ?').get(siteRef, siteRef) as { id: string; name: string; notes: string; stale_after_days: number | null } | undefined;
   if (!site) throw new AppError(ErrorCode.NOT_FOUND, `No site "${siteRef}".`);
-  const devices = db.prepare('SELECT * FROM devices WHERE site_id = ? ORDER BY name').all(site.id) as { id: string; name: string; host: string; port: number; ssh_user: string | null; notes: string; desired_image: string | null; proxy_jump: string | null }[];
+  const devices = db.prepare('SELECT * FROM devices WHERE site_id = ? ORDER BY name').all(site.id) as { id: string; name: string; host: string; port: number; ssh_user: string | null; notes: string; desired_image: string | null; desired_require_signed: number; proxy_jump: string | null }[];
   const tagsOf = (id: string) => db.prepare('SELECT t.name FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE dt.device_id = ? ORDER BY t.name').pluck().all(id) as string[];
   const tags = [...new Set(devices.flatMap((d) => tagsOf(d.id)))];
   const desired = [
-    ...(db.prepare("SELECT 'site' AS scope, ? AS target, image, updated_at, updated_by FROM desired_images WHERE scope = 'site' AND target = ?").all(site.name, site.id) as { scope: 'site'; target: string; image: string; updated_at: string; updated_by: string }[]),
+    ...(db.prepare("SELECT 'site' AS scope, ? AS target, image, updated_at, updated_by, require_signed FROM desired_images WHERE scope = 'site' AND target = ?").all(site.name, site.id) as { scope: 'site'; target: string; image: string; updated_at: string; updated_by: string; require_signed: number }[]),
     ...(tags.length
-      ? (db.prepare(`SELECT 'tag' AS scope, target, image, updated_at, updated_by FROM desired_images WHERE scope = 'tag' AND target IN (${tags.map(() => '?').join(',')}) COLLATE NOCASE`).all(...tags) as { scope: 'tag'; target: string; image: string; updated_at: string; updated_by: string }[])
+      ? (db.prepare(`SELECT 'tag' AS scope, target, image, updated_at, updated_by, require_signed FROM desired_images WHERE scope = 'tag' AND target IN (${tags.map(() => '?').join(',')}) COLLATE NOCASE`).all(...tags) as { scope: 'tag'; target: string; image: string; updated_at: string; updated_by: string; require_signed: number }[])
       : []),
   ];
   const refs = [...new Set([...desired.map((x) => x.image), ...devices.map((d) => d.desired_image).filter((x): x is string => !!x)])];
@@ -78,7 +82,7 @@ export function exportSiteData(db: Db, origin: string, siteRef: string, since: s
   const snapshots = ids.length
     ? (db
         .prepare(`SELECT * FROM status_snapshots WHERE device_id IN (${inList}) ${since ? 'AND at >= ?' : ''} ORDER BY id`)
-        .all(...ids, ...(since ? [since] : [])) as { device_id: string; at: string; outcome: string; error_code: string | null; error_message: string | null; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; status: string | null; command: string | null; duration_ms: number | null }[])
+        .all(...ids, ...(since ? [since] : [])) as { device_id: string; at: string; outcome: string; error_code: string | null; error_message: string | null; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; etc_diff: string | null; booted_signature: string | null; status: string | null; command: string | null; duration_ms: number | null }[])
     : [];
   const activity = db
     .prepare(
@@ -107,8 +111,8 @@ export function exportSiteData(db: Db, origin: string, siteRef: string, since: s
     origin,
     since,
     site: { name: site.name, notes: site.notes, staleAfterDays: site.stale_after_days },
-    devices: devices.map((d) => ({ name: d.name, host: d.host, port: d.port, user: d.ssh_user, tags: tagsOf(d.id), notes: d.notes, desiredImage: d.desired_image, proxyJump: d.proxy_jump })),
-    desired: desired.map((x) => ({ scope: x.scope, target: x.target, image: x.image, updatedAt: x.updated_at, updatedBy: x.updated_by })),
+    devices: devices.map((d) => ({ name: d.name, host: d.host, port: d.port, user: d.ssh_user, tags: tagsOf(d.id), notes: d.notes, desiredImage: d.desired_image, proxyJump: d.proxy_jump, desiredRequireSigned: d.desired_require_signed === 1 })),
+    desired: desired.map((x) => ({ scope: x.scope, target: x.target, image: x.image, updatedAt: x.updated_at, updatedBy: x.updated_by, requireSigned: x.require_signed === 1 })),
     resolutions: resolutions.map((r) => ({ ref: r.ref, digest: r.digest, mediaType: r.media_type, platforms: r.platforms, matchDigests: r.match_digests, resolvedAt: r.resolved_at })),
     snapshots: snapshots.map((s) => ({
       device: names.get(s.device_id)!,
@@ -122,6 +126,8 @@ export function exportSiteData(db: Db, origin: string, siteRef: string, since: s
       stagedDigest: s.staged_digest,
       rollbackDigest: s.rollback_digest,
       usrOverlay: s.usr_overlay,
+      etcDiff: s.etc_diff,
+      bootedSignature: s.booted_signature,
       status: s.status,
       command: s.command,
       durationMs: s.duration_ms,
@@ -177,9 +183,9 @@ export function importSiteData(
       const id = newId();
       ids.set(dev.name, id);
       db.prepare(
-        `INSERT INTO devices (id, name, site_id, host, port, ssh_user, auth, key_path, secret_id, sudo, notes, desired_image, proxy_jump, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'agent', NULL, NULL, 0, ?, ?, ?, ?, ?)`,
-      ).run(id, dev.name, site.id, dev.host, dev.port, dev.user, dev.notes, dev.desiredImage, dev.proxyJump, now, now);
+        `INSERT INTO devices (id, name, site_id, host, port, ssh_user, auth, key_path, secret_id, sudo, notes, desired_image, desired_require_signed, proxy_jump, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'agent', NULL, NULL, 0, ?, ?, ?, ?, ?, ?)`,
+      ).run(id, dev.name, site.id, dev.host, dev.port, dev.user, dev.notes, dev.desiredImage, dev.desiredRequireSigned ? 1 : 0, dev.proxyJump, now, now);
       for (const t of dev.tags) {
         db.prepare('INSERT OR IGNORE INTO tags (name) VALUES (?)').run(t);
         db.prepare('INSERT OR IGNORE INTO device_tags (device_id, tag_id) SELECT ?, id FROM tags WHERE name = ?').run(id, t);
@@ -189,7 +195,9 @@ export function importSiteData(
     for (const x of data.desired) {
       const target = x.scope === 'site' ? site.id : x.target;
       const here = db.prepare('SELECT image FROM desired_images WHERE scope = ? AND target = ?').pluck().get(x.scope, target) as string | undefined;
-      if (here === undefined) db.prepare('INSERT INTO desired_images (scope, target, image, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)').run(x.scope, target, x.image, x.updatedAt, x.updatedBy);
+      if (here === undefined) {
+        db.prepare('INSERT INTO desired_images (scope, target, image, updated_at, updated_by, require_signed) VALUES (?, ?, ?, ?, ?, ?)').run(x.scope, target, x.image, x.updatedAt, x.updatedBy, x.requireSigned ? 1 : 0);
+      }
       else if (here !== x.image) conflicts.push(`The desired image of ${x.scope} ${x.scope === 'site' ? site.name : x.target} is ${here} here, ${x.image} in the bundle; this installation's kept.`);
     }
     for (const r of data.resolutions) {
@@ -208,26 +216,26 @@ export function importSiteData(
       const seen = db.prepare('SELECT 1 FROM status_snapshots WHERE device_id = ? AND at = ? AND outcome = ? AND booted_digest IS ?').get(id, s.at, s.outcome, s.bootedDigest);
       if (seen) continue;
       db.prepare(
-        `INSERT INTO status_snapshots (device_id, at, outcome, error_code, error_message, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, status, command, duration_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, s.at, s.outcome, s.errorCode, s.errorMessage, s.bootedImage, s.bootedDigest, s.bootedVersion, s.stagedDigest, s.rollbackDigest, s.usrOverlay, s.status, s.command, s.durationMs);
+        `INSERT INTO status_snapshots (device_id, at, outcome, error_code, error_message, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, etc_diff, booted_signature, status, command, duration_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(id, s.at, s.outcome, s.errorCode, s.errorMessage, s.bootedImage, s.bootedDigest, s.bootedVersion, s.stagedDigest, s.rollbackDigest, s.usrOverlay, s.etcDiff ?? null, s.bootedSignature ?? null, s.status, s.command, s.durationMs);
       snapshotsAdded++;
       touched.add(id);
     }
     // The newest good snapshot wins a device's current state.
     for (const id of touched) {
       const newest = db.prepare("SELECT * FROM status_snapshots WHERE device_id = ? AND outcome = 'ok' ORDER BY at DESC, id DESC LIMIT 1").get(id) as
-        | { id: number; at: string; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; status: string | null }
+        | { id: number; at: string; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; etc_diff: string | null; booted_signature: string | null; status: string | null }
         | undefined;
       if (!newest) continue;
       const cur = db.prepare('SELECT last_seen_at FROM device_status WHERE device_id = ?').pluck().get(id) as string | null | undefined;
       if (cur && cur >= newest.at) continue;
       const st = newest.status ? (JSON.parse(newest.status) as { staged?: { image?: { version?: string } }; rollback?: { image?: { version?: string } }; apiVersion?: string }) : {};
       db.prepare(
-        `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, snapshot_id, booted_image, booted_digest, booted_version, staged_digest, staged_version, rollback_digest, rollback_version, bootc_api, usr_overlay)
-         VALUES (@id, 'online', @at, @at, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @api, @usr)
+        `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, snapshot_id, booted_image, booted_digest, booted_version, staged_digest, staged_version, rollback_digest, rollback_version, bootc_api, usr_overlay, etc_diff, booted_signature)
+         VALUES (@id, 'online', @at, @at, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @api, @usr, @etc, @sig)
          ON CONFLICT (device_id) DO UPDATE SET reach = 'online', last_attempt_at = max(last_attempt_at, @at), last_seen_at = @at, error_code = NULL, error_message = NULL, snapshot_id = @snap,
-           booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv, rollback_digest = @rd, rollback_version = @rv, bootc_api = @api, usr_overlay = @usr`,
+           booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv, rollback_digest = @rd, rollback_version = @rv, bootc_api = @api, usr_overlay = @usr, etc_diff = @etc, booted_signature = @sig`,
       ).run({
         id,
         at: newest.at,
@@ -241,6 +249,8 @@ export function importSiteData(
         rv: st.rollback?.image?.version ?? null,
         api: st.apiVersion ?? null,
         usr: newest.usr_overlay,
+        etc: newest.etc_diff,
+        sig: newest.booted_signature,
       });
     }
     for (const a of data.applied ?? []) {

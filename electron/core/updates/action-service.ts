@@ -169,8 +169,10 @@ export class ActionService {
         if (input.via === 'library') {
           if (!this.planLibrary(row, s, input, steps, commands, warnings, cmd)) possible = false;
         } else {
-          commands.push(cmd(switchArgv(input.image!, input.transport)));
-          steps.push(`Pull ${input.transport === 'registry' ? '' : `${input.transport}:`}${input.image} and stage it for the next boot.`);
+          commands.push(cmd(switchArgv(input.image!, input.transport, { enforceSignatures: input.enforceSignatures })));
+          steps.push(
+            `Pull ${input.transport === 'registry' ? '' : `${input.transport}:`}${input.image} and stage it for the next boot${input.enforceSignatures ? ", only if the device's signature policy verifies it" : ''}.`,
+          );
         }
         if (possible && input.apply) reboot();
         break;
@@ -243,12 +245,12 @@ export class ActionService {
       const ref = `${DEVICE_LAYOUT}:${t.tag}`;
       steps.push(`Send the blobs of ${what} the device lacks from the library to ${DEVICE_LAYOUT} on the device (resumable, each checked there).`);
       const same = t.follows?.text === `oci:${ref}`;
-      commands.push(cmd(same ? upgradeArgv() : switchArgv(ref, 'oci')));
+      commands.push(cmd(same ? upgradeArgv() : switchArgv(ref, 'oci', { enforceSignatures: input.enforceSignatures })));
       steps.push(same ? `Stage it with bootc upgrade: the device already follows ${ref} (its own OCI layout).` : `Stage ${ref} (the device's own OCI layout) for the next boot.`);
     } else {
       const file = `${DEVICE_ARCHIVES}/${t.tag}-DIGEST.oci.tar`;
       steps.push(`Send ${what} as one oci-archive file to ${file} on the device (resumable, its SHA-256 checked there; not sent again if it is there).`);
-      commands.push(cmd(switchArgv(file, 'oci-archive')));
+      commands.push(cmd(switchArgv(file, 'oci-archive', { enforceSignatures: input.enforceSignatures })));
       steps.push('Stage the archive for the next boot.');
     }
     return true;
@@ -415,14 +417,14 @@ export class ActionService {
             }
             case 'upgrade':
             case 'switch': {
-              let argv = input.action === 'upgrade' ? upgradeArgv({ downloadOnly: input.downloadOnly }) : switchArgv(input.image!, input.transport);
+              let argv = input.action === 'upgrade' ? upgradeArgv({ downloadOnly: input.downloadOnly }) : switchArgv(input.image!, input.transport, { enforceSignatures: input.enforceSignatures });
               let sent: Sent | null = null;
               if (input.via === 'library') {
                 const lib = this.d.library.targetFor(row.id, s.specImage, input);
                 set('transferring');
                 sent = await this.sendFromLibrary(conn, jobId, row, target.device.user, lib, inUse(s, lib.transport), signal);
                 // A device that already follows that path takes the new image with upgrade (switch would see no change).
-                argv = lib.follows?.text === `${sent.transport}:${sent.ref}` ? upgradeArgv() : switchArgv(sent.ref, sent.transport);
+                argv = lib.follows?.text === `${sent.transport}:${sent.ref}` ? upgradeArgv() : switchArgv(sent.ref, sent.transport, { enforceSignatures: input.enforceSignatures });
               }
               await run(conn, argv, 'staging');
               const after = await this.reread(conn, row, name);

@@ -78,7 +78,7 @@ export class RolloutService {
     if (!rows.length) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The selection matches no device.');
     const policy = this.policy(input, rows.length);
     const id = newId();
-    const params: RolloutParams = { action: input.action, image: input.image ?? null, transport: input.transport, via: input.via, maxBytesPerSecond: input.maxBytesPerSecond ?? null, policy };
+    const params: RolloutParams = { action: input.action, image: input.image ?? null, transport: input.transport, via: input.via, maxBytesPerSecond: input.maxBytesPerSecond ?? null, enforceSignatures: input.enforceSignatures, policy };
     const name = this.name(input);
     this.d.rollouts.create({ id, name, params, actor: actor.user, via: actor.via }, this.batches(rows, policy).map((b) => b.map((r) => ({ id: r.id, name: label(r) }))));
     this.d.activity.append(actor, {
@@ -219,6 +219,7 @@ export class RolloutService {
             transport: params.transport as Input['transport'],
             via: params.via ?? 'device',
             ...(params.maxBytesPerSecond ? { maxBytesPerSecond: params.maxBytesPerSecond } : {}),
+            enforceSignatures: params.enforceSignatures ?? false,
             waitSeconds: policy.waitSeconds,
             parallel: policy.maxParallel,
           },

@@ -13,6 +13,8 @@ export interface RolloutParams {
   /** Absent in rollouts recorded before the library existed: the devices pulled. */
   via?: 'device' | 'library';
   maxBytesPerSecond?: number | null;
+  /** Absent in rollouts recorded before signature policies: false. */
+  enforceSignatures?: boolean;
   policy: Rollout['policy'];
 }
 
@@ -219,6 +221,7 @@ export class RolloutsRepo {
       transport: params.transport,
       via: params.via ?? 'device',
       maxBytesPerSecond: params.maxBytesPerSecond ?? null,
+      enforceSignatures: params.enforceSignatures ?? false,
       policy: params.policy,
       state: r.state,
       reason: r.reason,

@@ -3,7 +3,7 @@ import type { AuditReport } from '../../../shared/contract';
 import { auditCsv, auditFileName, auditJson, header, sha256Hex, verifyAuditJson } from './audit-export';
 
 /** A small report by hand: a drifted device with notes and a comma, a formula-like name, one never contacted. */
-const zero = { 'in-sync': 0, drifted: 0, staged: 0, 'fallen-back': 0, 'usr-modified': 0, stale: 0, 'never-contacted': 0, 'no-desired': 0, conflict: 0, unresolved: 0 };
+const zero = { 'in-sync': 0, drifted: 0, staged: 0, 'fallen-back': 0, unsigned: 0, 'usr-modified': 0, 'etc-modified': 0, stale: 0, 'never-contacted': 0, 'no-desired': 0, conflict: 0, unresolved: 0 };
 const report: AuditReport = {
   schema: 'bootfleet.audit/v1',
   generatedAt: '2026-11-23T12:00:00.000Z',
@@ -14,7 +14,7 @@ const report: AuditReport = {
   scope: { site: 'plant-7', tag: null, devices: null },
   staleAfter: '7d',
   siteStaleAfter: {},
-  desired: [{ scope: 'site', target: 'plant-7', image: 'registry.local/os:stable', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', devices: 2 }],
+  desired: [{ scope: 'site', target: 'plant-7', image: 'registry.local/os:stable', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', requireSigned: false, devices: 2 }],
   total: 3,
   counts: { ...zero, 'in-sync': 1, drifted: 1, 'never-contacted': 1 },
   sites: [{ site: 'plant-7', total: 3, counts: { ...zero, 'in-sync': 1, drifted: 1, 'never-contacted': 1 } }],
@@ -23,19 +23,19 @@ const report: AuditReport = {
       id: 'd1', name: 'plc-1', site: 'plant-7', tags: ['edge', 'line-2'], state: 'drifted',
       reason: 'booted 1.0 (sha256:aaaaaaaaaaaa), desired registry.local/os:stable (sha256:bbbbbbbbbbbb) since 2026-11-19T08:00:00.000Z',
       notes: ['/usr overlay active (transient).', 'Said "hello", twice.'],
-      desired: { image: 'registry.local/os:stable', source: 'site', sourceName: 'plant-7', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', pinned: false },
+      desired: { image: 'registry.local/os:stable', source: 'site', sourceName: 'plant-7', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', pinned: false, requireSigned: false },
       bootedImage: 'registry.local/os:stable', booted: { digest: 'sha256:' + 'a'.repeat(64), version: '1.0' }, staged: null, rollback: { digest: 'sha256:' + 'c'.repeat(64), version: '0.9' },
-      usrOverlay: 'transient', lastSeenAt: '2026-11-20T11:59:59.999Z', snapshotId: 12, dataAgeSeconds: 43200, source: null, lastApplied: null,
+      usrOverlay: 'transient', signature: null, etc: { changed: ['M chrony.conf', 'A sudoers.d/ops'], expected: 3, truncated: 0 }, lastSeenAt: '2026-11-20T11:59:59.999Z', snapshotId: 12, dataAgeSeconds: 43200, source: null, lastApplied: null,
     },
     {
       id: 'd2', name: '=plc-2', site: 'plant-7', tags: [], state: 'in-sync', reason: 'Runs its desired image.', notes: [],
-      desired: { image: 'registry.local/os:stable', source: 'site', sourceName: 'plant-7', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', pinned: false },
+      desired: { image: 'registry.local/os:stable', source: 'site', sourceName: 'plant-7', digest: 'sha256:' + 'b'.repeat(64), resolvedAt: '2026-11-19T08:00:00.000Z', pinned: false, requireSigned: false },
       bootedImage: 'registry.local/os:stable', booted: { digest: 'sha256:' + 'b'.repeat(64), version: null }, staged: null, rollback: null,
-      usrOverlay: null, lastSeenAt: '2026-11-20T20:00:00.000Z', snapshotId: 13, dataAgeSeconds: 14400, source: null, lastApplied: { digest: 'sha256:' + 'b'.repeat(64), at: '2026-11-19T09:00:00.000Z', jobId: 'j1' },
+      usrOverlay: null, signature: 'containerPolicy', etc: { changed: [], expected: 3, truncated: 0 }, lastSeenAt: '2026-11-20T20:00:00.000Z', snapshotId: 13, dataAgeSeconds: 14400, source: null, lastApplied: { digest: 'sha256:' + 'b'.repeat(64), at: '2026-11-19T09:00:00.000Z', jobId: 'j1' },
     },
     {
       id: 'd3', name: 'kiosk-3', site: null, tags: ['lobby'], state: 'never-contacted', reason: 'No bootc status was ever read from it (last attempt 2026-11-20T10:00:00.000Z: connect ECONNREFUSED).', notes: [],
-      desired: null, bootedImage: null, booted: null, staged: null, rollback: null, usrOverlay: null, lastSeenAt: null, snapshotId: null, dataAgeSeconds: null, source: null, lastApplied: null,
+      desired: null, bootedImage: null, booted: null, staged: null, rollback: null, usrOverlay: null, signature: null, etc: null, lastSeenAt: null, snapshotId: null, dataAgeSeconds: null, source: null, lastApplied: null,
     },
   ],
   timeline: null,
@@ -50,11 +50,11 @@ const CSV = [
   "# Audited as of 2026-11-20T23:59:59.999Z (a past moment: each device as its stored snapshots then showed it; the desired state is today's); scope: site plant-7; stale after 7d",
   `# Desired state used: site plant-7: registry.local/os:stable = sha256:${B} (resolved 2026-11-19T08:00:00.000Z)`,
   '# 3 devices: 1 in sync, 1 drifted, 1 never contacted',
-  '# sha256 of the lines below: 735703a7dafb2595f7ef1b534689e91942f7102964319e18a5a1155854658813',
-  'name,site,tags,state,reason,desired_image,desired_source,desired_digest,desired_resolved_at,booted_image,booted_digest,booted_version,staged_digest,rollback_digest,usr_overlay,last_seen_at,data_age_hours,notes',
-  `plc-1,plant-7,edge;line-2,drifted,"booted 1.0 (sha256:aaaaaaaaaaaa), desired registry.local/os:stable (sha256:bbbbbbbbbbbb) since 2026-11-19T08:00:00.000Z",registry.local/os:stable,site plant-7,sha256:${B},2026-11-19T08:00:00.000Z,registry.local/os:stable,sha256:${'a'.repeat(64)},1.0,,sha256:${'c'.repeat(64)},transient,2026-11-20T11:59:59.999Z,12.0,"/usr overlay active (transient). Said ""hello"", twice."`,
-  `"'=plc-2",plant-7,,in-sync,Runs its desired image.,registry.local/os:stable,site plant-7,sha256:${B},2026-11-19T08:00:00.000Z,registry.local/os:stable,sha256:${B},,,,,2026-11-20T20:00:00.000Z,4.0,`,
-  'kiosk-3,,lobby,never-contacted,No bootc status was ever read from it (last attempt 2026-11-20T10:00:00.000Z: connect ECONNREFUSED).,,,,,,,,,,,,,',
+  '# sha256 of the lines below: acab329efc21d4f51135c1e050225fa69e46ccb37039dec65974a4f25e175695',
+  'name,site,tags,state,reason,desired_image,desired_source,desired_digest,desired_resolved_at,booted_image,booted_digest,booted_version,staged_digest,rollback_digest,usr_overlay,booted_signature,etc_changes,last_seen_at,data_age_hours,notes',
+  `plc-1,plant-7,edge;line-2,drifted,"booted 1.0 (sha256:aaaaaaaaaaaa), desired registry.local/os:stable (sha256:bbbbbbbbbbbb) since 2026-11-19T08:00:00.000Z",registry.local/os:stable,site plant-7,sha256:${B},2026-11-19T08:00:00.000Z,registry.local/os:stable,sha256:${'a'.repeat(64)},1.0,,sha256:${'c'.repeat(64)},transient,,M chrony.conf;A sudoers.d/ops,2026-11-20T11:59:59.999Z,12.0,"/usr overlay active (transient). Said ""hello"", twice."`,
+  `"'=plc-2",plant-7,,in-sync,Runs its desired image.,registry.local/os:stable,site plant-7,sha256:${B},2026-11-19T08:00:00.000Z,registry.local/os:stable,sha256:${B},,,,,containerPolicy,,2026-11-20T20:00:00.000Z,4.0,`,
+  'kiosk-3,,lobby,never-contacted,No bootc status was ever read from it (last attempt 2026-11-20T10:00:00.000Z: connect ECONNREFUSED).,,,,,,,,,,,,,,,',
   '',
 ].join('\r\n');
 
@@ -76,7 +76,7 @@ describe('audit export', () => {
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.split('\n')[1]).toBe('  "schema": "bootfleet.audit/v1",');
     const parsed = JSON.parse(text) as AuditReport & { sha256: string };
-    expect(parsed.sha256).toBe('aad8f6b4276c6ce0c26b50e5c8251a1e26cc1e0b3a1d0a8ba0867e88538719d0');
+    expect(parsed.sha256).toBe('21073f75c45f895d46a204bf03df5ce81a54affb38a099a36bdba6efbd41e736');
     const { sha256, ...rest } = parsed;
     expect(sha256).toBe(await sha256Hex(JSON.stringify(report)));
     expect(rest).toEqual(report);

@@ -34,8 +34,5 @@ export async function auditCsv(report: AuditReport): Promise<string> {
 /** The scope in words, the header lines and the stale threshold: as the CLI's (shared/contract/audit-files.ts). */
 export { auditHeader as header, auditScopeText as scopeText, auditStaleText as staleText };
 
-/** A file name for a report: `bootfleet-audit-2026-11-23.csv`, with the site or tag when scoped. */
-export function auditFileName(report: AuditReport, ext: 'json' | 'csv'): string {
-  const scope = [report.scope.site, report.scope.tag].filter((x): x is string => !!x).map((x) => x.replace(/[^A-Za-z0-9._-]+/g, '_'));
-  return `bootfleet-audit-${[...scope, report.auditedAt.slice(0, 10)].join('-')}.${ext}`;
-}
+/** A file name for a report: as the core names it (shared/contract/audit-files.ts). */
+export { auditFileName } from '../../../shared/contract';

@@ -2,7 +2,20 @@
 import { DRIFT_STATES, STALE_STATES, auditStateLabel, type AuditState } from '../../../shared/contract';
 
 /** The states in the order the summary shows them: good, then drift, then what cannot be vouched for. */
-export const auditStates: AuditState[] = ['in-sync', 'drifted', 'fallen-back', 'staged', 'usr-modified', 'conflict', 'unresolved', 'stale', 'never-contacted', 'no-desired'];
+export const auditStates: AuditState[] = [
+  'in-sync',
+  'drifted',
+  'fallen-back',
+  'staged',
+  'unsigned',
+  'usr-modified',
+  'etc-modified',
+  'conflict',
+  'unresolved',
+  'stale',
+  'never-contacted',
+  'no-desired',
+];
 
 /** Short words for narrow places (the per-site table's columns); the full label is the title. */
 export const auditShortLabel: Record<AuditState, string> = {
@@ -10,7 +23,9 @@ export const auditShortLabel: Record<AuditState, string> = {
   drifted: 'Drifted',
   staged: 'Staged',
   'fallen-back': 'Fell back',
+  unsigned: 'Unsigned',
   'usr-modified': '/usr modified',
+  'etc-modified': '/etc changed',
   stale: 'Stale',
   'never-contacted': 'Never contacted',
   'no-desired': 'No desired',
