@@ -3,8 +3,10 @@
  * image pinned by digest on site north (`--no-resolve`: no registry), and what some devices
  * booted written into their latest-status rows as a refresh would (the others were never
  * contacted). Checked: counts and pass/fail, the per-site table, a state filter, the site and
- * stale-after filters, as-of, and that both exports are the CLI's files (JSON hash verifies, CSV
- * rows match `bootfleet audit --format csv`). Screenshots go to e2e/.artifacts/screenshots.
+ * stale-after filters, as-of, that the exports are the CLI's files (JSON hash verifies, CSV
+ * rows match `bootfleet audit --format csv`; the core's HTML report embeds the JSON with its
+ * SHA-256, the PDF is one, the signed JSON carries a signature and says who signed it), and the
+ * "Over time" chart (one column per week). Screenshots go to e2e/.artifacts/screenshots.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,9 +62,16 @@ async function shootBoth(page: Page, name: string): Promise<void> {
 const count = (page: Page, state: string): Locator => page.locator(`[data-testid="audit-count"][data-state="${state}"] .tile-value`);
 const device = (page: Page, name: string): Locator => page.locator(`[data-testid="audit-device"][data-name="${name}"]`);
 
-async function download(page: Page, testId: string): Promise<string> {
-  const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-  return readFileSync((await file.path())!, 'utf8');
+/** Picks a format in the Export menu and returns the file it saved, with its name. */
+async function downloadFile(page: Page, kind: string): Promise<{ name: string; bytes: Buffer }> {
+  await page.getByTestId('audit-export').click();
+  await expect(page.getByRole('menu', { name: 'Export the report as' })).toBeVisible();
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId(`audit-export-${kind}`).click()]);
+  return { name: file.suggestedFilename(), bytes: readFileSync((await file.path())!) };
+}
+
+async function download(page: Page, kind: string): Promise<string> {
+  return (await downloadFile(page, kind)).bytes.toString('utf8');
 }
 
 test.describe('audit', () => {
@@ -126,18 +135,74 @@ test.describe('audit', () => {
     await expect(page.getByTestId('audit-device')).toHaveCount(8);
 
     // The exports are the CLI's files.
-    const json = await download(page, 'audit-export-json');
+    const json = await download(page, 'json');
     const { sha256, ...report } = JSON.parse(json) as { sha256: string; total: number };
     expect(sha256).toBe(createHash('sha256').update(JSON.stringify(report)).digest('hex'));
     expect(report.total).toBe(8);
     expect(json.endsWith('}\n')).toBe(true);
-    const csvText = await download(page, 'audit-export-csv');
+    const csvText = await download(page, 'csv');
     const lines = csvText.split('\r\n');
     const body = lines.slice(5).join('\r\n');
     expect(lines[4]).toBe(`# sha256 of the lines below: ${createHash('sha256').update(body).digest('hex')}`);
     const cli = await serve.cli(['audit', '--format', 'csv']);
     expect(cli.stdout.split('\r\n').slice(5)).toEqual(lines.slice(5));
     expect(cli.stdout.split('\r\n').slice(2, 4)).toEqual(lines.slice(2, 4));
+
+    // The core's files: the HTML report embeds the full JSON, whose SHA-256 it also shows.
+    const html = await downloadFile(page, 'html');
+    expect(html.name).toMatch(/^bootfleet-audit-\d{4}-\d{2}-\d{2}\.html$/);
+    const htmlText = html.bytes.toString('utf8');
+    expect(htmlText).toContain('id="bootfleet-audit"');
+    const embedded = /<script type="application\/json" id="bootfleet-audit">([\s\S]*?)<\/script>/.exec(htmlText)![1]!;
+    const { sha256: htmlSha, ...htmlReport } = JSON.parse(embedded) as { sha256: string; total: number; timeline: unknown[] };
+    expect(htmlSha).toBe(createHash('sha256').update(JSON.stringify(htmlReport)).digest('hex'));
+    expect(htmlText).toContain(`<code>${htmlSha}</code>`);
+    expect(htmlReport.total).toBe(8);
+    expect(htmlReport.timeline).toHaveLength(8);
+    await expect(page.getByTestId('toast').filter({ hasText: 'as an HTML report' })).toBeVisible();
+
+    // The PDF takes a few seconds to print: the Export button says so meanwhile.
+    await page.getByTestId('audit-export').click();
+    const [pdfFile] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      (async () => {
+        await page.getByTestId('audit-export-pdf').click();
+        await expect(page.getByTestId('audit-export')).toContainText('Printing the PDF');
+        await expect(page.getByTestId('audit-export')).toBeDisabled();
+      })(),
+    ]);
+    expect(pdfFile.suggestedFilename()).toMatch(/\.pdf$/);
+    expect(readFileSync((await pdfFile.path())!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    await expect(page.getByTestId('audit-export')).toHaveText(/^\s*Export/);
+
+    // Signed JSON: signed with this installation's key, and the message says which.
+    const signed = await download(page, 'signed-json');
+    expect(signed).toContain('"signature"');
+    const fingerprint = (JSON.parse(signed) as { signature: { keyFingerprint: string } }).signature.keyFingerprint;
+    expect(fingerprint).toMatch(/^SHA256:/);
+    await expect(page.getByTestId('toast').filter({ hasText: `signed by ${fingerprint}` })).toBeVisible();
+
+    // Over time: computed when asked, one column per week.
+    await expect(page.getByTestId('audit-timeline-chart')).toHaveCount(0);
+    await page.getByTestId('audit-timeline-show').click();
+    await expect(page.getByTestId('audit-timeline-week')).toHaveCount(8);
+    // This week: the 7 devices not in sync above.
+    await expect(page.getByTestId('audit-timeline-week').last()).toHaveAttribute('data-not-in-sync', '7');
+    await expect(page.getByTestId('audit-timeline-chart')).toHaveAttribute('aria-label', /Devices not in sync per week, .*: .* 7\.$/);
+    await page.locator('.audit-timeline-counts summary').click();
+    await expect(page.getByTestId('audit-timeline-table').locator('tbody tr')).toHaveCount(8);
+    await page.locator('[data-testid="audit-timeline-weeks"][data-weeks="13"]').click();
+    await expect(page.getByTestId('audit-timeline-week')).toHaveCount(13);
+    await page.locator('[data-testid="audit-timeline-weeks"][data-weeks="8"]').click();
+    await expect(page.getByTestId('audit-timeline-week')).toHaveCount(8);
+    await expect(page.getByTestId('audit-timeline-table')).toBeVisible();
+    await expect(page.getByTestId('toast')).toHaveCount(0);
+    await page.getByTestId('audit-export').click();
+    await expect(page.getByRole('menu', { name: 'Export the report as' })).toBeVisible();
+    await shootBoth(page, 'audit-timeline');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('menu')).toHaveCount(0);
+    await expect(page.getByTestId('audit-export')).toBeFocused();
 
     // Stale after: a bad value says so and keeps the report; 30 days vouches for old-1.
     await page.getByTestId('audit-stale-after').fill('x');
@@ -153,6 +218,9 @@ test.describe('audit', () => {
     await expect(page.getByTestId('audit-header')).toContainText('scope: site south');
     await expect(page.getByTestId('audit-device')).toHaveCount(2);
     await expect(page.getByTestId('audit-passed-drift')).toHaveAttribute('data-passed', 'true');
+    // The weeks follow the scope.
+    await expect(page.getByTestId('audit-timeline-week').last()).toHaveAttribute('data-not-in-sync', '2');
+    await expect(page.getByTestId('audit-timeline-week')).toHaveCount(8);
 
     // As of a past day: no stored snapshot then, so nothing was ever read.
     await page.getByTestId('audit-as-of').fill(new Date(Date.now() - 30 * DAY).toISOString().slice(0, 10));

@@ -1,10 +1,11 @@
 /**
  * Audit (`#/audit`): which devices run exactly their desired image, computed from the inventory
- * alone (`audit.run`), with the reason for each one that does not, and the report as the CLI's
- * JSON or CSV file. It runs on open and again when a filter changes.
+ * alone (`audit.run`), with the reason for each one that does not, the counts over past weeks
+ * when asked, and the report as the CLI's files (HTML, PDF, CSV, JSON, signed JSON). It runs on
+ * open and again when a filter changes.
  */
 import { useEffect, type ReactElement } from 'react';
-import { AlertIcon, AuditIcon, DownloadIcon, PackageIcon, RefreshIcon, SearchIcon } from '../components/icons';
+import { AlertIcon, AuditIcon, PackageIcon, RefreshIcon, SearchIcon } from '../components/icons';
 import { EmptyState } from '../components/empty-state';
 import { localDay } from '../lib/audit';
 import { auditInput, useAudit } from '../stores/audit';
@@ -12,7 +13,9 @@ import { useDevices } from '../stores/devices';
 import { useSites } from '../stores/sites';
 import { useUi } from '../stores/ui';
 import { AuditDevices } from './audit-devices';
+import { AuditExportMenu } from './audit-export-menu';
 import { AuditCounts, AuditHeader, AuditSites } from './audit-summary';
+import { AuditTimeline } from './audit-timeline';
 import { SiteSelect, TagSelect } from './device-filter-controls';
 
 function Toolbar(): ReactElement {
@@ -121,6 +124,7 @@ function Body(): ReactElement {
         <AuditCounts report={report} selected={stateFilter} onSelect={setStateFilter} />
       </section>
       {showSites ? <AuditSites report={report} onSite={(site) => setFilters({ site })} /> : null}
+      <AuditTimeline />
       <AuditDevices
         report={report}
         stateFilter={stateFilter}
@@ -139,7 +143,7 @@ export function AuditPage(): ReactElement {
   const report = useAudit((s) => s.report);
   const running = useAudit((s) => s.running);
   const failed = useAudit((s) => s.error !== null);
-  const { run, exportAs } = useAudit.getState();
+  const { run } = useAudit.getState();
   const loadSites = useSites((s) => s.load);
   const loadTags = useDevices((s) => s.loadTags);
 
@@ -162,12 +166,7 @@ export function AuditPage(): ReactElement {
           <button type="button" className="button" onClick={openBundles} data-testid="audit-bundles" title="Export or import a signed bundle of a site's data and images">
             <PackageIcon /> Bundles…
           </button>
-          <button type="button" className="button" onClick={() => void exportAs('csv')} disabled={!canExport} data-testid="audit-export-csv" title="Save this report as CSV, as bootfleet audit --format csv writes it">
-            <DownloadIcon /> Export CSV
-          </button>
-          <button type="button" className="button" onClick={() => void exportAs('json')} disabled={!canExport} data-testid="audit-export-json" title="Save this report as JSON with its SHA-256, as bootfleet audit --format json writes it">
-            <DownloadIcon /> Export JSON
-          </button>
+          <AuditExportMenu disabled={!canExport} />
         </div>
       </div>
       <Toolbar />

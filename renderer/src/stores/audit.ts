@@ -1,21 +1,31 @@
 /**
  * The Audit page: its filters, the last report (`audit.run`: computed from the inventory, no
- * device contacted), which devices the table shows, and export as the CLI's JSON and CSV files.
+ * device contacted), which devices the table shows, the counts over past weeks when asked (a
+ * separate `audit.run` with `timeline`: it costs one audit per week), and export as the CLI's
+ * files: JSON and CSV written here, HTML, PDF and signed JSON made by the core (`audit.export`).
  */
 import { create } from 'zustand';
 import type { AuditReport, AuditState, MethodInput } from '../../../shared/contract';
 import { parseAsOf, parseStaleDays } from '../lib/audit';
 import { auditCsv, auditFileName, auditJson } from '../lib/audit-export';
 import { client } from '../lib/api';
-import { downloadText } from '../lib/download';
+import { downloadFile, downloadText } from '../lib/download';
 import { describeError } from '../lib/error-text';
-import { plural } from '../lib/format';
+import { formatBytes, plural } from '../lib/format';
 import { useUi } from './ui';
 
 /** Rows the device table shows at first, and how many more each "Show more" adds. */
 export const AUDIT_PAGE = 200;
 /** Pause after a filter change before the audit runs again. */
 const DEBOUNCE_MS = 300;
+/** Weeks the "Over time" chart shows at first, and the choices offered. */
+export const TIMELINE_WEEKS = 8;
+export const TIMELINE_CHOICES = [8, 13, 26, 52] as const;
+
+/** The report files: JSON and CSV written here, the others made by the core (`audit.export`). */
+export type AuditExportKind = 'csv' | 'json' | 'signed-json' | 'html' | 'pdf';
+
+export type AuditTimeline = NonNullable<AuditReport['timeline']>;
 
 /** The toolbar's values as typed: site and tag names (null: all), the date input, the days field. */
 export interface AuditFilters {
@@ -28,6 +38,8 @@ export interface AuditFilters {
 interface AuditStoreState {
   filters: AuditFilters;
   report: AuditReport | null;
+  /** The input the shown report was audited with (the core's exports audit the same). */
+  reportInput: MethodInput<'audit.run'> | null;
   /** An audit is running (the last report stays shown meanwhile). */
   running: boolean;
   /** Why the last run failed, in words; null after a success. */
@@ -38,6 +50,15 @@ interface AuditStoreState {
   showAll: boolean;
   /** Rows shown in the device table. */
   limit: number;
+  /** A file being made (a PDF takes a few seconds to print); null: none. */
+  exporting: AuditExportKind | null;
+  /** Weeks of history asked for ("Over time"); null: not shown, not computed. */
+  timelineWeeks: number | null;
+  /** The counts per week for the shown report's scope (oldest first); null until computed. */
+  timeline: AuditTimeline | null;
+  timelineLoading: boolean;
+  /** Why computing the timeline failed, in words. */
+  timelineError: string | null;
   /** Changes a filter; the audit runs again after a short pause when the values are valid. */
   setFilters(patch: Partial<AuditFilters>): void;
   /** Runs the audit now with the current filters (nothing when a field is invalid). */
@@ -45,7 +66,10 @@ interface AuditStoreState {
   setStateFilter(state: AuditState | null): void;
   setShowAll(all: boolean): void;
   showMore(): void;
-  exportAs(format: 'json' | 'csv'): Promise<void>;
+  exportAs(kind: AuditExportKind): Promise<void>;
+  /** Shows the counts over the last `weeks` weeks (computed now, and again after each run); null hides them. */
+  setTimelineWeeks(weeks: number | null): void;
+  loadTimeline(): Promise<void>;
 }
 
 /** The contract's input for the filters, or the fields' errors. */
@@ -67,16 +91,25 @@ export function auditInput(f: AuditFilters): { input: MethodInput<'audit.run'> |
 
 let timer: ReturnType<typeof setTimeout> | null = null;
 let seq = 0;
+let timelineSeq = 0;
+
+const kindText: Record<AuditExportKind, string> = { csv: 'CSV', json: 'JSON', 'signed-json': 'signed JSON', html: 'an HTML report', pdf: 'a PDF report' };
 
 /** The audit store. */
 export const useAudit = create<AuditStoreState>((set, get) => ({
   filters: { site: null, tag: null, asOf: '', staleDays: '' },
   report: null,
+  reportInput: null,
   running: false,
   error: null,
   stateFilter: null,
   showAll: false,
   limit: AUDIT_PAGE,
+  exporting: null,
+  timelineWeeks: null,
+  timeline: null,
+  timelineLoading: false,
+  timelineError: null,
   setFilters(patch) {
     set((s) => ({ filters: { ...s.filters, ...patch } }));
     if (timer) clearTimeout(timer);
@@ -97,7 +130,8 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
     try {
       const report = await client.invoke('audit.run', input);
       if (my !== seq) return;
-      set({ report, running: false, error: null, limit: AUDIT_PAGE });
+      set({ report, reportInput: input, running: false, error: null, limit: AUDIT_PAGE });
+      if (get().timelineWeeks !== null) void get().loadTimeline();
     } catch (err) {
       if (my !== seq) return;
       set({ running: false, error: describeError(err) });
@@ -112,15 +146,51 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
   showMore() {
     set((s) => ({ limit: s.limit + AUDIT_PAGE }));
   },
-  async exportAs(format) {
-    const report = get().report;
-    if (!report) return;
+  async exportAs(kind) {
+    const { report, reportInput, exporting } = get();
+    if (!report || !reportInput || exporting) return;
+    set({ exporting: kind });
     try {
-      const text = format === 'json' ? await auditJson(report) : await auditCsv(report);
-      downloadText(auditFileName(report, format), text, format === 'csv' ? 'text/csv;charset=utf-8' : 'application/json');
-      useUi.getState().toast('success', `Exported the audit of ${plural(report.total, 'device')} as ${format.toUpperCase()}`);
+      let done = `Exported the audit of ${plural(report.total, 'device')} as ${kindText[kind]}`;
+      if (kind === 'csv' || kind === 'json') {
+        const text = kind === 'json' ? await auditJson(report) : await auditCsv(report);
+        downloadText(auditFileName(report, kind), text, kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/json');
+      } else {
+        const file = await client.invoke('audit.export', {
+          ...reportInput,
+          format: kind === 'signed-json' ? 'json' : kind,
+          sign: kind === 'signed-json',
+          weeks: get().timelineWeeks ?? TIMELINE_WEEKS,
+        });
+        downloadFile(file);
+        done += ` (${formatBytes(file.bytes)})`;
+        if (file.signedBy) done += `, signed by ${file.signedBy}`;
+      }
+      useUi.getState().toast('success', done);
     } catch (err) {
       useUi.getState().reportError(err, 'Exporting the audit');
+    } finally {
+      set({ exporting: null });
+    }
+  },
+  setTimelineWeeks(weeks) {
+    timelineSeq++;
+    // Another number of weeks keeps the last chart (dimmed) until the new one is computed.
+    set(weeks === null ? { timelineWeeks: null, timeline: null, timelineLoading: false, timelineError: null } : { timelineWeeks: weeks, timelineError: null });
+    if (weeks !== null) void get().loadTimeline();
+  },
+  async loadTimeline() {
+    const { reportInput, timelineWeeks } = get();
+    if (!reportInput || timelineWeeks === null) return;
+    const my = ++timelineSeq;
+    set({ timelineLoading: true });
+    try {
+      const r = await client.invoke('audit.run', { ...reportInput, timeline: timelineWeeks });
+      if (my !== timelineSeq) return;
+      set({ timeline: r.timeline ?? [], timelineLoading: false, timelineError: null });
+    } catch (err) {
+      if (my !== timelineSeq) return;
+      set({ timelineLoading: false, timelineError: describeError(err) });
     }
   },
 }));
