@@ -294,10 +294,30 @@ test.describe('desired state', () => {
     await expect(form.getByTestId('error-target')).toBeVisible();
     await form.getByTestId('field-scope').selectOption('site');
     await form.getByTestId('field-target').selectOption('south');
+    // It requires signed images: the entry says so with a badge, and changing it starts from that.
+    await expect(form.getByTestId('field-requireSigned')).not.toBeChecked();
+    await form.getByTestId('field-requireSigned').check();
+    await expect(form).toContainText('The audit reports devices that boot it without a signature policy');
+    await page.screenshot({ path: join(SHOTS, 'desired-dialog-signed.png') });
     await form.getByTestId('desired-save').click();
     await expect(form).toBeHidden();
     await expect(entryOf(page, 'site', 'south').getByTestId('resolution')).toContainText('not checked yet');
     await expect(entryOf(page, 'site', 'south').getByTestId('desired-devices')).toHaveText('1');
+    await expect(entryOf(page, 'site', 'south').getByTestId('desired-signed')).toHaveText('signed');
+    await expect(entryOf(page, 'site', 'south').getByTestId('desired-signed')).toHaveAttribute('title', /without a signature policy/);
+    await expect(entryOf(page, 'site', 'north').getByTestId('desired-signed')).toHaveCount(0);
+    await shootTall(page, 'desired-page-signed.png');
+    const listed = JSON.parse((await serve.cli(['desired', 'list', '--json'])).stdout) as { entries: { scope: string; targetName: string; requireSigned: boolean }[] };
+    expect(listed.entries.find((e) => e.scope === 'site' && e.targetName === 'south')).toMatchObject({ requireSigned: true });
+    expect(listed.entries.find((e) => e.scope === 'site' && e.targetName === 'north')).toMatchObject({ requireSigned: false });
+    await entryOf(page, 'site', 'south').getByTestId('desired-edit').click();
+    await expect(form.getByTestId('field-requireSigned')).toBeChecked();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await expect(form).toBeHidden();
+    await entryOf(page, 'site', 'north').getByTestId('desired-edit').click();
+    await expect(form.getByTestId('field-requireSigned')).not.toBeChecked();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await expect(form).toBeHidden();
 
     // Clearing the beta tag's image ends mixed-1's conflict: canary's pinned 1.2 applies, and it booted 1.0.
     await entryOf(page, 'tag', 'beta').getByTestId('desired-clear').click();

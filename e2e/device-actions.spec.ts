@@ -2,7 +2,9 @@
  * Device actions end to end against the device lab: on a device's page, Stage update shows the
  * plan (the device's staged/booted/rollback, steps, commands), runs with apply, and the job panel
  * follows it to a verified boot of the new image; then Roll back with apply returns it to the old
- * one. Screenshots go to e2e/.artifacts/screenshots (ignored by git).
+ * one. Switch image with Enforce signature policy (ticked for a desired image that requires signed
+ * images) runs `bootc switch --enforce-container-sigpolicy`. Screenshots go to
+ * e2e/.artifacts/screenshots (ignored by git).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,5 +109,61 @@ test.describe('device actions against the device lab', () => {
     await expect(page.getByTestId('recent-job')).toHaveCount(2);
     await expect(page.locator('[data-testid="recent-job"][data-action="rollback"]')).toHaveAttribute('data-state', 'done');
     await page.screenshot({ path: join(SHOTS, 'rollback-done.png') });
+  });
+
+  test('Switch image with Enforce signature policy: ticked for a desired image that requires signed images, the plan and the job run bootc switch --enforce-container-sigpolicy', async ({ page, serve }) => {
+    test.setTimeout(120_000);
+    const d = lab.devices[0]!;
+    const added = await serve.cli(['devices', 'add', d.name, '--host', d.host, '--port', String(d.port), '--user', d.user, '--key', d.key, ...(d.sudo ? ['--sudo'] : [])]);
+    expect(added.code, added.stderr).toBe(0);
+    const refreshed = await serve.cli(['status', d.name, '--refresh']);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    const image = (tag: string) => lab.images.find((i) => i.tag === tag)!;
+    const signed = image('1.1');
+    // The device's own desired image requires signed images.
+    const set = await serve.cli(['desired', 'set', '--device', d.name, signed.ref, '--require-signed', '--no-resolve']);
+    expect(set.code, set.stderr).toBe(0);
+
+    await openApp(page, `${serve.url}#/devices/${d.name}`);
+    await expect(page.getByTestId('device-page')).toHaveAttribute('data-name', d.name);
+    await page.getByTestId('action-switch').click();
+    const form = page.getByTestId('switch-form');
+    const enforce = form.getByTestId('switch-enforce-signatures');
+    // Another image: not ticked; the desired one: ticked, and the dialog says why.
+    await form.getByTestId('field-switch-image').fill(image('1.0').ref);
+    await expect(enforce).not.toBeChecked();
+    await expect(form.getByTestId('switch-enforce-desired')).toHaveCount(0);
+    await form.getByTestId('field-switch-image').fill(signed.ref);
+    await expect(enforce).toBeChecked();
+    await expect(form.getByTestId('switch-enforce-desired')).toBeVisible();
+    await expect(form).toContainText('--enforce-container-sigpolicy');
+    await page.screenshot({ path: join(SHOTS, 'switch-dialog.png') });
+    // Unticked by hand it stays so; ticked again for the switch.
+    await enforce.uncheck();
+    await form.getByTestId('field-switch-image').fill(`${signed.ref} `);
+    await expect(enforce).not.toBeChecked();
+    await enforce.check();
+    await form.getByTestId('switch-plan').click();
+
+    const plan = page.getByTestId('plan-dialog');
+    await expect(plan).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+    await expect(page.getByTestId('plan-enforce-signatures')).toBeVisible();
+    await expect(page.getByTestId('plan-commands')).toContainText('bootc switch --enforce-container-sigpolicy');
+    await expect(page.getByTestId('plan-commands')).toContainText(signed.ref);
+    await expect(page.getByTestId('plan-steps')).toContainText("only if the device's signature policy verifies it");
+    await page.screenshot({ path: join(SHOTS, 'switch-plan-signed.png') });
+    // Stage only: no reboot, no confirmation needed.
+    await expect(page.getByTestId('plan-confirm')).toBeEnabled();
+    await page.getByTestId('plan-confirm').click();
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+
+    const panel = page.getByTestId('job-panel');
+    await expect(panel).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    await expect(page.getByTestId('job-log')).toContainText('--enforce-container-sigpolicy');
+    const jobs = JSON.parse((await serve.cli(['jobs', 'list', '--json'])).stdout) as { action: string; params: Record<string, unknown> }[];
+    expect(jobs[0]).toMatchObject({ action: 'switch', params: { image: signed.ref, enforceSignatures: true } });
+    // The device's bootc staged it with the container signature policy.
+    const state = (await lab.deviceState(d.name)) as { staged: { image: { image: string; signature?: unknown } } | null };
+    expect(state.staged?.image).toMatchObject({ image: signed.ref, signature: 'containerPolicy' });
   });
 });

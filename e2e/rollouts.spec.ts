@@ -4,7 +4,9 @@
  * after the canary, is resumed from its page and ends with every device verified on the new image;
  * the Rollouts page lists it and its batch jobs. A device that falls back to its old image halts a
  * second rollout with the reason and the device's cause shown. Desktop notifications are recorded
- * by a stand-in for the Notification API. Screenshots go to e2e/.artifacts/screenshots.
+ * by a stand-in for the Notification API. A switch rollout with Enforce signature policy (ticked for
+ * a desired image that requires signed images) runs `bootc switch --enforce-container-sigpolicy` on
+ * each device. Screenshots go to e2e/.artifacts/screenshots.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -285,5 +287,60 @@ test.describe('rollouts against the device lab', () => {
     await expect(rollout).toHaveAttribute('data-state', 'canceled');
     await expect(page.getByTestId('rollout-state')).toHaveText('cancelled');
     await expect(page.locator('[data-testid="rollout-device"][data-name="plant/fail-2"]')).toHaveAttribute('data-state', 'skipped');
+  });
+
+  test('a switch rollout with Enforce signature policy (ticked for a desired image that requires signed images) runs bootc switch --enforce-container-sigpolicy', async ({ page, serve }) => {
+    test.setTimeout(180_000);
+    const devices = lab.devices.filter((d) => d.name === 'roll-1' || d.name === 'roll-2');
+    await seed(serve, devices, 'wave3');
+    const signed = lab.images.find((i) => i.tag === '1.0')!;
+    const other = lab.images.find((i) => i.tag === '1.1')!;
+    const set = await serve.cli(['desired', 'set', '--tag', 'wave3', signed.ref, '--require-signed', '--no-resolve']);
+    expect(set.code, set.stderr).toBe(0);
+
+    await openApp(page, `${serve.url}#/rollouts`);
+    await page.getByTestId('rollouts-new').click();
+    await page.getByTestId('wizard-tag-filter').selectOption('wave3');
+    await expect(page.getByTestId('wizard-count')).toHaveAttribute('data-total', '2');
+    await expect(page.getByTestId('wizard-enforce-signatures')).toHaveCount(0);
+    await page.getByTestId('wizard-action-switch').check();
+    const enforce = page.getByTestId('wizard-enforce-signatures');
+    await expect(enforce).not.toBeChecked();
+    await page.getByTestId('field-rollout-image').fill(other.ref);
+    await expect(enforce).not.toBeChecked();
+    await page.getByTestId('field-rollout-image').fill(signed.ref);
+    await expect(enforce).toBeChecked();
+    await expect(page.getByTestId('wizard-enforce-desired')).toBeVisible();
+    await page.getByTestId('field-rollout-name').fill('signed 1.0');
+    await shoot(page, 'rollout-wizard-signed.png');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-batch-size').click();
+    await page.getByTestId('field-rollout-batch').fill('1');
+    await page.getByTestId('wizard-stage-only').check();
+    await page.getByTestId('wizard-next').click();
+    await expect(page.getByTestId('wizard-plan')).toHaveAttribute('data-state', 'ready');
+    await expect(page.getByTestId('wizard-summary-signatures')).toContainText('bootc switch --enforce-container-sigpolicy');
+    await shoot(page, 'rollout-wizard-signed-review.png');
+    await page.getByTestId('wizard-start').click();
+
+    const rollout = page.getByTestId('rollout-page');
+    await expect(rollout).toHaveAttribute('data-name', 'signed 1.0');
+    await expect(page.getByTestId('rollout-signatures')).toContainText('signature policy enforced');
+    await expect(rollout).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    const rows = page.getByTestId('rollout-device');
+    await expect(rows).toHaveCount(2);
+    for (let i = 0; i < 2; i++) await expect(rows.nth(i)).toHaveAttribute('data-state', 'done');
+    await rows.first().locator('td').first().click();
+    await expect(page.getByTestId('rollout-device-job').getByTestId('job-panel')).toHaveAttribute('data-state', 'done');
+    await expect(page.getByTestId('job-log')).toContainText('--enforce-container-sigpolicy');
+    await shoot(page, 'rollout-signed-done.png');
+    const status = await serve.cli(['rollout', 'status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const listed = JSON.parse(status.stdout) as { name: string; enforceSignatures: boolean }[];
+    expect(listed[0]).toMatchObject({ name: 'signed 1.0', enforceSignatures: true });
+    for (const d of devices) {
+      const state = (await lab.deviceState(d.name)) as { staged: { image: { image: string; signature?: unknown } } | null };
+      expect(state.staged?.image).toMatchObject({ image: signed.ref, signature: 'containerPolicy' });
+    }
   });
 });

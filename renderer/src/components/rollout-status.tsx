@@ -71,6 +71,19 @@ export function RolloutSource({ rollout: r, devices }: { rollout: Pick<Rollout, 
   );
 }
 
+/** A switch with `--enforce-container-sigpolicy` (`data-testid="rollout-signatures"`); nothing otherwise. */
+export function RolloutSignatures({ rollout: r }: { rollout: Pick<Rollout, 'enforceSignatures'> }): ReactElement | null {
+  if (!r.enforceSignatures) return null;
+  return (
+    <p className="rollout-source small" data-testid="rollout-signatures">
+      <span className="badge badge-ok">signature policy enforced</span>
+      <span>
+        <code>bootc switch --enforce-container-sigpolicy</code>: each device refuses the image unless its containers-policy.json verifies the signature
+      </span>
+    </p>
+  );
+}
+
 /** "Canary", or "Batch N" counted after the canary (as the core's halt reasons count them). */
 export function batchLabel(index: number, canary: boolean, hasCanary: boolean): string {
   return canary ? 'Canary' : `Batch ${index + (hasCanary ? 0 : 1)}`;

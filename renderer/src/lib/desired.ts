@@ -1,5 +1,5 @@
 /** Words for desired state: each state, where a desired image comes from, and the tooltip that says both. */
-import type { DesiredScope, DesiredState, EffectiveDesired } from '../../../shared/contract';
+import type { DesiredEntry, DesiredScope, DesiredState, EffectiveDesired } from '../../../shared/contract';
 import { formatTime, imageShortName } from './format';
 
 /** Short words for each state, as the badge shows them. */
@@ -57,4 +57,17 @@ export function desiredTitle(d: EffectiveDesired): string {
 export function withoutRef(message: string, ref: string): string {
   const rest = message.startsWith(`${ref}: `) ? message.slice(ref.length + 2) : message;
   return rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
+/** A reference without a pinned `@sha256:…` digest. */
+const unpinned = (ref: string): string => ref.trim().replace(/@sha256:[0-9a-f]+$/i, '');
+
+/**
+ * Whether a desired entry that requires signed images asks for this image (the same reference, a
+ * pinned digest aside): a switch to it then enforces the signature policy unless unticked.
+ */
+export function requiresSigned(entries: readonly Pick<DesiredEntry, 'image' | 'requireSigned'>[] | null | undefined, image: string): boolean {
+  const want = image.trim();
+  if (!want || !entries) return false;
+  return entries.some((e) => e.requireSigned && (e.image === want || unpinned(e.image) === unpinned(want)));
 }

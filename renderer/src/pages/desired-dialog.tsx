@@ -24,11 +24,13 @@ export interface DesiredDialogProps {
   for: DesiredTarget | null;
   /** The image to start from (the current one when changing it). */
   image?: string | undefined;
+  /** Whether the entry being changed requires signed images. */
+  requireSigned?: boolean | undefined;
   onClose(): void;
 }
 
 /** The Set desired image dialog (`data-testid="desired-form"`). */
-export function DesiredDialog({ for: fixed, image: initialImage, onClose }: DesiredDialogProps): ReactElement {
+export function DesiredDialog({ for: fixed, image: initialImage, requireSigned: initialSigned, onClose }: DesiredDialogProps): ReactElement {
   const sites = useSites((s) => s.sites);
   const loadSites = useSites((s) => s.load);
   const tags = useDevices((s) => s.tags);
@@ -39,6 +41,7 @@ export function DesiredDialog({ for: fixed, image: initialImage, onClose }: Desi
   const [target, setTarget] = useState(fixed?.target ?? '');
   const [image, setImage] = useState(initialImage ?? '');
   const [resolve, setResolve] = useState(true);
+  const [requireSigned, setRequireSigned] = useState(initialSigned ?? false);
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -104,7 +107,7 @@ export function DesiredDialog({ for: fixed, image: initialImage, onClose }: Desi
     setSaving(true);
     setFormError(null);
     try {
-      await save({ scope, target: effectiveTarget.trim(), image: image.trim(), resolve });
+      await save({ scope, target: effectiveTarget.trim(), image: image.trim(), resolve, requireSigned });
       onClose();
     } catch (err) {
       setSaving(false);
@@ -222,10 +225,19 @@ export function DesiredDialog({ for: fixed, image: initialImage, onClose }: Desi
             />
           )}
         </Field>
-        <label className="check">
+        <label className="check check-top">
           <input type="checkbox" checked={resolve} onChange={(e) => setResolve(e.target.checked)} data-testid="field-resolve" />
           <span>
             Ask the registry for its digest now <span className="muted">(otherwise later, with Check registry)</span>
+          </span>
+        </label>
+        <label className="check check-top">
+          <input type="checkbox" checked={requireSigned} onChange={(e) => setRequireSigned(e.target.checked)} data-testid="field-requireSigned" />
+          <span>
+            Require signed images
+            <span className="muted small check-hint">
+              The audit reports devices that boot it without a signature policy; switch them with <em>Enforce signature policy</em>.
+            </span>
           </span>
         </label>
       </div>

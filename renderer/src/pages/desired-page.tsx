@@ -1,7 +1,7 @@
 /**
  * Desired images: every image set on a site, a tag or a device, what its reference resolved to
- * (or why not), how many devices it decides and how many of those are behind; Set, Clear and
- * Check registry; and the registries' logins.
+ * (or why not), whether it requires signed images, how many devices it decides and how many of
+ * those are behind; Set, Clear and Check registry; and the registries' logins.
  */
 import { useEffect, type ReactElement } from 'react';
 import type { DesiredEntry, Registry } from '../../../shared/contract';
@@ -96,8 +96,19 @@ function EntryRow({ entry: e }: { entry: DesiredEntry }): ReactElement {
           e.targetName
         )}
       </td>
-      <td className="image-cell" title={e.image}>
-        <code>{e.image}</code>
+      <td className="image-cell">
+        <span className="desired-image">
+          <code title={e.image}>{e.image}</code>
+          {e.requireSigned ? (
+            <span
+              className="badge badge-ok"
+              title="Requires signed images: the audit reports devices that boot it without a signature policy (switch them with Enforce signature policy)"
+              data-testid="desired-signed"
+            >
+              signed
+            </span>
+          ) : null}
+        </span>
       </td>
       <td className="resolution-cell">
         <ResolutionCell entry={e} />
@@ -134,7 +145,7 @@ function EntryRow({ entry: e }: { entry: DesiredEntry }): ReactElement {
             aria-label={`Change the desired image of ${e.scope} ${e.targetName}`}
             title="Change"
             data-testid="desired-edit"
-            onClick={() => openDialog({ kind: 'desired-set', for: targetOf(e), image: e.image })}
+            onClick={() => openDialog({ kind: 'desired-set', for: targetOf(e), image: e.image, requireSigned: e.requireSigned })}
           >
             <EditIcon size={15} />
           </button>

@@ -11,6 +11,7 @@ import { Dialog } from '../components/dialog';
 import { LogView } from '../components/log-view';
 import { AlertIcon, CheckIcon, CloseIcon, InfoIcon, RefreshIcon } from '../components/icons';
 import { RelativeTime, ShortDigest } from '../components/status';
+import { requiresSigned } from '../lib/desired';
 import { describeError } from '../lib/error-text';
 import { formatBytes, shortDigest } from '../lib/format';
 import { actionTitle, actionVerb, imageWithTransport, jobStateLabel, phaseLabel, TRANSPORTS, type Transport } from '../lib/jobs';
@@ -18,6 +19,7 @@ import { imageLabel, imageRef } from '../lib/library';
 import { choiceFor, defaultSendChoice, followedName, libraryFormatOf, parseRate, sendFields, sendText, type LibraryFormat, type SendChoice } from '../lib/via-library';
 import { LibraryImageSelect } from '../components/library-image-select';
 import { LibrarySendFields, SourceChoice } from '../components/send-options';
+import { useDesired } from '../stores/desired';
 import { useJobs } from '../stores/jobs';
 import { useLibrary } from '../stores/library';
 import { useUi } from '../stores/ui';
@@ -33,6 +35,8 @@ interface Request {
   maxBytesPerSecond?: number;
   /** How the library image is called, for the plan's title. */
   imageLabel?: string;
+  /** switch: `bootc switch --enforce-container-sigpolicy`. */
+  enforceSignatures?: boolean;
 }
 
 /** A switch or upgrade whose image is sent from the library (a job's params, as recorded). */
@@ -134,7 +138,7 @@ function SwitchDialog({
   /** The device's architecture as its status tells it (null before bootc 1.1.7). */
   architecture: string | null;
   onClose(): void;
-  onPlan(req: Pick<Request, 'image' | 'transport' | 'via' | 'imageLabel' | 'maxBytesPerSecond'>): void;
+  onPlan(req: Pick<Request, 'image' | 'transport' | 'via' | 'imageLabel' | 'maxBytesPerSecond' | 'enforceSignatures'>): void;
 }): ReactElement {
   // A device that follows a library path is offered the library first, in the same form.
   const [send, setSend] = useState<SendChoice>(() => choiceFor(initial));
@@ -149,13 +153,22 @@ function SwitchDialog({
   const libraryError = useLibrary((s) => s.loadError);
   const loadLibrary = useLibrary((s) => s.load);
   const navigate = useUi((s) => s.navigate);
+  const desired = useDesired((s) => s.entries);
+  const loadDesired = useDesired((s) => s.load);
+  // Ticked or unticked by hand; until then it follows whether a desired entry requires the image signed.
+  const [enforce, setEnforce] = useState<boolean | null>(null);
   useEffect(() => {
     if (via === 'library') void loadLibrary();
   }, [via, loadLibrary]);
+  useEffect(() => {
+    if (desired === null) void loadDesired();
+  }, [desired, loadDesired]);
   const all = images ?? [];
   const fits = (img: LibraryImage): boolean => !architecture || img.architectures.includes(architecture);
   // The first image that fits is offered; the one the device runs now is not a useful default.
   const chosen = all.find((i) => i.id === libraryId) ?? all.find(fits) ?? null;
+  const signedDesired = requiresSigned(desired, via === 'library' ? (chosen ? imageRef(chosen, all) : '') : image);
+  const enforceSignatures = enforce ?? signedDesired;
   const rateError = parseRate(send.rate).error;
   const setVia = (v: SendChoice['via']): void => {
     setSend((c) => ({ ...c, via: v }));
@@ -167,10 +180,10 @@ function SwitchDialog({
       if (!fits(chosen)) return setError(`${imageLabel(chosen)} has no ${architecture} image`);
       if (rateError) return;
       const fields = sendFields(send);
-      return onPlan({ image: imageRef(chosen, all), ...fields, imageLabel: imageLabel(chosen) });
+      return onPlan({ image: imageRef(chosen, all), ...fields, imageLabel: imageLabel(chosen), enforceSignatures });
     }
     if (!image.trim()) return setError('Enter the image to boot');
-    onPlan({ image: image.trim(), transport, via: 'device' });
+    onPlan({ image: image.trim(), transport, via: 'device', enforceSignatures });
   };
   return (
     <Dialog
@@ -283,6 +296,20 @@ function SwitchDialog({
           />
         </>
       )}
+      <label className="check check-top switch-enforce">
+        <input type="checkbox" checked={enforceSignatures} onChange={(e) => setEnforce(e.target.checked)} data-testid="switch-enforce-signatures" />
+        <span>
+          Enforce signature policy
+          {signedDesired ? (
+            <span className="badge badge-ok switch-enforce-why" title="A desired image entry for this image requires signed images" data-testid="switch-enforce-desired">
+              its desired image requires it
+            </span>
+          ) : null}
+          <span className="muted small check-hint">
+            <code>--enforce-container-sigpolicy</code>: the device refuses the image unless its containers-policy.json verifies the signature, and keeps enforcing it for later upgrades.
+          </span>
+        </span>
+      </label>
     </Dialog>
   );
 }
@@ -389,6 +416,7 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
         ? { image: request.image, via: 'library' as const, transport: request.transport, ...(request.maxBytesPerSecond ? { maxBytesPerSecond: request.maxBytesPerSecond } : {}) }
         : { image: request.image, transport: request.transport }
       : {}),
+    ...(action === 'switch' && request.enforceSignatures ? { enforceSignatures: true } : {}),
     ...(action === 'upgrade' ? sendFields(send) : {}),
   };
   const key = JSON.stringify(input);
@@ -486,6 +514,11 @@ function PlanDialog({ detail, request, onClose }: { detail: DeviceDetail; reques
               <UpgradeTarget detail={detail} />
             )}
             {via === 'library' ? <span className="badge badge-staged plan-via">from the image library, over SSH</span> : null}
+            {input.enforceSignatures ? (
+              <span className="badge badge-ok plan-via" title="bootc switch --enforce-container-sigpolicy: the device refuses the image unless its signature policy verifies it" data-testid="plan-enforce-signatures">
+                signature policy enforced
+              </span>
+            ) : null}
             {sending ? (
               <span className="muted small plan-send" data-testid="plan-send">
                 {sending}

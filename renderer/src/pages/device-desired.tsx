@@ -129,7 +129,14 @@ export function DesiredCard({ detail }: { detail: DeviceDetail }): ReactElement 
           <button
             type="button"
             className="button small"
-            onClick={() => openDialog({ kind: 'desired-set', for: self, image: device.desiredImage ?? d.image ?? '' })}
+            onClick={() =>
+              openDialog({
+                kind: 'desired-set',
+                for: self,
+                image: device.desiredImage ?? d.image ?? '',
+                requireSigned: !!device.desiredImage && !!entries?.find((e) => e.scope === 'device' && e.target === device.id)?.requireSigned,
+              })
+            }
             title="Set the image this device should run; it wins over its tags’ and its site’s"
             data-testid="desired-set-device"
           >

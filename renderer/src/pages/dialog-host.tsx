@@ -124,7 +124,7 @@ export function DialogHost(): ReactElement | null {
       );
     }
     case 'desired-set':
-      return <DesiredDialog for={dialog.for} image={dialog.image} onClose={close} />;
+      return <DesiredDialog for={dialog.for} image={dialog.image} requireSigned={dialog.requireSigned} onClose={close} />;
     case 'desired-clear': {
       const { for: t, image, deviceCount } = dialog;
       return (

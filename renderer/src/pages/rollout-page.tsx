@@ -10,7 +10,7 @@ import type { RolloutDevice } from '../../../shared/contract';
 import { ByteProgress } from '../components/byte-progress';
 import { BackLink, DetailPlaceholder } from '../components/detail-frame';
 import { AlertIcon, CloseIcon, InfoIcon, PauseIcon, PlayIcon, RolloutIcon } from '../components/icons';
-import { batchLabel, CountsLine, RolloutBar, RolloutSource, rolloutWhat, RolloutStateBadge } from '../components/rollout-status';
+import { batchLabel, CountsLine, RolloutBar, RolloutSignatures, RolloutSource, rolloutWhat, RolloutStateBadge } from '../components/rollout-status';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { errorHint } from '../lib/error-text';
 import { formatTime, plural } from '../lib/format';
@@ -372,6 +372,7 @@ export function RolloutPage({ id }: { id: string }): ReactElement {
             <span className="muted small">{policyText(r)}</span>
           </div>
           <RolloutSource rollout={r} devices={r.devices} />
+          <RolloutSignatures rollout={r} />
         </section>
         <Batches rollout={r} />
         <Devices rollout={r} />

@@ -4,6 +4,7 @@
  *    the action (upgrade, switch to an image, roll back); for upgrade and switch, where the image
  *    comes from: the devices pull it, or Bootfleet sends it from the image library over SSH (a
  *    library image to switch to, its form on the device, a rate limit for all devices together);
+ *    for a switch, Enforce signature policy (ticked for an image a desired entry requires signed);
  * 2. the policy (canary, batch size or percentage, parallel, failures allowed per batch, pause
  *    after the canary, apply or stage only, reboot wait), checked as typed with the contract's
  *    own schema; the core's refusals (VALIDATION_FAILED details.issues) land on their fields;
@@ -20,6 +21,7 @@ import { LibrarySendFields, SourceChoice } from '../components/send-options';
 import { AlertIcon, CheckIcon, InfoIcon, RefreshIcon } from '../components/icons';
 import { batchLabel } from '../components/rollout-status';
 import { reachLabel } from '../components/status';
+import { requiresSigned } from '../lib/desired';
 import { asAppError, describeError } from '../lib/error-text';
 import { filterWords } from '../lib/filters';
 import { serverIssues } from '../lib/form';
@@ -27,6 +29,7 @@ import { formatBytes, plural, shortDigest, splitTags } from '../lib/format';
 import { imageWithTransport, rolloutActionLabel, TRANSPORTS, type Transport } from '../lib/jobs';
 import { imageLabel, imageRef } from '../lib/library';
 import { defaultSendChoice, parseRate, sendFields, sendText, type SendChoice } from '../lib/via-library';
+import { useDesired } from '../stores/desired';
 import { filterInput, useDevices } from '../stores/devices';
 import { useLibrary } from '../stores/library';
 import { useRollouts } from '../stores/rollouts';
@@ -48,6 +51,7 @@ const stepOf: Record<string, Step> = {
   transport: 1,
   via: 1,
   maxBytesPerSecond: 1,
+  enforceSignatures: 1,
   name: 1,
   canary: 2,
   batch: 2,
@@ -226,6 +230,17 @@ function PlanView({ plan, input, selection }: { plan: RolloutPlan; input: Rollou
             </dd>
           </>
         ) : null}
+        {input.enforceSignatures ? (
+          <>
+            <dt>Signatures</dt>
+            <dd data-testid="wizard-summary-signatures">
+              <span className="badge badge-ok">signature policy enforced</span>
+              <span>
+                each device runs <code>bootc switch --enforce-container-sigpolicy</code> and refuses the image unless its policy verifies it
+              </span>
+            </dd>
+          </>
+        ) : null}
         <dt>Then</dt>
         <dd>{p.apply ? `Reboot into it, wait up to ${p.waitSeconds} s for the device, verify what it booted` : 'Stage only: each device runs it at its next reboot'}</dd>
         <dt>Policy</dt>
@@ -284,6 +299,8 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
   const libraryImages = useLibrary((s) => s.images);
   const libraryError = useLibrary((s) => s.loadError);
   const loadLibrary = useLibrary((s) => s.load);
+  const desired = useDesired((s) => s.entries);
+  const loadDesired = useDesired((s) => s.load);
 
   const [step, setStep] = useState<Step>(1);
   const [mode, setMode] = useState<'filter' | 'names'>(preset?.devices ? 'names' : 'filter');
@@ -294,6 +311,8 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
   const [transport, setTransport] = useState<Transport>('registry');
   const [send, setSend] = useState<SendChoice>(defaultSendChoice);
   const [libraryId, setLibraryId] = useState('');
+  // Ticked or unticked by hand; until then it follows whether a desired entry requires the image signed.
+  const [enforce, setEnforce] = useState<boolean | null>(null);
   const [name, setName] = useState('');
   const [policy, setPolicy] = useState<PolicyForm>(defaultPolicy);
   const [shown, setShown] = useState<Record<number, boolean>>({});
@@ -308,6 +327,9 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
     if (sites === null) void loadSites();
     if (tags === null) void loadTags();
   }, [sites, tags, loadSites, loadTags]);
+  useEffect(() => {
+    if (desired === null) void loadDesired();
+  }, [desired, loadDesired]);
 
   // Sending from the library: for switch and upgrade only; a switch names one of its images.
   const library = action !== 'rollback' && send.via === 'library';
@@ -316,6 +338,8 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
   }, [library, action, loadLibrary]);
   const chosen = libraryImages?.find((i) => i.id === libraryId) ?? libraryImages?.[0] ?? null;
   const libraryImage = library && action === 'switch' && chosen && libraryImages ? imageRef(chosen, libraryImages) : '';
+  const signedDesired = action === 'switch' && requiresSigned(desired, library ? libraryImage : image);
+  const enforceSignatures = action === 'switch' && (enforce ?? signedDesired);
 
   const names = useMemo(() => splitTags(namesText), [namesText]);
   const deviceFilter = useMemo(() => filterInput(filter), [filter]);
@@ -345,6 +369,7 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
       action,
       ...(action === 'switch' ? (library ? { image: libraryImage } : { image: image.trim(), transport }) : {}),
       ...(library ? sendFields(send) : {}),
+      ...(enforceSignatures ? { enforceSignatures: true } : {}),
       policy: {
         canary,
         ...(policy.batchBy === 'size' ? { batchSize: num(policy.batchSize) } : { batchPercent: num(policy.batchPercent) }),
@@ -356,7 +381,7 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
         waitSeconds: policy.apply ? num(policy.waitSeconds) : Number(defaultPolicy.waitSeconds),
       },
     }),
-    [name, mode, names, deviceFilter, action, image, transport, library, libraryImage, send, policy, canary],
+    [name, mode, names, deviceFilter, action, image, transport, library, libraryImage, send, enforceSignatures, policy, canary],
   );
   const key = JSON.stringify(input);
 
@@ -684,6 +709,22 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
                     )}
                   </Field>
                 </div>
+              ) : null}
+              {action === 'switch' ? (
+                <label className="check check-top wizard-enforce">
+                  <input type="checkbox" checked={enforceSignatures} onChange={(e) => setEnforce(e.target.checked)} data-testid="wizard-enforce-signatures" />
+                  <span>
+                    Enforce signature policy
+                    {signedDesired ? (
+                      <span className="badge badge-ok switch-enforce-why" title="A desired image entry for this image requires signed images" data-testid="wizard-enforce-desired">
+                        its desired image requires it
+                      </span>
+                    ) : null}
+                    <span className="muted small check-hint">
+                      <code>--enforce-container-sigpolicy</code>: each device refuses the image unless its containers-policy.json verifies the signature, and keeps enforcing it for later upgrades.
+                    </span>
+                  </span>
+                </label>
               ) : null}
             </section>
 

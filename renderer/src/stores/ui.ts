@@ -39,7 +39,7 @@ export type DialogState =
   | { kind: 'hostkey-accept'; device: Device; hostKey: HostKey }
   | { kind: 'snapshot'; device: Device; snapshotId: number }
   /** Set a desired image: for a given owner (`for`, fixed), or choosing one. */
-  | { kind: 'desired-set'; for: DesiredTarget | null; image?: string }
+  | { kind: 'desired-set'; for: DesiredTarget | null; image?: string; requireSigned?: boolean }
   | { kind: 'desired-clear'; for: DesiredTarget; image: string; deviceCount: number }
   | { kind: 'registry-form'; registry: Registry | null }
   | { kind: 'registry-remove'; registry: Registry }
