@@ -37,7 +37,9 @@ async function main(): Promise<void> {
       const at = new Date(Date.now() - (i % 13 === 0 ? 9 * 86_400_000 : (i % 50) * 3600_000)).toISOString();
       if (i % 20 === 0) return { deviceId: id, at, code: 'SSH_UNREACHABLE', message: 'did not answer within 10 s', raw: null, command: null, durationMs: 10_000 };
       const raw = statusJson(i);
-      return { deviceId: id, at, status: parseBootcStatus(raw), raw, command: 'sudo -n -- bootc status --format=json --format-version=1', durationMs: 90, facts: null };
+      // /etc as config-diff shows it on a real machine (its identity and users), every 40th edited by hand.
+      const etcDiff = { modified: ['passwd', 'shadow', 'group', ...(i % 40 === 1 ? ['chrony.conf'] : [])], added: ['machine-id', 'hostname', 'ssh/ssh_host_ed25519_key'], removed: [], truncated: 0 };
+      return { deviceId: id, at, status: parseBootcStatus(raw), raw, command: 'sudo -n -- bootc status --format=json --format-version=1', durationMs: 90, facts: null, etcDiff };
     });
     for (let i = 0; i < contacts.length; i += 500) core.fleet.status.recordMany(contacts.slice(i, i + 500));
     const hex = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;

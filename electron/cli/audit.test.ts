@@ -8,7 +8,9 @@ import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
 import type { AuditDevice, AuditReport } from '../../shared/contract';
 import type { BootfleetCore } from '../core/app';
 import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../core/test-support';
+import { AuditService } from '../core/audit/audit-service';
 import { auditCsv, auditJson, verifyAuditJson } from '../core/audit/render';
+import { AuditRowsReader } from '../core/audit/rows-reader';
 import { runCli } from './program';
 
 /** The offline audit (core and `bootfleet audit`), each state made for real in the device lab (needs root). */
@@ -129,6 +131,26 @@ suite('the offline drift audit', () => {
     expect(r.synced!.state).toBe('in-sync');
     const early = byName(await ok(core, 'audit.run', { asOf: '2020-01-01' }));
     expect(early.synced!.state).toBe('never-contacted');
+  });
+
+  it('reads big fleets in chunks on a worker thread, with the same report as in one piece', async () => {
+    const now = new Date().toISOString();
+    const clock = { now: () => now };
+    const reader = new AuditRowsReader(core.databasePath);
+    try {
+      const inThread = new AuditService({ db: core.db, clock, inventory: core.inventory });
+      // One device per chunk: 8 chunks read on the worker, classified as they arrive.
+      const chunked = new AuditService({ db: core.db, clock, inventory: core.inventory, rowsReader: reader, workerFrom: 1, chunkRows: 1 });
+      for (const input of [{}, { site: 'plant' }, { asOf: new Date(Date.parse(now) - 1000).toISOString() }, { devices: ['drift', 'never'] }]) {
+        const a = await inThread.run(core.actor, input);
+        const b = await chunked.run(core.actor, input);
+        expect(b.devices.map((x) => x.name)).toEqual(a.devices.map((x) => x.name));
+        expect(b).toEqual(a);
+      }
+      expect((await chunked.run(core.actor, {})).devices).toHaveLength(8);
+    } finally {
+      reader.close();
+    }
   });
 
   it('writes JSON with a SHA-256 of its content, and CSV that says where it came from', async () => {

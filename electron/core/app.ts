@@ -14,6 +14,7 @@ import { FleetService } from './fleet/fleet-service';
 import { StatusRepo } from './fleet/status-repo';
 import { AuditService } from './audit/audit-service';
 import { chromiumPdfPrinter, type PdfPrinter } from './audit/export';
+import { AuditRowsReader } from './audit/rows-reader';
 import { buildHandlers } from './handlers';
 import { KeysService } from './keys/keys-service';
 import { InventoryService } from './inventory/inventory-service';
@@ -157,7 +158,8 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
-  const audit = new AuditService({ db, clock, inventory });
+  const rowsReader = new AuditRowsReader(databasePath);
+  const audit = new AuditService({ db, clock, inventory, rowsReader });
   const keys = new KeysService({ db, secrets, activity, clock });
   const handlers = buildHandlers({
     audit,
@@ -247,6 +249,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
       flash.cancelAll();
       provision.cancelAll();
       driveWatcher.stop();
+      rowsReader.close();
       pool.close();
       for (const t of timers) clearInterval(t);
       timers.clear();

@@ -32,7 +32,7 @@ export async function exportAudit(
   input: MethodArgs<'audit.export'>,
 ): Promise<AuditExport> {
   const { format, sign, weeks, ...scope } = input;
-  const report = d.audit.run(actor, format === 'json' ? scope : { ...scope, timeline: weeks });
+  const report = await d.audit.run(actor, format === 'json' ? scope : { ...scope, timeline: weeks });
   const fileName = auditFileName(report, format);
   if (format === 'json') {
     const text = auditJson(report, sign ? (body) => d.keys.sign(body) : undefined);

@@ -533,12 +533,17 @@ export const migrations: Migration[] = [
     name: '/etc changes and image signatures for the audit; "require signed images" on desired entries',
     up(db) {
       db.exec(`
-        -- What \`ostree admin config-diff\` said at a contact ({"modified":[],"added":[],"removed":[]},
-        -- paths under /etc), or NULL where it could not be read; and the booted image's signature
-        -- policy as bootc reports it (containerPolicy, ostreeRemote:NAME, insecure; NULL = none).
-        ALTER TABLE status_snapshots ADD COLUMN etc_diff TEXT;
+        -- What \`ostree admin config-diff\` said at a contact ({"modified":[],"added":[],"removed":[],
+        -- "truncated":0}, paths under /etc), stored once per distinct diff (a fleet's devices mostly
+        -- change the same files), or NULL where it could not be read; and the booted image's
+        -- signature policy as bootc reports it (containerPolicy, ostreeRemote:NAME, insecure; NULL = none).
+        CREATE TABLE etc_diffs (
+          id INTEGER PRIMARY KEY,
+          diff TEXT NOT NULL UNIQUE
+        ) STRICT;
+        ALTER TABLE status_snapshots ADD COLUMN etc_diff_id INTEGER REFERENCES etc_diffs(id);
         ALTER TABLE status_snapshots ADD COLUMN booted_signature TEXT;
-        ALTER TABLE device_status ADD COLUMN etc_diff TEXT;
+        ALTER TABLE device_status ADD COLUMN etc_diff_id INTEGER REFERENCES etc_diffs(id);
         ALTER TABLE device_status ADD COLUMN booted_signature TEXT;
         -- When config-diff was last asked (a refresh asks again only after a while, or when told to).
         ALTER TABLE device_status ADD COLUMN etc_read_at TEXT;

@@ -3,6 +3,7 @@ import type { BootcStatus, DeviceFacts, Deployment, EtcDiff, Reach, SnapshotSumm
 import { ErrorCode } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { StatementCache } from '../db/statements';
+import { etcDiffId } from './etc-diffs';
 
 /** The device_status columns the devices query joins in (as `ds_*`), for `toSummary`. */
 export const STATUS_COLUMNS = `ds.reach AS ds_reach, ds.last_attempt_at AS ds_last_attempt_at, ds.last_seen_at AS ds_last_seen_at,
@@ -161,15 +162,13 @@ export class StatusRepo {
     // /etc changes not read at this contact: the snapshot carries the last known ones, so an as-of audit sees them.
     const asked = c.etcDiff !== undefined;
     const etc = asked
-      ? c.etcDiff
-        ? JSON.stringify(c.etcDiff)
-        : null
-      : ((this.sql.get('SELECT etc_diff FROM device_status WHERE device_id = ?').pluck().get(c.deviceId) as string | null | undefined) ?? null);
+      ? etcDiffId(this.db, c.etcDiff ? JSON.stringify(c.etcDiff) : null)
+      : ((this.sql.get('SELECT etc_diff_id FROM device_status WHERE device_id = ?').pluck().get(c.deviceId) as number | null | undefined) ?? null);
     const signature = booted?.ref.signature ?? null;
     const snapshotId = Number(
       this.sql
         .get(
-          `INSERT INTO status_snapshots (device_id, at, outcome, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, etc_diff, booted_signature, status, raw, command, duration_ms)
+          `INSERT INTO status_snapshots (device_id, at, outcome, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, etc_diff_id, booted_signature, status, raw, command, duration_ms)
            VALUES (?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(c.deviceId, c.at, bootedImage, booted?.digest ?? null, booted?.version ?? null, s.staged?.image?.digest ?? null, s.rollback?.image?.digest ?? null, s.usrOverlay?.accessMode ?? null, etc, signature, JSON.stringify(s), pack(c.raw), c.command, c.durationMs)
@@ -179,12 +178,12 @@ export class StatusRepo {
     this.sql
       .get(
         `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, error_code, error_message, snapshot_id, booted_image, booted_digest, booted_version,
-           staged_digest, staged_version, rollback_digest, rollback_version, update_digest, update_version, bootc_api, facts, facts_at, usr_overlay, etc_diff, etc_read_at, booted_signature)
+           staged_digest, staged_version, rollback_digest, rollback_version, update_digest, update_version, bootc_api, facts, facts_at, usr_overlay, etc_diff_id, etc_read_at, booted_signature)
          VALUES (@id, 'online', @at, @at, NULL, NULL, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @ud, @uv, @api, @facts, @factsAt, @usr, @etc, @etcAt, @sig)
          ON CONFLICT (device_id) DO UPDATE SET reach = 'online', last_attempt_at = @at, last_seen_at = @at, error_code = NULL, error_message = NULL,
            snapshot_id = @snap, booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv,
            rollback_digest = @rd, rollback_version = @rv, update_digest = @ud, update_version = @uv, bootc_api = @api, usr_overlay = @usr,
-           etc_diff = @etc, etc_read_at = coalesce(@etcAt, etc_read_at), booted_signature = @sig, facts = coalesce(@facts, facts), facts_at = coalesce(@factsAt, facts_at)`,
+           etc_diff_id = @etc, etc_read_at = coalesce(@etcAt, etc_read_at), booted_signature = @sig, facts = coalesce(@facts, facts), facts_at = coalesce(@factsAt, facts_at)`,
       )
       .run({
         id: c.deviceId,
@@ -222,7 +221,7 @@ export class StatusRepo {
       .get(
         `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, error_code, error_message) VALUES (@id, @reach, @at, @seen, @code, @msg)
          ON CONFLICT (device_id) DO UPDATE SET reach = @reach, last_attempt_at = @at, error_code = @code, error_message = @msg
-         ${clear ? ', last_seen_at = @at, snapshot_id = NULL, booted_image = NULL, booted_digest = NULL, booted_version = NULL, staged_digest = NULL, staged_version = NULL, rollback_digest = NULL, rollback_version = NULL, update_digest = NULL, update_version = NULL, etc_diff = NULL, etc_read_at = NULL, booted_signature = NULL' : ''}`,
+         ${clear ? ', last_seen_at = @at, snapshot_id = NULL, booted_image = NULL, booted_digest = NULL, booted_version = NULL, staged_digest = NULL, staged_version = NULL, rollback_digest = NULL, rollback_version = NULL, update_digest = NULL, update_version = NULL, etc_diff_id = NULL, etc_read_at = NULL, booted_signature = NULL' : ''}`,
       )
       .run({ id: c.deviceId, reach, at: c.at, seen: clear ? c.at : null, code: c.code, msg: c.message });
   }

@@ -3,6 +3,7 @@ import type { ActivityRepo, Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
 import type { Db } from '../db/open';
 import { newId } from '../ids';
+import { etcDiffId } from '../fleet/etc-diffs';
 import { qualifiedName } from '../inventory/names';
 
 /**
@@ -81,7 +82,7 @@ export function exportSiteData(db: Db, origin: string, siteRef: string, since: s
   const inList = ids.map(() => '?').join(',');
   const snapshots = ids.length
     ? (db
-        .prepare(`SELECT * FROM status_snapshots WHERE device_id IN (${inList}) ${since ? 'AND at >= ?' : ''} ORDER BY id`)
+        .prepare(`SELECT s.*, e.diff AS etc_diff FROM status_snapshots s LEFT JOIN etc_diffs e ON e.id = s.etc_diff_id WHERE s.device_id IN (${inList}) ${since ? 'AND s.at >= ?' : ''} ORDER BY s.id`)
         .all(...ids, ...(since ? [since] : [])) as { device_id: string; at: string; outcome: string; error_code: string | null; error_message: string | null; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; etc_diff: string | null; booted_signature: string | null; status: string | null; command: string | null; duration_ms: number | null }[])
     : [];
   const activity = db
@@ -216,26 +217,26 @@ export function importSiteData(
       const seen = db.prepare('SELECT 1 FROM status_snapshots WHERE device_id = ? AND at = ? AND outcome = ? AND booted_digest IS ?').get(id, s.at, s.outcome, s.bootedDigest);
       if (seen) continue;
       db.prepare(
-        `INSERT INTO status_snapshots (device_id, at, outcome, error_code, error_message, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, etc_diff, booted_signature, status, command, duration_ms)
+        `INSERT INTO status_snapshots (device_id, at, outcome, error_code, error_message, booted_image, booted_digest, booted_version, staged_digest, rollback_digest, usr_overlay, etc_diff_id, booted_signature, status, command, duration_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, s.at, s.outcome, s.errorCode, s.errorMessage, s.bootedImage, s.bootedDigest, s.bootedVersion, s.stagedDigest, s.rollbackDigest, s.usrOverlay, s.etcDiff ?? null, s.bootedSignature ?? null, s.status, s.command, s.durationMs);
+      ).run(id, s.at, s.outcome, s.errorCode, s.errorMessage, s.bootedImage, s.bootedDigest, s.bootedVersion, s.stagedDigest, s.rollbackDigest, s.usrOverlay, etcDiffId(db, s.etcDiff ?? null), s.bootedSignature ?? null, s.status, s.command, s.durationMs);
       snapshotsAdded++;
       touched.add(id);
     }
     // The newest good snapshot wins a device's current state.
     for (const id of touched) {
       const newest = db.prepare("SELECT * FROM status_snapshots WHERE device_id = ? AND outcome = 'ok' ORDER BY at DESC, id DESC LIMIT 1").get(id) as
-        | { id: number; at: string; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; etc_diff: string | null; booted_signature: string | null; status: string | null }
+        | { id: number; at: string; booted_image: string | null; booted_digest: string | null; booted_version: string | null; staged_digest: string | null; rollback_digest: string | null; usr_overlay: string | null; etc_diff_id: number | null; booted_signature: string | null; status: string | null }
         | undefined;
       if (!newest) continue;
       const cur = db.prepare('SELECT last_seen_at FROM device_status WHERE device_id = ?').pluck().get(id) as string | null | undefined;
       if (cur && cur >= newest.at) continue;
       const st = newest.status ? (JSON.parse(newest.status) as { staged?: { image?: { version?: string } }; rollback?: { image?: { version?: string } }; apiVersion?: string }) : {};
       db.prepare(
-        `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, snapshot_id, booted_image, booted_digest, booted_version, staged_digest, staged_version, rollback_digest, rollback_version, bootc_api, usr_overlay, etc_diff, booted_signature)
+        `INSERT INTO device_status (device_id, reach, last_attempt_at, last_seen_at, snapshot_id, booted_image, booted_digest, booted_version, staged_digest, staged_version, rollback_digest, rollback_version, bootc_api, usr_overlay, etc_diff_id, booted_signature)
          VALUES (@id, 'online', @at, @at, @snap, @bi, @bd, @bv, @sd, @sv, @rd, @rv, @api, @usr, @etc, @sig)
          ON CONFLICT (device_id) DO UPDATE SET reach = 'online', last_attempt_at = max(last_attempt_at, @at), last_seen_at = @at, error_code = NULL, error_message = NULL, snapshot_id = @snap,
-           booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv, rollback_digest = @rd, rollback_version = @rv, bootc_api = @api, usr_overlay = @usr, etc_diff = @etc, booted_signature = @sig`,
+           booted_image = @bi, booted_digest = @bd, booted_version = @bv, staged_digest = @sd, staged_version = @sv, rollback_digest = @rd, rollback_version = @rv, bootc_api = @api, usr_overlay = @usr, etc_diff_id = @etc, booted_signature = @sig`,
       ).run({
         id,
         at: newest.at,
@@ -249,7 +250,7 @@ export function importSiteData(
         rv: st.rollback?.image?.version ?? null,
         api: st.apiVersion ?? null,
         usr: newest.usr_overlay,
-        etc: newest.etc_diff,
+        etc: newest.etc_diff_id,
         sig: newest.booted_signature,
       });
     }
