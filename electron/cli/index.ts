@@ -13,6 +13,7 @@ void runCli(process.argv.slice(2), {
   stderr: (s) => process.stderr.write(s),
   readStdin,
   stderrIsTty: process.stderr.isTTY === true,
+  terminal: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
 }).then((code) => {
   process.exitCode = code;
 });

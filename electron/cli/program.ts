@@ -14,6 +14,7 @@ import { registerLibrary } from './commands/library';
 import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
 import { registerSites } from './commands/sites';
+import { registerSsh } from './commands/ssh';
 import { registerHostKeys, registerStatus } from './commands/status';
 import { CliSession, type GlobalOptions } from './run';
 
@@ -24,6 +25,14 @@ export interface CliIo {
   readStdin: () => Promise<string>;
   /** stderr is a terminal: commands may draw progress there. */
   stderrIsTty?: boolean;
+  /** The raw streams, for `bootfleet ssh` (an interactive session needs to stream both ways). */
+  terminal?: TerminalStreams;
+}
+
+export interface TerminalStreams {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr: NodeJS.WritableStream;
 }
 
 export type Action = (session: CliSession, opts: Record<string, unknown>, ...args: string[]) => Promise<void>;
@@ -93,6 +102,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerAudit(program, kit);
   registerExport(program, kit);
   registerKeys(program, kit);
+  registerSsh(program, kit);
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);

@@ -15,6 +15,7 @@ import { StatusRepo } from './fleet/status-repo';
 import { AuditService } from './audit/audit-service';
 import { chromiumPdfPrinter, type PdfPrinter } from './audit/export';
 import { AuditRowsReader } from './audit/rows-reader';
+import { TerminalService } from './terminals/terminal-service';
 import { buildHandlers } from './handlers';
 import { KeysService } from './keys/keys-service';
 import { InventoryService } from './inventory/inventory-service';
@@ -71,6 +72,7 @@ export interface BootfleetCore {
   provision: ProvisionService;
   library: LibraryService;
   audit: AuditService;
+  terminals: TerminalService;
   keys: KeysService;
   desired: DesiredService;
   registries: RegistriesRepo;
@@ -158,6 +160,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
+  const terminals = new TerminalService({ inventory, fleet, pool, activity, bus });
   const rowsReader = new AuditRowsReader(databasePath);
   const audit = new AuditService({ db, clock, inventory, rowsReader });
   const keys = new KeysService({ db, secrets, activity, clock });
@@ -213,6 +216,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
     provision,
     library,
     audit,
+    terminals,
     keys,
     desired,
     registries,
@@ -244,6 +248,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
       };
     },
     close() {
+      terminals.closeAll();
       fleet.cancelAll();
       actions.cancelAll();
       flash.cancelAll();

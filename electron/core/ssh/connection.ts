@@ -102,6 +102,13 @@ export class SshConnection {
     return !this.closed;
   }
 
+  /** Calls @listener once when the connection to the device closes (dropped, or closed here). */
+  onClose(listener: () => void): void {
+    const device = this.clients[this.clients.length - 1]!;
+    if (this.closed) queueMicrotask(listener);
+    else device.once('close', listener);
+  }
+
   /**
    * Runs ARGV (quoted by `shellLine`) and collects its output. A non-zero exit is a result,
    * not an error; a timeout, a cancel or a dropped connection is an error (and closes the
@@ -175,6 +182,26 @@ export class SshConnection {
         });
       });
       void channel;
+    });
+  }
+
+  /**
+   * An interactive channel: the login shell, or ARGV (quoted by `shellLine`), with a remote PTY
+   * when `pty` is given (as `ssh -t`), else plain pipes (as `ssh` without a terminal).
+   */
+  interactive(opts: { argv?: readonly string[]; pty?: { term: string; cols: number; rows: number } }): Promise<ClientChannel> {
+    const label = this.target.device.label;
+    const client = this.clients[this.clients.length - 1]!;
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new AppError(ErrorCode.SSH_DISCONNECTED, `${label}: the connection is closed.`));
+      const done = (e: Error | undefined, ch: ClientChannel): void => {
+        if (e) reject(new AppError(ErrorCode.SSH_DISCONNECTED, `${label}: could not open a ${opts.argv ? 'command' : 'shell'} channel: ${e.message}`));
+        else resolve(ch);
+      };
+      const pty = opts.pty ? { term: opts.pty.term, cols: opts.pty.cols, rows: opts.pty.rows, width: 0, height: 0 } : undefined;
+      if (opts.argv) client.exec(shellLine(opts.argv), pty ? { pty } : {}, done);
+      else if (pty) client.shell(pty, done);
+      else client.shell(false, done);
     });
   }
 

@@ -69,6 +69,15 @@ export class SshPool {
     }
   }
 
+  /**
+   * A connection of its own, outside the pool's limit and reuse (a terminal holds one for as long
+   * as it is open), with the same pinned host keys. The caller closes it.
+   */
+  dedicated(target: SshTarget, signal?: AbortSignal): Promise<SshConnection> {
+    if (this.closed) return Promise.reject(new AppError(ErrorCode.CANCELED, 'Bootfleet is shutting down.'));
+    return connect(target, this.policy, { connectTimeoutMs: this.connectTimeoutMs, keepaliveMs: this.keepaliveMs, signal });
+  }
+
   /** Connections open now (in use and idle). */
   get openCount(): number {
     return this.open;

@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
+import type { BootfleetCore } from '../core/app';
+import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../core/test-support';
+import type { TerminalExit, TerminalSession } from '../core/terminals/terminal-service';
+import { runCli } from './program';
+
+/** Terminals on devices: `bootfleet ssh` and the core's sessions, against the device lab (needs root). */
+const canRun = process.getuid?.() === 0;
+if (!canRun && process.env.CI) throw new Error('the terminal tests need root for the device lab');
+const suite = canRun ? describe : describe.skip;
+
+let lab: Lab;
+let core: BootfleetCore;
+const dev = (name: string): LabDevice => lab.devices.find((d) => d.name === name)!;
+
+/** What runs on the device now, seen from a separate plain OpenSSH login (one without a terminal). */
+function deviceProcesses(d: LabDevice): string[] {
+  const out = execFileSync('ssh', ['-i', d.key, '-p', String(d.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${d.user}@${d.host}`, 'ps -e -o args=']).toString();
+  return out.split('\n').filter(Boolean);
+}
+
+async function ssh(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  let msg = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  stdin.end(input);
+  const code = await runCli(['--data-dir', core.dataDir, 'ssh', ...args], {
+    stdout: (x) => (out += x),
+    stderr: (x) => (msg += x),
+    readStdin: async () => '',
+    terminal: { stdin, stdout, stderr },
+  });
+  return { code, stdout: out, stderr: err + msg };
+}
+
+/** Opens a PTY session and collects what it prints. */
+async function openPty(name: string, cols: number, rows: number): Promise<{ s: TerminalSession; text: () => string; exit: Promise<TerminalExit> }> {
+  let text = '';
+  let done!: (e: TerminalExit) => void;
+  const exit = new Promise<TerminalExit>((r) => (done = r));
+  const s = await core.terminals.open(core.actor, name, { pty: { cols, rows }, onData: (d) => (text += d.toString('utf8')), onExit: done });
+  return { s, text: () => text, exit };
+}
+
+async function until(what: string, f: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  lab = await startLab({ devices: [{ name: 'edge-1' }, { name: 'edge-2', rootLogin: true }] });
+  core = openTestCore();
+  for (const d of lab.devices) await ok(core, 'devices.add', { name: d.name, host: d.host, port: d.port, user: d.user, keyPath: d.key, sudo: d.sudo });
+}, 120_000);
+
+afterAll(async () => {
+  closeTestCores();
+  await lab?.stop();
+  cleanupTempDirs();
+}, 60_000);
+
+suite('terminals', () => {
+  it('bootfleet ssh NAME -- COMMAND: the remote output on stdout and stderr, and its exit status as ours', async () => {
+    const r = await ssh(['edge-1', '--', 'sh', '-c', 'echo "out $((6*7))"; echo err >&2; exit 7']);
+    expect(r.stdout).toBe('out 42\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.code).toBe(7);
+    // Arguments are quoted for the remote shell, not re-split by it.
+    const q = await ssh(['edge-1', '--', 'printf', '%s|', 'two words', '$HOME', "it's"]);
+    expect(q.stdout).toBe("two words|$HOME|it's|");
+    expect(q.code).toBe(0);
+    const status = await ssh(['edge-1', '--', 'sudo', '-n', 'bootc', 'status', '--format=json']);
+    expect(status.code).toBe(0);
+    expect((JSON.parse(status.stdout) as { status: { booted: unknown } }).status.booted).toBeTruthy();
+  });
+
+  it('bootfleet ssh with piped input: the login shell reads it to its end', async () => {
+    const r = await ssh(['-T', 'edge-2'], 'echo "hello $(id -un)"\nexit 3\n');
+    expect(r.stdout).toContain('hello root');
+    expect(r.code).toBe(3);
+  });
+
+  it('a session with a remote terminal: output, resize seen by stty on the device, and closing leaves nothing running', async () => {
+    const t = await openPty('edge-1', 100, 30);
+    t.s.write('stty size; echo "TERM=$TERM"\r');
+    await until('stty size', () => /30 100/.test(t.text()));
+    expect(t.text()).toContain('TERM=xterm-256color');
+    t.s.resize(120, 40);
+    t.s.write('stty size\r');
+    await until('the new size', () => /40 120/.test(t.text()));
+    t.s.write('sudo -n bootc status\r');
+    await until('bootc status', () => /Booted image:|booted/i.test(t.text()));
+    // The session's shell is on a pts of the device while open...
+    expect(deviceProcesses(dev('edge-1')).some((p) => /pts\//.test(p))).toBe(true);
+    t.s.close();
+    const exit = await t.exit;
+    expect(exit.reason).toBe('closed');
+    // ...and gone once closed: no process on a terminal is left on the device.
+    await until('the remote shell to go', () => !deviceProcesses(dev('edge-1')).some((p) => /pts\//.test(p)));
+    const log = await ok(core, 'activity.list', { limit: 10 });
+    expect(log.items.map((e) => e.action)).toEqual(expect.arrayContaining(['terminal.opened', 'terminal.closed']));
+    expect(log.items.find((e) => e.action === 'terminal.opened')!.summary).toBe('Opened a shell on edge-1 (terminal 100x30)');
+  });
+
+  it('a shell that exits ends the session with its status', async () => {
+    const t = await openPty('edge-2', 80, 24);
+    t.s.write('exit 5\r');
+    const exit = await t.exit;
+    expect(exit).toMatchObject({ code: 5, reason: 'exited' });
+    expect(t.s.closed).toBe(true);
+  });
+
+  it('a changed host key refuses the session, as everywhere else', async () => {
+    // The key is pinned by now (earlier sessions); the device then presents another one.
+    await lab.setFaults('edge-2', { hostKeyChanged: true });
+    try {
+      const r = await ssh(['edge-2', '--', 'true']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/host key/i);
+      await expect(core.terminals.open(core.actor, 'edge-2', { onData: () => undefined, onExit: () => undefined })).rejects.toMatchObject({ code: 'SSH_HOST_KEY_CHANGED' });
+    } finally {
+      await lab.setFaults('edge-2', { hostKeyChanged: null });
+    }
+  });
+});
