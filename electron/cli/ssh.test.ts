@@ -122,6 +122,58 @@ suite('terminals', () => {
     expect(t.s.closed).toBe(true);
   });
 
+  it('terminals for a viewer: output as events, acknowledged flow control holds a flood back, and the session ends with its client', async () => {
+    let output = '';
+    let received = 0;
+    const exits: { id: string; reason: string }[] = [];
+    const off = core.bus.subscribe((name, payload) => {
+      if (name === 'terminal.output') {
+        output += (payload as { data: string }).data;
+        received += (payload as { bytes: number }).bytes;
+      }
+      if (name === 'terminal.exit') exits.push(payload as { id: string; reason: string });
+    });
+    const closers: (() => void)[] = [];
+    const client = { id: 'test-client', onClose: (l: () => void) => void closers.push(l) };
+    try {
+      const r = await core.call('terminals.open', { device: 'edge-1', cols: 90, rows: 20 }, { actor: core.actor, client });
+      if (!r.ok) throw new Error(r.error.message);
+      const t = r.value as { id: string; device: string };
+      expect(t.device).toBe('edge-1');
+      expect((await ok(core, 'terminals.list', {})).map((x) => x.id)).toEqual([t.id]);
+      const send = async (data: string) => expect((await core.call('terminals.input', { id: t.id, data })).ok).toBe(true);
+      await send('stty size\r');
+      await until('stty size', () => /20 90/.test(output));
+      await core.call('terminals.ack', { id: t.id, bytes: received });
+      // A flood: 8 MB of "y". Without acknowledgements the core stops reading once about
+      // 256 KiB wait (plus what was in flight), and the device's shell blocks on a full pipe.
+      const before = received;
+      await send('yes | head -c 8000000; echo FLOOD-$((40+2))\r');
+      await new Promise((r) => setTimeout(r, 1500));
+      const held = received - before;
+      expect(held).toBeGreaterThan(100 * 1024);
+      expect(held).toBeLessThan(1024 * 1024);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received - before).toBe(held); // nothing more while nothing is acknowledged
+      // The viewer draws and acknowledges: the rest flows.
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('FLOOD-42') && Date.now() < deadline) {
+        await core.call('terminals.ack', { id: t.id, bytes: received });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(received - before).toBeGreaterThan(8_000_000);
+      // The client goes away (a tab closed): its terminal ends, and nothing stays on the device.
+      for (const c of closers) c();
+      await until('the exit event', () => exits.some((e) => e.id === t.id));
+      await until('the remote shell to go', () => !deviceProcesses(dev('edge-1')).some((p) => /pts\//.test(p)));
+      expect((await ok(core, 'terminals.list', {})).length).toBe(0);
+      expect((await core.call('terminals.ack', { id: t.id, bytes: 1 })).ok).toBe(true);
+      expect((await core.call('terminals.input', { id: t.id, data: 'x' })).ok).toBe(false);
+    } finally {
+      off();
+    }
+  }, 90_000);
+
   it('a changed host key refuses the session, as everywhere else', async () => {
     // The key is pinned by now (earlier sessions); the device then presents another one.
     await lab.setFaults('edge-2', { hostKeyChanged: true });

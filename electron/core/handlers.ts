@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import type { ActivityRepo } from './activity/activity-repo';
 import type { AuditService } from './audit/audit-service';
 import { exportAudit, type PdfPrinter } from './audit/export';
+import type { TerminalService } from './terminals/terminal-service';
 import type { KeysService } from './keys/keys-service';
 import type { Clock } from './clock';
 import type { Db } from './db/open';
@@ -45,6 +46,7 @@ export interface HandlerDeps {
   library: LibraryService;
   audit: AuditService;
   printPdf: PdfPrinter;
+  terminals: TerminalService;
   keys: KeysService;
   clock: Clock;
   db: Db;
@@ -119,6 +121,13 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
+    'terminals.open': (a, c) => d.terminals.openViewer(c.actor, a, c.client),
+    'terminals.list': () => d.terminals.list(),
+    'terminals.input': (a) => (d.terminals.get(a.id).write(a.data), {}),
+    'terminals.resize': (a) => (d.terminals.resizeViewer(a.id, a.cols, a.rows), {}),
+    // A late acknowledgement for a terminal that just ended is not an error.
+    'terminals.ack': (a) => (d.terminals.find(a.id)?.ack(a.bytes), {}),
+    'terminals.close': (a) => (d.terminals.get(a.id).close(), {}),
     'audit.run': (a, c) => d.audit.run(c.actor, a),
     'audit.export': (a, c) => exportAudit(d, c.actor, a),
     'keys.show': () => d.keys.identity(),

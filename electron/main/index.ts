@@ -77,7 +77,10 @@ app.whenReady().then(() => {
     if (!event.senderFrame || !event.senderFrame.url.startsWith(trustedPrefix)) {
       return { ok: false, error: new AppError(ErrorCode.UNAUTHORIZED, 'Calls are accepted only from the Bootfleet window.').toJSON() };
     }
-    return c.call(String(method), input);
+    // What a window opened (a terminal) ends when it closes or reloads.
+    const wc = event.sender;
+    const client = { id: `wc-${wc.id}`, onClose: (listener: () => void) => void wc.once('destroyed', listener).once('did-navigate', listener) };
+    return c.call(String(method), input, { actor: c.actor, client });
   });
   c.bus.subscribe((name, payload) => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, name, payload);

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_PATH, wireCallSchema, type WireEvent, type WireResult } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { BootfleetCore } from '../core/app';
+import type { ClientHandle } from '../core/rpc/router';
 import { CSP, isLoopbackHost, readCookie, tokenMatches } from './security';
 
 export interface ServeOptions {
@@ -159,6 +160,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // ---- WebSocket: the contract and its events ----------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
   const sockets = new Set<WebSocket>();
+  let clients = 0;
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const reject = (status: number, text: string) => {
@@ -170,14 +172,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // What this tab opened (a terminal) ends when it goes away.
+      const client = { id: `ws-${++clients}`, onClose: (listener: () => void) => void ws.once('close', listener) };
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
-        void onMessage(ws, data.toString());
+        void onMessage(ws, data.toString(), client);
       });
     });
   });
 
-  async function onMessage(ws: WebSocket, text: string): Promise<void> {
+  async function onMessage(ws: WebSocket, text: string, client: ClientHandle): Promise<void> {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -191,7 +195,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ws.send(JSON.stringify(msg));
       return;
     }
-    const result = await opts.core.call(call.data.method, call.data.input, ctx);
+    const result = await opts.core.call(call.data.method, call.data.input, { ...ctx, client });
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ t: 'result', id: call.data.id, result } satisfies WireResult));
   }
 

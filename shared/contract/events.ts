@@ -5,6 +5,7 @@ import { flashSchema } from './flash';
 import { libraryProgressSchema } from './library';
 import { provisionRunSchema } from './provision';
 import { rolloutSchema } from './rollouts';
+import { terminalEvents } from './terminals';
 
 /** Events pushed from the core to every connected client. */
 export const events = {
@@ -37,6 +38,7 @@ export const events = {
   'provision.log': z.object({ id: z.string(), text: z.string() }),
   /** Devices whose stored status changed: refetch their rows. */
   'fleet.statusChanged': z.object({ ids: z.array(z.string()) }),
+  ...terminalEvents,
 };
 export type Events = typeof events;
 export type EventName = keyof Events;

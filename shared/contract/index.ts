@@ -8,6 +8,7 @@ import { desiredMethods } from './desired';
 import { deviceMethods } from './devices';
 import { flashMethods } from './flash';
 import { keyMethods } from './keys';
+import { terminalMethods } from './terminals';
 import { fleetMethods } from './fleet';
 import { libraryMethods } from './library';
 import type { EventName, EventPayload } from './events';
@@ -32,6 +33,7 @@ export * from './library';
 export * from './provision';
 export * from './rollouts';
 export * from './status';
+export * from './terminals';
 export * from './sites';
 export * from './ssh-import';
 export * from './wire';
@@ -53,6 +55,7 @@ export const methods = {
   ...libraryMethods,
   ...auditMethods,
   ...keyMethods,
+  ...terminalMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

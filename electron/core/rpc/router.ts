@@ -6,6 +6,14 @@ import { translateSqliteError } from '../db/sqlite-errors';
 /** Who is calling; every host (IPC, WebSocket, CLI) builds one per call or connection. */
 export interface CallContext {
   actor: Actor;
+  /** The connected client making the call (a window, a browser tab), where the host tells them apart. */
+  client?: ClientHandle;
+}
+
+/** One connected client: what it opened (a terminal) is closed when it goes away. */
+export interface ClientHandle {
+  id: string;
+  onClose(listener: () => void): void;
 }
 
 /** A handler for every method of the contract: the compiler demands them all. */

@@ -8,6 +8,8 @@ import type { InventoryService } from '../inventory/inventory-service';
 import { qualifiedName } from '../inventory/names';
 import type { SshPool } from '../ssh/pool';
 import { FlowWindow } from './flow';
+import { TERMINAL_FLOW, type Terminal } from '../../../shared/contract/terminals';
+import type { ClientHandle } from '../rpc/router';
 
 export interface TerminalExit {
   /** The remote command's exit status, when it exited. */
@@ -55,6 +57,8 @@ export interface TerminalSession {
  */
 export class TerminalService {
   private readonly sessions = new Map<string, TerminalSession>();
+  /** Sessions shown in a viewer (the UI), with what terminals.list says of them. */
+  private readonly viewed = new Map<string, Terminal>();
 
   constructor(private readonly d: { inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus }) {}
 
@@ -128,7 +132,7 @@ export class TerminalService {
         // A hang-up for the shell, then the channel and the connection: nothing is left running.
         channel.signal('HUP');
         channel.close();
-        setTimeout(() => end('closed'), 2000).unref();
+        end('closed');
       },
       get closed() {
         return closed;
@@ -136,6 +140,56 @@ export class TerminalService {
     };
     this.sessions.set(id, session);
     return session;
+  }
+
+  /**
+   * A login shell with a remote PTY for a viewer (the UI): output goes out as `terminal.output`
+   * events, decoded as UTF-8 without splitting a character, under acknowledged flow control; the
+   * session closes when the viewer's client goes away (a window closed, a browser tab gone).
+   */
+  async openViewer(actor: Actor, input: { device: string; cols: number; rows: number }, client?: ClientHandle): Promise<Terminal> {
+    const decoder = new TextDecoder('utf-8');
+    let id = '';
+    const early: { data: string; bytes: number }[] = [];
+    const session = await this.open(actor, input.device, {
+      pty: { cols: input.cols, rows: input.rows },
+      flow: TERMINAL_FLOW,
+      onData: (chunk) => {
+        const data = decoder.decode(chunk, { stream: true });
+        // Output before open() returned (a login banner) is sent once the id is known.
+        if (!id) early.push({ data, bytes: chunk.length });
+        else this.d.bus.emit('terminal.output', { id, data, bytes: chunk.length });
+      },
+      onExit: (e) => {
+        const rest = decoder.decode();
+        if (rest) this.d.bus.emit('terminal.output', { id, data: rest, bytes: 0 });
+        this.viewed.delete(id);
+        this.d.bus.emit('terminal.exit', { id, code: e.code, signal: e.signal, reason: e.reason });
+      },
+    });
+    id = session.id;
+    const t: Terminal = { id, deviceId: session.deviceId, device: session.device, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
+    this.viewed.set(id, t);
+    queueMicrotask(() => {
+      for (const e of early.splice(0)) this.d.bus.emit('terminal.output', { id, ...e });
+    });
+    client?.onClose(() => session.close());
+    return t;
+  }
+
+  list(): Terminal[] {
+    return [...this.viewed.values()];
+  }
+
+  resizeViewer(id: string, cols: number, rows: number): void {
+    const t = this.viewed.get(id);
+    this.get(id).resize(cols, rows);
+    if (t) Object.assign(t, { cols, rows });
+  }
+
+  /** The session if it is still open. */
+  find(id: string): TerminalSession | undefined {
+    return this.sessions.get(id);
   }
 
   get(id: string): TerminalSession {
