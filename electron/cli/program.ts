@@ -15,6 +15,7 @@ import { registerRollouts } from './commands/rollouts';
 import { registerServe } from './commands/serve';
 import { registerSites } from './commands/sites';
 import { registerSsh } from './commands/ssh';
+import { registerRecordings } from './commands/recordings';
 import { registerHostKeys, registerStatus } from './commands/status';
 import { CliSession, type GlobalOptions } from './run';
 
@@ -103,6 +104,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerExport(program, kit);
   registerKeys(program, kit);
   registerSsh(program, kit);
+  registerRecordings(program, kit);
   registerFlash(program, kit);
   registerVerify(program, kit);
   registerFlashes(program, kit);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
 import type { BootfleetCore } from '../core/app';
 import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../core/test-support';
+import { parseAsciicast } from '../core/terminals/asciicast';
 import type { TerminalExit, TerminalSession } from '../core/terminals/terminal-service';
 import { runCli } from './program';
 
@@ -20,6 +21,20 @@ const dev = (name: string): LabDevice => lab.devices.find((d) => d.name === name
 function deviceProcesses(d: LabDevice): string[] {
   const out = execFileSync('ssh', ['-i', d.key, '-p', String(d.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${d.user}@${d.host}`, 'ps -e -o args=']).toString();
   return out.split('\n').filter(Boolean);
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await runCli(['--data-dir', core.dataDir, ...args], {
+    stdout: (x) => (out += x),
+    stderr: (x) => (err += x),
+    readStdin: async () => '',
+    terminal: { stdin: new PassThrough(), stdout, stderr: new PassThrough() },
+  });
+  return { code, stdout: out, stderr: err };
 }
 
 async function ssh(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -60,9 +75,14 @@ async function until(what: string, f: () => boolean, ms = 10_000): Promise<void>
 
 beforeAll(async () => {
   if (!canRun) return;
-  lab = await startLab({ devices: [{ name: 'edge-1' }, { name: 'edge-2', rootLogin: true }] });
+  lab = await startLab({ devices: [{ name: 'edge-1' }, { name: 'edge-2', rootLogin: true }, { name: 'rec-1' }] });
   core = openTestCore();
-  for (const d of lab.devices) await ok(core, 'devices.add', { name: d.name, host: d.host, port: d.port, user: d.user, keyPath: d.key, sudo: d.sudo });
+  // The "audited" site records terminal sessions (set through the CLI).
+  const site = await runCli(['--data-dir', core.dataDir, 'sites', 'add', 'audited', '--record-terminals'], { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '' });
+  expect(site).toBe(0);
+  for (const d of lab.devices) {
+    await ok(core, 'devices.add', { name: d.name, host: d.host, port: d.port, user: d.user, keyPath: d.key, sudo: d.sudo, ...(d.name === 'rec-1' ? { site: 'audited' } : {}) });
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -173,6 +193,52 @@ suite('terminals', () => {
       off();
     }
   }, 90_000);
+
+  it('records sessions on a site that asks for it: asciicast v2 of the output, never the keystrokes, listed and played back', async () => {
+    const t = await openPty('rec-1', 80, 24);
+    // A password typed at a prompt with echo off must not end up in the recording.
+    t.s.write('stty -echo; read -r secret; stty echo; echo "got ${#secret} chars"\r');
+    await new Promise((r) => setTimeout(r, 300));
+    t.s.write('hunter2-secret\r');
+    await until('the read', () => t.text().includes('got 14 chars'));
+    t.s.resize(100, 30);
+    t.s.write('sudo -n bootc status\r');
+    await until('bootc status', () => /Booted image/.test(t.text()));
+    t.s.write('exit\r');
+    expect((await t.exit).code).toBe(0);
+    expect(t.text()).not.toContain('hunter2-secret');
+
+    const list = await ok(core, 'recordings.list', { device: 'rec-1' });
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ device: 'audited/rec-1', actor: core.actor.user, cols: 80, rows: 24, exitCode: 0, command: null });
+    expect(list[0]!.endedAt).not.toBeNull();
+    const { cast, recording } = await ok(core, 'recordings.get', { id: list[0]!.id });
+    expect(recording.bytes).toBe(Buffer.byteLength(cast));
+    const { header, events } = parseAsciicast(cast);
+    expect(header).toMatchObject({ version: 2, width: 80, height: 24, env: { TERM: 'xterm-256color' } });
+    expect(header.title).toContain('audited/rec-1');
+    expect(events.every(([, type]) => type === 'o' || type === 'r')).toBe(true);
+    expect(events.filter(([, type]) => type === 'r').map(([, , d]) => d)).toEqual(['100x30']);
+    const output = events.filter(([, type]) => type === 'o').map(([, , d]) => d).join('');
+    expect(output).toContain('got 14 chars');
+    expect(output).toContain('Booted image');
+    expect(cast).not.toContain('hunter2');
+    // asciinema itself plays it (in a pseudo-terminal from script(1): asciinema wants a tty).
+    const file = core.terminals.recordingPath(list[0]!.id);
+    const shown = execFileSync('script', ['-qec', `asciinema play --speed 100 --idle-time-limit 0.01 ${file}`, '/dev/null'], { env: { ...process.env, HOME: core.dataDir } }).toString();
+    expect(shown).toContain('got 14 chars');
+    // The CLI lists and replays it.
+    const listed = await cli(['recordings', 'list', '--device', 'rec-1']);
+    expect(listed.stdout).toContain(list[0]!.id);
+    expect(listed.stdout).toContain('exit 0');
+    const played = await cli(['recordings', 'play', list[0]!.id, '--speed', '100', '--idle-limit', '0']);
+    expect(played.code).toBe(0);
+    expect(played.stdout).toContain('got 14 chars');
+    // The activity log says it was recorded; sessions elsewhere are not.
+    const log = await ok(core, 'activity.list', { limit: 20 });
+    expect(log.items.find((e) => e.action === 'terminal.closed' && e.entityName === 'audited/rec-1')!.summary).toMatch(/\(exit status 0, recorded\)$/);
+    expect(await ok(core, 'recordings.list', { device: 'edge-1' })).toEqual([]);
+  }, 60_000);
 
   it('a changed host key refuses the session, as everywhere else', async () => {
     // The key is pinned by now (earlier sessions); the device then presents another one.

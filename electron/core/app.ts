@@ -160,7 +160,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
-  const terminals = new TerminalService({ inventory, fleet, pool, activity, bus });
+  const terminals = new TerminalService({ db, dataDir: opts.dataDir, inventory, fleet, pool, activity, bus });
   const rowsReader = new AuditRowsReader(databasePath);
   const audit = new AuditService({ db, clock, inventory, rowsReader });
   const keys = new KeysService({ db, secrets, activity, clock });

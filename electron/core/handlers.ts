@@ -123,6 +123,8 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'provision.inspect': (a) => d.provision.inspect(a),
     'terminals.open': (a, c) => d.terminals.openViewer(c.actor, a, c.client),
     'terminals.list': () => d.terminals.list(),
+    'recordings.list': (a) => d.terminals.recordings(a.device, a.limit),
+    'recordings.get': (a) => d.terminals.recording(a.id),
     'terminals.input': (a) => (d.terminals.get(a.id).write(a.data), {}),
     'terminals.resize': (a) => (d.terminals.resizeViewer(a.id, a.cols, a.rows), {}),
     // A late acknowledgement for a terminal that just ended is not an error.

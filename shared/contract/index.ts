@@ -9,6 +9,7 @@ import { deviceMethods } from './devices';
 import { flashMethods } from './flash';
 import { keyMethods } from './keys';
 import { terminalMethods } from './terminals';
+import { recordingMethods } from './recordings';
 import { fleetMethods } from './fleet';
 import { libraryMethods } from './library';
 import type { EventName, EventPayload } from './events';
@@ -34,6 +35,7 @@ export * from './provision';
 export * from './rollouts';
 export * from './status';
 export * from './terminals';
+export * from './recordings';
 export * from './sites';
 export * from './ssh-import';
 export * from './wire';
@@ -56,6 +58,7 @@ export const methods = {
   ...auditMethods,
   ...keyMethods,
   ...terminalMethods,
+  ...recordingMethods,
 };
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -11,6 +11,8 @@ export const siteSchema = z.object({
   proxyJump: z.string().nullable(),
   /** The audit's stale threshold for the site's devices, in days (null: the default, 7). */
   staleAfterDays: z.number().int().nullable(),
+  /** Terminal sessions on its devices are recorded (asciicast v2, output only) for audits. */
+  recordTerminals: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -20,7 +22,7 @@ export type Site = z.infer<typeof siteSchema>;
 export const siteRefSchema = z.string().trim().min(1, 'is required');
 
 const staleDaysSchema = z.number().int('must be whole days').min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days');
-export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish() });
+export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish(), recordTerminals: z.boolean().optional() });
 export type SiteAdd = z.input<typeof siteAddSchema>;
 
 export const siteMethods = {
@@ -36,7 +38,7 @@ export const siteMethods = {
     summary: 'Rename a site; its devices follow.',
   }),
   'sites.update': method({
-    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish() }),
+    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish(), recordTerminals: z.boolean().optional() }),
     output: siteSchema,
     summary: "Change a site's notes or jump hosts.",
   }),

@@ -12,11 +12,12 @@ export function registerSites(program: Command, kit: CommandKit): void {
     .option('--notes <text>', 'free-form notes')
     .option('--proxy-jump <hops>', "jump hosts for the site's devices: [user@]host[:port],...")
     .option('--stale-after <days>', "the audit's stale threshold for the site's devices, in days (default 7)", intOption('--stale-after', 1, 3650))
+    .option('--record-terminals', "record terminal sessions on the site's devices (asciicast, output only) for audits")
     .description('create a site')
     .action(
       kit.run(async (s, o, name) => {
-        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined, ...(o.staleAfter ? { staleAfterDays: o.staleAfter as number } : {}) });
-        kit.print(o, site, () => `Added site ${site.name}.\n`);
+        const site = await s.call('sites.add', { name: name!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined, ...(o.staleAfter ? { staleAfterDays: o.staleAfter as number } : {}), ...(o.recordTerminals ? { recordTerminals: true } : {}) });
+        kit.print(o, site, () => `Added site ${site.name}${site.recordTerminals ? ' (terminal sessions recorded)' : ''}.\n`);
       }),
     );
   sites
@@ -27,7 +28,7 @@ export function registerSites(program: Command, kit: CommandKit): void {
       kit.run(async (s, o) => {
         const list = await s.call('sites.list', {});
         kit.print(o, list, () =>
-          list.length ? table(['NAME', 'DEVICES', 'JUMP HOSTS', 'STALE AFTER', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.proxyJump ?? '-', x.staleAfterDays ? `${x.staleAfterDays} d` : '7 d (default)', x.notes])) :  'No sites yet. Add one with `bootfleet sites add NAME`.\n',
+          list.length ? table(['NAME', 'DEVICES', 'JUMP HOSTS', 'STALE AFTER', 'RECORDS TERMINALS', 'NOTES'], list.map((x) => [x.name, String(x.deviceCount), x.proxyJump ?? '-', x.staleAfterDays ? `${x.staleAfterDays} d` : '7 d (default)', x.recordTerminals ? 'yes' : 'no', x.notes])) :  'No sites yet. Add one with `bootfleet sites add NAME`.\n',
         );
       }),
     );
@@ -48,14 +49,16 @@ export function registerSites(program: Command, kit: CommandKit): void {
     .option('--notes <text>', 'free-form notes')
     .option('--proxy-jump <hops>', "jump hosts for the site's devices that set none themselves (\"none\" clears)")
     .option('--stale-after <days>', "the audit's stale threshold for the site's devices, in days (\"default\" goes back to 7)")
-    .description("change a site's notes, jump hosts or stale threshold")
+    .option('--record-terminals', "record terminal sessions on the site's devices (asciicast, output only)")
+    .option('--no-record-terminals', 'stop recording them (recordings made stay)')
+    .description("change a site's notes, jump hosts, stale threshold or terminal recording")
     .action(
       kit.run(async (s, o, site) => {
         const stale = o.staleAfter as string | undefined;
         const staleAfterDays = stale === undefined ? undefined : stale === 'default' ? null : Number(stale);
         if (staleAfterDays !== undefined && staleAfterDays !== null && !Number.isInteger(staleAfterDays)) throw new AppError(ErrorCode.VALIDATION_FAILED, '--stale-after takes whole days (or "default").');
-        const r = await s.call('sites.update', { site: site!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined, ...(staleAfterDays !== undefined ? { staleAfterDays } : {}) });
-        kit.print(o, r, () => `Updated site ${r.name}${r.proxyJump ? ` (jump hosts: ${r.proxyJump})` : ''}.
+        const r = await s.call('sites.update', { site: site!, notes: o.notes as string | undefined, proxyJump: o.proxyJump as string | undefined, ...(staleAfterDays !== undefined ? { staleAfterDays } : {}), ...(typeof o.recordTerminals === 'boolean' ? { recordTerminals: o.recordTerminals } : {}) });
+        kit.print(o, r, () => `Updated site ${r.name}${r.proxyJump ? ` (jump hosts: ${r.proxyJump})` : ''}${r.recordTerminals ? '; terminal sessions are recorded' : ''}.
 `);
       }),
     );

@@ -555,6 +555,35 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 17,
+    name: 'terminal session recordings (asciicast v2), on per site',
+    up(db) {
+      db.exec(`
+        ALTER TABLE sites ADD COLUMN record_terminals INTEGER NOT NULL DEFAULT 0 CHECK (record_terminals IN (0, 1));
+        -- One row per recorded session; the output itself is a .cast file in the data directory's
+        -- recordings/ folder (never keystrokes: a password typed with echo off is not in it).
+        CREATE TABLE terminal_recordings (
+          id TEXT PRIMARY KEY,
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          device_name TEXT NOT NULL,
+          site_name TEXT,
+          actor TEXT NOT NULL,
+          via TEXT NOT NULL,
+          command TEXT,
+          cols INTEGER NOT NULL,
+          rows INTEGER NOT NULL,
+          started_at TEXT NOT NULL,
+          ended_at TEXT,
+          bytes INTEGER NOT NULL DEFAULT 0,
+          exit_code INTEGER,
+          reason TEXT,
+          file TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX terminal_recordings_device ON terminal_recordings (device_id, started_at);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,15 +1,62 @@
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClientChannel } from 'ssh2';
+import type { Recording } from '../../../shared/contract/recordings';
+import { TERMINAL_FLOW, type Terminal } from '../../../shared/contract/terminals';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { ActivityRepo, Actor } from '../activity/activity-repo';
+import type { Db } from '../db/open';
 import type { EventBus } from '../events';
 import type { FleetService } from '../fleet/fleet-service';
 import { newId } from '../ids';
 import type { InventoryService } from '../inventory/inventory-service';
 import { qualifiedName } from '../inventory/names';
-import type { SshPool } from '../ssh/pool';
-import { FlowWindow } from './flow';
-import { TERMINAL_FLOW, type Terminal } from '../../../shared/contract/terminals';
 import type { ClientHandle } from '../rpc/router';
+import type { SshPool } from '../ssh/pool';
+import { shellLine } from '../ssh/quote';
+import { AsciicastWriter } from './asciicast';
+import { FlowWindow } from './flow';
+
+/** Where recordings live, under the data directory. */
+export const RECORDINGS_DIR = 'recordings';
+/** Recordings larger than this are not sent to the UI whole. */
+const MAX_REPLAY_BYTES = 64 * 1024 * 1024;
+
+interface RecordingRow {
+  id: string;
+  device_id: string;
+  device_name: string;
+  site_name: string | null;
+  actor: string;
+  via: string;
+  command: string | null;
+  cols: number;
+  rows: number;
+  started_at: string;
+  ended_at: string | null;
+  bytes: number;
+  exit_code: number | null;
+  reason: string | null;
+  file: string;
+}
+
+function toRecording(r: RecordingRow): Recording {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    device: qualifiedName(r.device_name, r.site_name),
+    actor: r.actor,
+    via: r.via,
+    command: r.command,
+    cols: r.cols,
+    rows: r.rows,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    bytes: r.bytes,
+    exitCode: r.exit_code,
+    reason: r.reason,
+  };
+}
 
 export interface TerminalExit {
   /** The remote command's exit status, when it exited. */
@@ -60,7 +107,7 @@ export class TerminalService {
   /** Sessions shown in a viewer (the UI), with what terminals.list says of them. */
   private readonly viewed = new Map<string, Terminal>();
 
-  constructor(private readonly d: { inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus }) {}
+  constructor(private readonly d: { db: Db; dataDir: string; inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus }) {}
 
   async open(actor: Actor, ref: string, opts: TerminalOpenOptions): Promise<TerminalSession> {
     const device = this.d.inventory.resolveDevice(ref);
@@ -82,7 +129,14 @@ export class TerminalService {
     const id = newId();
     const started = Date.now();
     const what = argv ? `\`${argv.join(' ')}\`` : 'a shell';
-    this.log(actor, 'terminal.opened', device.id, name, `Opened ${what} on ${name}${opts.pty ? ` (terminal ${opts.pty.cols}x${opts.pty.rows})` : ''}`, { session: id, command: argv ?? null });
+    const recording = this.startRecording(actor, id, device.id, row.name, row.site_name, argv, opts.pty);
+    const rec = recording ? ', recorded' : '';
+    this.log(actor, 'terminal.opened', device.id, name, `Opened ${what} on ${name}${opts.pty ? ` (terminal ${opts.pty.cols}x${opts.pty.rows}${rec})` : rec ? ` (${rec.slice(2)})` : ''}`, {
+      session: id,
+      command: argv ?? null,
+      recordingId: recording ? id : null,
+    });
+    const recDecoder = new TextDecoder('utf-8');
     const flow = opts.flow ? new FlowWindow(channel, opts.flow.high, opts.flow.low) : null;
     let exit: { code: number | null; signal: string | null } = { code: null, signal: null };
     let closed = false;
@@ -94,11 +148,25 @@ export class TerminalService {
       conn.close();
       const secs = Math.round((Date.now() - started) / 1000);
       const how = exit.code !== null ? `exit status ${exit.code}` : exit.signal ? `signal ${exit.signal}` : reason;
-      this.log(actor, 'terminal.closed', device.id, name, `Closed ${what} on ${name} after ${secs} s (${how})`, { session: id, exitCode: exit.code, signal: exit.signal, seconds: secs });
+      if (recording) {
+        recording.output(recDecoder.decode());
+        recording.close();
+        this.d.db
+          .prepare('UPDATE terminal_recordings SET ended_at = ?, bytes = ?, exit_code = ?, reason = ? WHERE id = ?')
+          .run(new Date().toISOString(), recording.bytes, exit.code, exit.signal ? `signal ${exit.signal}` : reason, id);
+      }
+      this.log(actor, 'terminal.closed', device.id, name, `Closed ${what} on ${name} after ${secs} s (${how}${rec})`, {
+        session: id,
+        exitCode: exit.code,
+        signal: exit.signal,
+        seconds: secs,
+        recordingId: recording ? id : null,
+      });
       opts.onExit({ ...exit, reason });
     };
     channel.on('data', (d: Buffer) => {
       flow?.sent(d.length);
+      recording?.output(recDecoder.decode(d, { stream: true }));
       opts.onData(d, 'stdout');
     });
     channel.stderr.on('data', (d: Buffer) => {
@@ -118,7 +186,10 @@ export class TerminalService {
         if (!closed) channel.write(data);
       },
       resize: (cols, rows) => {
-        if (!closed && opts.pty) channel.setWindow(rows, cols, 0, 0);
+        if (!closed && opts.pty) {
+          channel.setWindow(rows, cols, 0, 0);
+          recording?.resize(cols, rows);
+        }
       },
       end: () => {
         if (!closed) channel.end();
@@ -185,6 +256,69 @@ export class TerminalService {
     const t = this.viewed.get(id);
     this.get(id).resize(cols, rows);
     if (t) Object.assign(t, { cols, rows });
+  }
+
+  /**
+   * Starts recording a session when the device's site records terminals: the output (never the
+   * keystrokes) goes to recordings/ID.cast in asciicast v2, and a row says who, when and where.
+   */
+  private startRecording(actor: Actor, id: string, deviceId: string, device: string, site: string | null, argv: readonly string[] | undefined, pty: TerminalOpenOptions['pty']): AsciicastWriter | null {
+    const on = this.d.db.prepare('SELECT s.record_terminals FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.id = ?').pluck().get(deviceId) === 1;
+    if (!on) return null;
+    const dir = join(this.d.dataDir, RECORDINGS_DIR);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, `${id}.cast`);
+    const name = qualifiedName(device, site);
+    const cols = pty?.cols ?? 80;
+    const rows = pty?.rows ?? 24;
+    const startedAt = new Date();
+    const writer = new AsciicastWriter(file, {
+      width: cols,
+      height: rows,
+      timestamp: Math.floor(startedAt.getTime() / 1000),
+      title: `${name} by ${actor.user} (${actor.via})`,
+      ...(argv ? { command: shellLine(argv) } : {}),
+      env: { TERM: pty?.term ?? 'xterm-256color' },
+    });
+    this.d.db
+      .prepare(
+        `INSERT INTO terminal_recordings (id, device_id, device_name, site_name, actor, via, command, cols, rows, started_at, file)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, deviceId, device, site, actor.user, actor.via, argv ? shellLine(argv) : null, cols, rows, startedAt.toISOString(), `${RECORDINGS_DIR}/${id}.cast`);
+    return writer;
+  }
+
+  recordings(deviceRef: string | undefined, limit: number): Recording[] {
+    const deviceId = deviceRef ? this.d.inventory.resolveDevice(deviceRef).id : null;
+    const rows = this.d.db
+      .prepare(`SELECT * FROM terminal_recordings ${deviceId ? 'WHERE device_id = ?' : ''} ORDER BY started_at DESC, id DESC LIMIT ?`)
+      .all(...(deviceId ? [deviceId, limit] : [limit])) as RecordingRow[];
+    return rows.map(toRecording);
+  }
+
+  /** A recording and its file's text (a large one is refused here; the CLI plays it from the file). */
+  recording(id: string): { recording: Recording; cast: string } {
+    const row = this.d.db.prepare('SELECT * FROM terminal_recordings WHERE id = ?').get(id) as RecordingRow | undefined;
+    if (!row) throw new AppError(ErrorCode.NOT_FOUND, `No recording ${id}.`);
+    const path = join(this.d.dataDir, row.file);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      throw new AppError(ErrorCode.NOT_FOUND, `The file of recording ${id} is missing (${path}).`);
+    }
+    if (size > MAX_REPLAY_BYTES) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `Recording ${id} is ${Math.round(size / 1048576)} MiB, too large to replay here: play it with \`bootfleet recordings play ${id}\` or asciinema (${path}).`);
+    }
+    return { recording: toRecording(row), cast: readFileSync(path, 'utf8') };
+  }
+
+  /** Where a recording's file is. */
+  recordingPath(id: string): string {
+    const row = this.d.db.prepare('SELECT file FROM terminal_recordings WHERE id = ?').pluck().get(id) as string | undefined;
+    if (!row) throw new AppError(ErrorCode.NOT_FOUND, `No recording ${id}.`);
+    return join(this.d.dataDir, row);
   }
 
   /** The session if it is still open. */
