@@ -13,6 +13,8 @@ export class CliSession {
   private core?: BootfleetCore;
   /** SSH settings for this run (set by a command before its first call). */
   ssh: { concurrency?: number } = {};
+  /** Terminals may run a local shell (serve --allow-local-shell). */
+  localShell = false;
   constructor(private readonly opts: GlobalOptions) {}
 
   get dataDir(): string {
@@ -21,7 +23,7 @@ export class CliSession {
 
   /** Opens the inventory once; `serve` opens it as the serve host. */
   open(via: Via = 'cli'): BootfleetCore {
-    this.core ??= openCore({ dataDir: this.dataDir, via, ssh: this.ssh });
+    this.core ??= openCore({ dataDir: this.dataDir, via, ssh: this.ssh, localShell: this.localShell });
     return this.core;
   }
 

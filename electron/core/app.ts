@@ -49,6 +49,8 @@ export interface AppOptions {
   actions?: { commandTimeoutMs?: number; pollMs?: number };
   /** Flashing: when to use the privileged helper and how to start it (default: as needed, through pkexec). */
   flash?: FlashOptions;
+  /** Terminals may run a shell on this machine (the desktop app; `bootfleet serve --allow-local-shell`). Default off. */
+  localShell?: boolean;
   /** Prints the HTML audit report to PDF (default: headless Chromium; the desktop app uses its own window). */
   printPdf?: PdfPrinter;
   /** After this long without a good contact a device's state is shown as stale (default 24 h). */
@@ -160,7 +162,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
-  const terminals = new TerminalService({ db, dataDir: opts.dataDir, inventory, fleet, pool, activity, bus });
+  const terminals = new TerminalService({ db, dataDir: opts.dataDir, inventory, fleet, pool, activity, bus, localShell: opts.localShell === true });
   const rowsReader = new AuditRowsReader(databasePath);
   const audit = new AuditService({ db, clock, inventory, rowsReader });
   const keys = new KeysService({ db, secrets, activity, clock });
@@ -193,6 +195,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
       databasePath,
       schemaVersion,
       secretStore: cipher.scheme,
+      localShell: opts.localShell === true,
     }),
   });
   const dispatch = createRouter(handlers, {

@@ -121,7 +121,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     },
     'files.browse': (a) => browse(a),
     'provision.inspect': (a) => d.provision.inspect(a),
-    'terminals.open': (a, c) => d.terminals.openViewer(c.actor, a, c.client),
+    'terminals.open': (a, c) => (a.local ? d.terminals.openLocal(c.actor, a, c.client) : d.terminals.openViewer(c.actor, { ...a, device: a.device! }, c.client)),
     'terminals.list': () => d.terminals.list(),
     'recordings.list': (a) => d.terminals.recordings(a.device, a.limit),
     'recordings.get': (a) => d.terminals.recording(a.id),

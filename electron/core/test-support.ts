@@ -31,7 +31,7 @@ const cores: BootfleetCore[] = [];
 
 /** A core on a data directory (a new temp one unless given). */
 export function openTestCore(
-  opts: { dataDir?: string; via?: Via; clock?: Clock; cipher?: SecretCipher; flash?: FlashOptions; actions?: AppOptions['actions'] } = {},
+  opts: { dataDir?: string; via?: Via; clock?: Clock; cipher?: SecretCipher; flash?: FlashOptions; actions?: AppOptions['actions']; localShell?: boolean } = {},
 ): BootfleetCore {
   const core = openCore({
     dataDir: opts.dataDir ?? tempDir(),
@@ -40,6 +40,7 @@ export function openTestCore(
     ...(opts.cipher ? { cipher: opts.cipher } : {}),
     ...(opts.flash ? { flash: opts.flash } : {}),
     ...(opts.actions ? { actions: opts.actions } : {}),
+    ...(opts.localShell ? { localShell: true } : {}),
     log: () => {},
   });
   cores.push(core);

@@ -65,7 +65,7 @@ app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   try {
-    core = openCore({ dataDir: resolveDataDir(dataDirFromArgs()), via: 'desktop', cipher: safeStorageCipher(), printPdf: windowPdfPrinter });
+    core = openCore({ dataDir: resolveDataDir(dataDirFromArgs()), via: 'desktop', cipher: safeStorageCipher(), printPdf: windowPdfPrinter, localShell: true });
   } catch (err) {
     const e = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, String(err));
     dialog.showErrorBox('Bootfleet cannot open its inventory', `${e.message}\n\n[${e.code}]`);

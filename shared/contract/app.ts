@@ -12,6 +12,8 @@ export const appInfoSchema = z.object({
   /** How secrets are encrypted at rest in this host: the OS keychain (desktop) or a 0600 key file. */
   secretStore: z.enum(['safeStorage', 'keyfile']),
   counts: z.object({ devices: z.number().int(), sites: z.number().int(), tags: z.number().int() }),
+  /** Terminals may open a shell on this machine (the desktop app, or serve with --allow-local-shell). */
+  localShell: z.boolean(),
 });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 

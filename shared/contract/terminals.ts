@@ -11,8 +11,9 @@ import { deviceRefSchema } from './devices';
 
 export const terminalSchema = z.object({
   id: z.string(),
-  deviceId: z.string(),
-  /** NAME or SITE/NAME */
+  /** Null for a local shell (on the machine Bootfleet runs on). */
+  deviceId: z.string().nullable(),
+  /** NAME or SITE/NAME, or "local: USER@HOST" */
   device: z.string(),
   cols: z.number().int(),
   rows: z.number().int(),
@@ -28,9 +29,17 @@ export const TERMINAL_FLOW = { high: 256 * 1024, low: 32 * 1024 } as const;
 
 export const terminalMethods = {
   'terminals.open': method({
-    input: z.object({ device: deviceRefSchema, ...size }),
+    input: z
+      .object({
+        device: deviceRefSchema.optional(),
+        /** A login shell on this machine instead (desktop app; serve only with --allow-local-shell). */
+        local: z.boolean().default(false),
+        ...size,
+      })
+      .refine((v) => v.local !== (v.device !== undefined), { message: 'give a device, or local: true', path: ['device'] }),
     output: terminalSchema,
-    summary: "Open a login shell on a device with a remote terminal (xterm-256color) of this size, over its pinned SSH connection (a changed host key refuses it).",
+    summary:
+      "Open a login shell on a device with a remote terminal (xterm-256color) of this size, over its pinned SSH connection (a changed host key refuses it), or a local shell where allowed.",
   }),
   'terminals.list': method({
     input: z.object({}).default({}),

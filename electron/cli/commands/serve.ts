@@ -21,6 +21,7 @@ export function registerServe(program: Command, kit: CommandKit): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', `port to listen on (default ${DEFAULT_SERVE_PORT}, or a free one if taken; 0 picks a free one)`, intOption('--port', 0, 65535))
     .option('--allow-remote', 'allow listening on a non-loopback address (anyone who can reach it and has the token gets full access)')
+    .option('--allow-local-shell', "let the UI open terminals on this machine, as this user (anyone with the URL's token gets a shell)")
     .addHelpText(
       'after',
       `
@@ -40,7 +41,9 @@ are refused. To use it from another machine, prefer an SSH tunnel: ssh -L 7420:1
         if (!existsSync(join(staticDir, 'index.html'))) {
           throw new AppError(ErrorCode.NOT_FOUND, `The UI is not built (no ${staticDir}/index.html); run \`npm run build\` first.`);
         }
+        s.localShell = o.allowLocalShell === true;
         const core = s.open('serve');
+        if (s.localShell) kit.io.stderr("bootfleet: local shells are on: the URL's token gives a shell on this machine as this user.\n");
         const tryListen = async (port: number) => startServer({ core, host, port, staticDir });
         let server;
         try {

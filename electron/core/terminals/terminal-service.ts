@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ClientChannel } from 'ssh2';
 import type { Recording } from '../../../shared/contract/recordings';
@@ -107,7 +108,7 @@ export class TerminalService {
   /** Sessions shown in a viewer (the UI), with what terminals.list says of them. */
   private readonly viewed = new Map<string, Terminal>();
 
-  constructor(private readonly d: { db: Db; dataDir: string; inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus }) {}
+  constructor(private readonly d: { db: Db; dataDir: string; inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus; localShell?: boolean }) {}
 
   async open(actor: Actor, ref: string, opts: TerminalOpenOptions): Promise<TerminalSession> {
     const device = this.d.inventory.resolveDevice(ref);
@@ -246,6 +247,79 @@ export class TerminalService {
     });
     client?.onClose(() => session.close());
     return t;
+  }
+
+  /**
+   * A login shell on this machine (node-pty), for the desktop app, or serve started with
+   * --allow-local-shell: refused otherwise, since anyone with a serve URL's token would get a
+   * shell. Same events, flow control and client lifetime as device terminals.
+   */
+  async openLocal(actor: Actor, input: { cols: number; rows: number }, client?: ClientHandle): Promise<Terminal> {
+    if (!this.d.localShell) {
+      throw new AppError(
+        ErrorCode.UNAUTHORIZED,
+        'Local shells are off here: anyone with this address would get a shell on this machine. Start bootfleet serve with --allow-local-shell to allow them, or use the desktop app.',
+      );
+    }
+    const pty = await import('node-pty');
+    const user = userInfo();
+    const shell = process.env.SHELL || user.shell || '/bin/sh';
+    const proc = pty.spawn(shell, ['-l'], { name: 'xterm-256color', cols: input.cols, rows: input.rows, cwd: homedir(), env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string> });
+    const id = newId();
+    const name = `local: ${user.username}@${hostname()}`;
+    const started = Date.now();
+    let closed = false;
+    const flow = new FlowWindow(proc, TERMINAL_FLOW.high, TERMINAL_FLOW.low);
+    this.logLocal(actor, 'terminal.opened', `Opened a local shell (${shell}) as ${user.username} on ${hostname()}`, { session: id, shell });
+    const end = (code: number | null, signal: string | null, reason: string): void => {
+      if (closed) return;
+      closed = true;
+      this.sessions.delete(id);
+      this.viewed.delete(id);
+      const secs = Math.round((Date.now() - started) / 1000);
+      this.logLocal(actor, 'terminal.closed', `Closed a local shell after ${secs} s (${code !== null ? `exit status ${code}` : reason})`, { session: id, exitCode: code, seconds: secs });
+      this.d.bus.emit('terminal.exit', { id, code, signal, reason });
+    };
+    proc.onData((data) => {
+      const bytes = Buffer.byteLength(data);
+      flow.sent(bytes);
+      this.d.bus.emit('terminal.output', { id, data, bytes });
+    });
+    proc.onExit(({ exitCode, signal }) => end(signal ? null : exitCode, signal ? `${signal}` : null, 'exited'));
+    const session: TerminalSession = {
+      id,
+      deviceId: '',
+      device: name,
+      write: (data) => {
+        if (!closed) proc.write(typeof data === 'string' ? data : data.toString('utf8'));
+      },
+      resize: (cols, rows) => {
+        if (!closed) proc.resize(cols, rows);
+      },
+      end: () => undefined,
+      ack: (bytes) => flow.ack(bytes),
+      pause: () => proc.pause(),
+      resume: () => proc.resume(),
+      close: () => {
+        if (closed) return;
+        // SIGHUP, as a closed terminal window sends; the shell passes it to its jobs.
+        proc.kill('SIGHUP');
+        end(null, 'HUP', 'closed');
+      },
+      get closed() {
+        return closed;
+      },
+    };
+    this.sessions.set(id, session);
+    const t: Terminal = { id, deviceId: null, device: name, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
+    this.viewed.set(id, t);
+    client?.onClose(() => session.close());
+    return t;
+  }
+
+  private logLocal(actor: Actor, action: string, summary: string, details: Record<string, unknown>): void {
+    this.d.activity.append(actor, { action, entityType: 'app', entityId: null, entityName: hostname(), summary, details });
+    this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
   }
 
   list(): Terminal[] {
