@@ -82,8 +82,9 @@ app.whenReady().then(() => {
     const client = { id: `wc-${wc.id}`, onClose: (listener: () => void) => void wc.once('destroyed', listener).once('did-navigate', listener) };
     return c.call(String(method), input, { actor: c.actor, client });
   });
-  c.bus.subscribe((name, payload) => {
-    for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, name, payload);
+  c.bus.subscribe((name, payload, to) => {
+    // An event for one client (a terminal's output) goes to that window only.
+    for (const w of BrowserWindow.getAllWindows()) if (!to || to === `wc-${w.webContents.id}`) w.webContents.send(IPC_EVENT, name, payload);
   });
   c.watchExternalChanges(1000);
   createWindow();

@@ -326,6 +326,25 @@ describe('WebSocket /ws', () => {
     expect(((list as { value: { items: Device[] } }).value.items).map((d) => d.name)).toEqual(['from-cli']);
   });
 
+  it("sends a terminal's output only to the tab that opened it, and ends the terminal when that tab goes", async () => {
+    // A serve started with --allow-local-shell (a local shell needs no device).
+    await server.close();
+    const shellCore = openTestCore({ via: 'serve', localShell: true });
+    server = await startServer({ core: shellCore, host: '127.0.0.1', port: 0, staticDir: tempDir(), token: TOKEN });
+    const a = await connect('', cookie());
+    const b = await connect('', cookie());
+    const opened = await a.call(1, 'terminals.open', { local: true, cols: 80, rows: 24 });
+    expect(opened.ok).toBe(true);
+    const id = (opened as { value: { id: string } }).value.id;
+    expect((await a.call(2, 'terminals.input', { id, data: 'echo "mark-$((20+22))"\r' })).ok).toBe(true);
+    await a.next((f) => f.t === 'event' && f.name === 'terminal.output' && JSON.stringify(f.payload).includes('mark-42'), 'terminal output');
+    expect(b.frames.some((f) => f.t === 'event' && String(f.name).startsWith('terminal.'))).toBe(false);
+    a.ws.close();
+    const end = Date.now() + 5000;
+    while (shellCore.terminals.list().length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(shellCore.terminals.list()).toEqual([]);
+  });
+
   it('closes its sockets when the server stops', async () => {
     const c = await connect('', cookie());
     const closed = new Promise<void>((done) => c.ws.once('close', () => done()));

@@ -160,6 +160,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // ---- WebSocket: the contract and its events ----------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
   const sockets = new Set<WebSocket>();
+  const clientOf = new WeakMap<WebSocket, string>();
   let clients = 0;
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -174,6 +175,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ws.on('close', () => sockets.delete(ws));
       // What this tab opened (a terminal) ends when it goes away.
       const client = { id: `ws-${++clients}`, onClose: (listener: () => void) => void ws.once('close', listener) };
+      clientOf.set(ws, client.id);
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
         void onMessage(ws, data.toString(), client);
@@ -199,9 +201,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ t: 'result', id: call.data.id, result } satisfies WireResult));
   }
 
-  const unsubscribe = opts.core.bus.subscribe((name, payload) => {
+  const unsubscribe = opts.core.bus.subscribe((name, payload, to) => {
     const frame = JSON.stringify({ t: 'event', name, payload } satisfies WireEvent);
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(frame);
+    // An event for one client (a terminal's output) goes to that tab only.
+    for (const ws of sockets) if (ws.readyState === ws.OPEN && (!to || clientOf.get(ws) === to)) ws.send(frame);
   });
   const stopWatching = opts.core.watchExternalChanges(1000);
 

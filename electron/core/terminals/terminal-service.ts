@@ -230,20 +230,20 @@ export class TerminalService {
         const data = decoder.decode(chunk, { stream: true });
         // Output before open() returned (a login banner) is sent once the id is known.
         if (!id) early.push({ data, bytes: chunk.length });
-        else this.d.bus.emit('terminal.output', { id, data, bytes: chunk.length });
+        else this.d.bus.emit('terminal.output', { id, data, bytes: chunk.length }, client?.id);
       },
       onExit: (e) => {
         const rest = decoder.decode();
-        if (rest) this.d.bus.emit('terminal.output', { id, data: rest, bytes: 0 });
+        if (rest) this.d.bus.emit('terminal.output', { id, data: rest, bytes: 0 }, client?.id);
         this.viewed.delete(id);
-        this.d.bus.emit('terminal.exit', { id, code: e.code, signal: e.signal, reason: e.reason });
+        this.d.bus.emit('terminal.exit', { id, code: e.code, signal: e.signal, reason: e.reason }, client?.id);
       },
     });
     id = session.id;
     const t: Terminal = { id, deviceId: session.deviceId, device: session.device, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
     this.viewed.set(id, t);
     queueMicrotask(() => {
-      for (const e of early.splice(0)) this.d.bus.emit('terminal.output', { id, ...e });
+      for (const e of early.splice(0)) this.d.bus.emit('terminal.output', { id, ...e }, client?.id);
     });
     client?.onClose(() => session.close());
     return t;
@@ -278,12 +278,12 @@ export class TerminalService {
       this.viewed.delete(id);
       const secs = Math.round((Date.now() - started) / 1000);
       this.logLocal(actor, 'terminal.closed', `Closed a local shell after ${secs} s (${code !== null ? `exit status ${code}` : reason})`, { session: id, exitCode: code, seconds: secs });
-      this.d.bus.emit('terminal.exit', { id, code, signal, reason });
+      this.d.bus.emit('terminal.exit', { id, code, signal, reason }, client?.id);
     };
     proc.onData((data) => {
       const bytes = Buffer.byteLength(data);
       flow.sent(bytes);
-      this.d.bus.emit('terminal.output', { id, data, bytes });
+      this.d.bus.emit('terminal.output', { id, data, bytes }, client?.id);
     });
     proc.onExit(({ exitCode, signal }) => end(signal ? null : exitCode, signal ? `${signal}` : null, 'exited'));
     const session: TerminalSession = {
