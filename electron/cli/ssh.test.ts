@@ -238,6 +238,11 @@ suite('terminals', () => {
     const log = await ok(core, 'activity.list', { limit: 20 });
     expect(log.items.find((e) => e.action === 'terminal.closed' && e.entityName === 'audited/rec-1')!.summary).toMatch(/\(exit status 0, recorded\)$/);
     expect(await ok(core, 'recordings.list', { device: 'edge-1' })).toEqual([]);
+    // Removing the device from the inventory keeps its recordings (an audit trail outlives it).
+    await ok(core, 'devices.remove', { device: 'rec-1' });
+    const kept = (await ok(core, 'recordings.list', {})).find((r) => r.id === list[0]!.id);
+    expect(kept).toMatchObject({ deviceId: null, device: 'audited/rec-1' });
+    expect((await ok(core, 'recordings.get', { id: list[0]!.id })).cast).toBe(cast);
   }, 60_000);
 
   it('a changed host key refuses the session, as everywhere else', async () => {

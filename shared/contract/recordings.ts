@@ -8,7 +8,8 @@ import { deviceRefSchema } from './devices';
  */
 export const recordingSchema = z.object({
   id: z.string(),
-  deviceId: z.string(),
+  /** Null once the device was removed from the inventory (its recordings stay). */
+  deviceId: z.string().nullable(),
   /** NAME or SITE/NAME as it was at the time. */
   device: z.string(),
   /** Who opened the session, and through what (desktop, serve, cli). */

@@ -188,7 +188,8 @@ export const migrations: Migration[] = [
 
         CREATE TABLE job_devices (
           job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          -- Kept when the device is removed from the inventory (an audit trail outlives it).
+          device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
           device_name TEXT NOT NULL,
           state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'canceled', 'interrupted')),
           phase TEXT NOT NULL,
@@ -280,7 +281,8 @@ export const migrations: Migration[] = [
 
         CREATE TABLE rollout_devices (
           rollout_id TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
-          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          -- Kept when the device is removed from the inventory (an audit trail outlives it).
+          device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
           device_name TEXT NOT NULL,
           batch INTEGER NOT NULL,
           position INTEGER NOT NULL,
@@ -565,7 +567,8 @@ export const migrations: Migration[] = [
         -- recordings/ folder (never keystrokes: a password typed with echo off is not in it).
         CREATE TABLE terminal_recordings (
           id TEXT PRIMARY KEY,
-          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          -- Kept when the device is removed from the inventory (an audit trail outlives it).
+          device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
           device_name TEXT NOT NULL,
           site_name TEXT,
           actor TEXT NOT NULL,

@@ -25,7 +25,7 @@ const MAX_REPLAY_BYTES = 64 * 1024 * 1024;
 
 interface RecordingRow {
   id: string;
-  device_id: string;
+  device_id: string | null;
   device_name: string;
   site_name: string | null;
   actor: string;
