@@ -27,6 +27,7 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
   const [notes, setNotes] = useState(site?.notes ?? '');
   const [proxyJump, setProxyJump] = useState(site?.proxyJump ?? '');
   const [staleDays, setStaleDays] = useState(site?.staleAfterDays ? String(site.staleAfterDays) : '');
+  const [recordTerminals, setRecordTerminals] = useState(site?.recordTerminals ?? false);
   const [touched, setTouched] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -54,13 +55,13 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
     const stale = staleDays.trim() ? Number(staleDays) : null;
     try {
       if (!site) {
-        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}), ...(stale ? { staleAfterDays: stale } : {}) });
+        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}), ...(stale ? { staleAfterDays: stale } : {}), ...(recordTerminals ? { recordTerminals } : {}) });
       } else {
         const renamed = name.trim() !== site.name;
-        const changed = notes !== site.notes || jump !== site.proxyJump || stale !== site.staleAfterDays;
+        const changed = notes !== site.notes || jump !== site.proxyJump || stale !== site.staleAfterDays || recordTerminals !== site.recordTerminals;
         const current = renamed ? await rename(site, name.trim()) : site;
         if (changed) {
-          await update(current, { notes, proxyJump: jump, staleAfterDays: stale });
+          await update(current, { notes, proxyJump: jump, staleAfterDays: stale, recordTerminals });
           if (!renamed) toast('success', `Saved site ${current.name}`);
         }
       }
@@ -154,6 +155,15 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
         <Field name="staleAfterDays" label="Stale after (days)" error={errorFor('staleAfterDays')} hint="The audit cannot vouch for a device of this site whose last status is older than this. Empty: 7 days.">
           {(p) => <input {...p} type="text" inputMode="numeric" value={staleDays} onChange={(e) => edit(setStaleDays, 'staleAfterDays')(e.target.value)} autoComplete="off" placeholder="7" />}
         </Field>
+        <label className="check check-top">
+          <input type="checkbox" checked={recordTerminals} onChange={(e) => edit(setRecordTerminals, 'recordTerminals')(e.target.checked)} data-testid="field-recordTerminals" />
+          <span>
+            Record terminal sessions
+            <span className="muted small check-hint">
+              For audits: what terminals on this site’s devices print is saved (asciicast, playable with asciinema), never what is typed.
+            </span>
+          </span>
+        </label>
         <Field name="notes" label="Notes" error={errorFor('notes')}>
           {(p) => <textarea {...p} rows={3} value={notes} onChange={(e) => edit(setNotes, 'notes')(e.target.value)} />}
         </Field>
