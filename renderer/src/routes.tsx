@@ -1,6 +1,6 @@
 /** The pages in the left navigation. Adding a page is one entry here. */
 import type { ComponentType, ReactElement, SVGProps } from 'react';
-import { ActivityIcon, AuditIcon, DeviceIcon, FleetIcon, ImagesIcon, ProvisionIcon, RolloutIcon, SiteIcon, TargetIcon, UsbIcon } from './components/icons';
+import { ActivityIcon, AuditIcon, DeviceIcon, FleetIcon, ImagesIcon, ProvisionIcon, RolloutIcon, SiteIcon, TargetIcon, TerminalIcon, UsbIcon } from './components/icons';
 import { ActivityPage } from './pages/activity-page';
 import { AuditPage } from './pages/audit-page';
 import { DesiredPage } from './pages/desired-page';
@@ -14,6 +14,7 @@ import { ProvisionPage } from './pages/provision-page';
 import { RolloutPage } from './pages/rollout-page';
 import { RolloutsPage } from './pages/rollouts-page';
 import { SitesPage } from './pages/sites-page';
+import { TerminalsPage } from './pages/terminals-page';
 
 /** One navigable page. */
 export interface PageDef {
@@ -37,5 +38,6 @@ export const pages: PageDef[] = [
   { id: 'images', label: 'Images', icon: ImagesIcon, component: ImagesPage, detail: ImagePage },
   { id: 'flash', label: 'Flash', icon: UsbIcon, component: FlashPage },
   { id: 'provision', label: 'Provision', icon: ProvisionIcon, component: ProvisionPage },
+  { id: 'terminals', label: 'Terminals', icon: TerminalIcon, component: TerminalsPage },
   { id: 'activity', label: 'Activity', icon: ActivityIcon, component: ActivityPage },
 ];

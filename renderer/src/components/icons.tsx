@@ -141,6 +141,15 @@ export function MonitorIcon(p: IconProps): ReactElement {
     </Svg>
   );
 }
+/** A terminal (a prompt in a window). */
+export function TerminalIcon(p: IconProps): ReactElement {
+  return (
+    <Svg {...p}>
+      <rect x="3" y="4" width="18" height="16" rx="2" />
+      <path d="m7 9 3 3-3 3M12.5 15H17" />
+    </Svg>
+  );
+}
 export function CloseIcon(p: IconProps): ReactElement {
   return (
     <Svg {...p}>

@@ -8,7 +8,8 @@ import { libraryPathOf, type BootcStatus, type DeviceDetail, type HostKey, type 
 import { ViaLibraryBadge } from '../components/booted-image';
 import { DeploymentCard } from '../components/deployment-card';
 import { BackLink, DetailPlaceholder } from '../components/detail-frame';
-import { AlertIcon, DeviceIcon, EditIcon, KeyIcon, RefreshIcon } from '../components/icons';
+import { HostKeyAlert } from '../components/host-key-alert';
+import { AlertIcon, DeviceIcon, EditIcon, RefreshIcon, TerminalIcon } from '../components/icons';
 import { CopyButton, RelativeTime, StaleMarker, StatePill } from '../components/status';
 import { errorHint } from '../lib/error-text';
 import { formatAddress, formatBytes, formatDuration, formatTime } from '../lib/format';
@@ -16,6 +17,7 @@ import { deployedAs, followedName, refText } from '../lib/via-library';
 import { useDeviceDetail } from '../stores/device-detail';
 import { useJobs } from '../stores/jobs';
 import { isRunning, useRefresh, type RefreshJob } from '../stores/refresh';
+import { useTerminals } from '../stores/terminals';
 import { useUi } from '../stores/ui';
 import { ActionsBar, JobPanel, RecentJobs } from './device-actions';
 import { DesiredCard } from './device-desired';
@@ -27,40 +29,6 @@ const keySource: Record<HostKey['source'], string> = {
   known_hosts: 'imported from known_hosts',
   accepted: 'accepted by a user after a change',
 };
-
-/** The changed host key, old and new, with "Accept new key". */
-function HostKeyAlert({ hostKey, onAccept }: { hostKey: HostKey; onAccept(): void }): ReactElement | null {
-  const offered = hostKey.offered;
-  if (!offered) return null;
-  return (
-    <section className="alert alert-danger" role="alert" data-testid="hostkey-alert">
-      <AlertIcon size={18} />
-      <div className="alert-body">
-        <h2>The host key of this device changed</h2>
-        <p>
-          Bootfleet refused to connect: the device presented a different SSH host key than the one pinned. That is expected after a reinstall or when its
-          keys were regenerated; otherwise someone may be intercepting the connection. Compare the new fingerprint with the one on the device’s console
-          before you accept it.
-        </p>
-        <dl className="fingerprints">
-          <dt>Pinned</dt>
-          <dd>
-            <code data-testid="hostkey-old">{hostKey.fingerprint}</code> <span className="muted">{hostKey.keyType} · since {formatTime(hostKey.pinnedAt)}</span>
-          </dd>
-          <dt>Offered</dt>
-          <dd>
-            <code data-testid="hostkey-new">{offered.fingerprint}</code> <span className="muted">{offered.keyType} · seen {formatTime(offered.at)}</span>
-          </dd>
-        </dl>
-        <div className="alert-actions">
-          <button type="button" className="button button-danger" onClick={onAccept} data-testid="hostkey-accept">
-            <KeyIcon /> Accept new key…
-          </button>
-        </div>
-      </div>
-    </section>
-  );
-}
 
 /** What the last contact said went wrong (the host key alert covers a changed key). */
 function ContactError({ detail }: { detail: DeviceDetail }): ReactElement | null {
@@ -343,6 +311,7 @@ export function DevicePage({ id }: { id: string }): ReactElement {
   const openDialog = useUi((s) => s.openDialog);
   const loadRecentJobs = useJobs((s) => s.loadRecent);
   const clearJobsDevice = useJobs((s) => s.clearDevice);
+  const openTerminal = useTerminals((s) => s.open);
   const deviceId = detail?.device.id ?? null;
 
   useEffect(() => {
@@ -385,6 +354,15 @@ export function DevicePage({ id }: { id: string }): ReactElement {
         </div>
         <div className="page-actions">
           <RefreshResult job={job} />
+          <button
+            type="button"
+            className="button"
+            onClick={() => openTerminal({ id: d.id, name: d.name })}
+            title="A login shell on the device, over its pinned SSH connection"
+            data-testid="device-open-terminal"
+          >
+            <TerminalIcon /> Open terminal
+          </button>
           <button type="button" className="button" onClick={() => openDialog({ kind: 'device-form', device: d })} data-testid="device-page-edit">
             <EditIcon /> Edit
           </button>

@@ -5,13 +5,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { Device } from '../../../shared/contract';
-import { EditIcon, SortIcon, TrashIcon } from '../components/icons';
+import { EditIcon, SortIcon, TerminalIcon, TrashIcon } from '../components/icons';
 import { deviceAt, useDevices } from '../stores/devices';
 import { deviceColumns } from './device-columns';
 
 const ROW_HEIGHT = 32;
 const HEADER_HEIGHT = 34;
-const ACTIONS_WIDTH = 64;
+const ACTIONS_WIDTH = 92;
 /** Grid tracks of the columns, and the width below which the table scrolls sideways. */
 const GRID = `${deviceColumns.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ')} ${ACTIONS_WIDTH}px`;
 const MIN_WIDTH = deviceColumns.reduce((sum, c) => sum + c.min, ACTIONS_WIDTH);
@@ -21,11 +21,13 @@ export interface DeviceTableProps {
   /** Row click or Enter: the device page. */
   onOpen(device: Device): void;
   onEdit(device: Device): void;
+  /** A terminal on the device (the Terminals page). */
+  onTerminal(device: Device): void;
   onDelete(device: Device): void;
 }
 
 /** The table (`data-testid="devices-table"`), one `device-row` per loaded visible row. */
-export function DeviceTable({ total, onOpen, onEdit, onDelete }: DeviceTableProps): ReactElement {
+export function DeviceTable({ total, onOpen, onEdit, onTerminal, onDelete }: DeviceTableProps): ReactElement {
   const pages = useDevices((s) => s.pages);
   const query = useDevices((s) => s.query);
   const queryKey = useDevices((s) => s.queryKey);
@@ -151,6 +153,16 @@ export function DeviceTable({ total, onOpen, onEdit, onDelete }: DeviceTableProp
                   </div>
                 ))}
                 <div role="cell" className="td td-actions">
+                  <button
+                    type="button"
+                    className="icon-button"
+                    aria-label={`Open a terminal on ${device.name}`}
+                    title="Open terminal"
+                    data-testid="device-terminal"
+                    onClick={() => onTerminal(device)}
+                  >
+                    <TerminalIcon size={15} />
+                  </button>
                   <button type="button" className="icon-button" aria-label={`Edit ${device.name}`} title="Edit" data-testid="device-edit" onClick={() => onEdit(device)}>
                     <EditIcon size={15} />
                   </button>

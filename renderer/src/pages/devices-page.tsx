@@ -5,6 +5,7 @@ import { DeviceIcon, DownloadIcon, KeyIcon, PlusIcon, RolloutIcon, SearchIcon, U
 import { plural } from '../lib/format';
 import { filterInput, hasFilters, useDevices } from '../stores/devices';
 import { useSites } from '../stores/sites';
+import { useTerminals } from '../stores/terminals';
 import { useUi } from '../stores/ui';
 import { DeviceFilterControls } from './device-filter-controls';
 import { DeviceTable } from './device-table';
@@ -18,6 +19,7 @@ export function DevicesPage(): ReactElement {
   const { setSearchText, setSite, setTags, setStatusFilter, clearFilters, ensureRange, loadTags, exportAs, invalidate } = useDevices.getState();
   const loadSites = useSites((s) => s.load);
   const openDialog = useUi((s) => s.openDialog);
+  const openTerminal = useTerminals((s) => s.open);
   const navigate = useUi((s) => s.navigate);
 
   useEffect(() => {
@@ -139,6 +141,7 @@ export function DevicesPage(): ReactElement {
             total={total ?? 0}
             onOpen={(device) => navigate('devices', device.id)}
             onEdit={(device) => openDialog({ kind: 'device-form', device })}
+            onTerminal={(device) => openTerminal({ id: device.id, name: device.name })}
             onDelete={(device) => openDialog({ kind: 'device-delete', device })}
           />
         )}

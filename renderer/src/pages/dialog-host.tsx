@@ -118,7 +118,7 @@ export function DialogHost(): ReactElement | null {
           busyLabel="Accepting…"
           confirmTestId="confirm-accept-hostkey"
           errorTestId="hostkey-accept-error"
-          onConfirm={() => acceptHostKey(offered.fingerprint)}
+          onConfirm={() => acceptHostKey(offered.fingerprint, d)}
           onClose={close}
         />
       );

@@ -26,8 +26,8 @@ interface DeviceDetailState {
   close(): void;
   /** Refetches the device shown. */
   load(): Promise<void>;
-  /** Pins the changed host key the device offered; throws so a dialog can show why not. */
-  acceptHostKey(fingerprint: string): Promise<void>;
+  /** Pins the changed host key the device (the one shown, or `device`) offered; throws so a dialog can show why not. */
+  acceptHostKey(fingerprint: string, device?: { id: string; name: string }): Promise<void>;
   /** One snapshot with its raw output (for the history's "Output" view). */
   loadSnapshot(id: number): Promise<SnapshotDetail>;
 }
@@ -69,12 +69,12 @@ export const useDeviceDetail = create<DeviceDetailState>((set, get) => ({
       }
     }
   },
-  async acceptHostKey(fingerprint) {
-    const detail = get().detail;
-    if (!detail) return;
-    const key = await client.invoke('hostkeys.accept', { device: detail.device.id, fingerprint });
-    useUi.getState().toast('success', `Accepted the new host key of ${detail.device.name} (${key.fingerprint}); recorded in the activity log.`);
-    await get().load();
+  async acceptHostKey(fingerprint, device) {
+    const target = device ?? get().detail?.device;
+    if (!target) return;
+    const key = await client.invoke('hostkeys.accept', { device: target.id, fingerprint });
+    useUi.getState().toast('success', `Accepted the new host key of ${target.name} (${key.fingerprint}); recorded in the activity log.`);
+    if (get().detail?.device.id === target.id) await get().load();
   },
   loadSnapshot(id) {
     return client.invoke('fleet.snapshot', { id });
