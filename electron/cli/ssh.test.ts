@@ -161,10 +161,15 @@ suite('terminals', () => {
       const t = r.value as { id: string; device: string };
       expect(t.device).toBe('edge-1');
       expect((await ok(core, 'terminals.list', {})).map((x) => x.id)).toEqual([t.id]);
-      const send = async (data: string) => expect((await core.call('terminals.input', { id: t.id, data })).ok).toBe(true);
+      const ctx = { actor: core.actor, client };
+      const send = async (data: string) => expect((await core.call('terminals.input', { id: t.id, data }, ctx)).ok).toBe(true);
+      // Another client (or none) may not type into it.
+      const foreign = await core.call('terminals.input', { id: t.id, data: 'x' });
+      expect(foreign.ok).toBe(false);
+      if (!foreign.ok) expect(foreign.error.code).toBe('UNAUTHORIZED');
       await send('stty size\r');
       await until('stty size', () => /20 90/.test(output));
-      await core.call('terminals.ack', { id: t.id, bytes: received });
+      await core.call('terminals.ack', { id: t.id, bytes: received }, ctx);
       // A flood: 8 MB of "y". Without acknowledgements the core stops reading once about
       // 256 KiB wait (plus what was in flight), and the device's shell blocks on a full pipe.
       const before = received;
@@ -178,7 +183,7 @@ suite('terminals', () => {
       // The viewer draws and acknowledges: the rest flows.
       const deadline = Date.now() + 60_000;
       while (!output.includes('FLOOD-42') && Date.now() < deadline) {
-        await core.call('terminals.ack', { id: t.id, bytes: received });
+        await core.call('terminals.ack', { id: t.id, bytes: received }, ctx);
         await new Promise((r) => setTimeout(r, 5));
       }
       expect(received - before).toBeGreaterThan(8_000_000);
@@ -187,8 +192,8 @@ suite('terminals', () => {
       await until('the exit event', () => exits.some((e) => e.id === t.id));
       await until('the remote shell to go', () => !deviceProcesses(dev('edge-1')).some((p) => /pts\//.test(p)));
       expect((await ok(core, 'terminals.list', {})).length).toBe(0);
-      expect((await core.call('terminals.ack', { id: t.id, bytes: 1 })).ok).toBe(true);
-      expect((await core.call('terminals.input', { id: t.id, data: 'x' })).ok).toBe(false);
+      expect((await core.call('terminals.ack', { id: t.id, bytes: 1 }, ctx)).ok).toBe(true);
+      expect((await core.call('terminals.input', { id: t.id, data: 'x' }, ctx)).ok).toBe(false);
     } finally {
       off();
     }

@@ -339,6 +339,11 @@ describe('WebSocket /ws', () => {
     expect((await a.call(2, 'terminals.input', { id, data: 'echo "mark-$((20+22))"\r' })).ok).toBe(true);
     await a.next((f) => f.t === 'event' && f.name === 'terminal.output' && JSON.stringify(f.payload).includes('mark-42'), 'terminal output');
     expect(b.frames.some((f) => f.t === 'event' && String(f.name).startsWith('terminal.'))).toBe(false);
+    // Nor may another tab type into it, or close it.
+    const typed = await b.call(3, 'terminals.input', { id, data: 'exit\r' });
+    expect(typed.ok).toBe(false);
+    expect((await b.call(4, 'terminals.close', { id })).ok).toBe(false);
+    expect((await b.call(5, 'terminals.list', {})) as unknown).toMatchObject({ ok: true, value: [] });
     a.ws.close();
     const end = Date.now() + 5000;
     while (shellCore.terminals.list().length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));

@@ -48,15 +48,20 @@ describe('local terminals', () => {
       if (name === 'terminal.exit') exits.push((p as { id: string }).id);
     });
     const closers: (() => void)[] = [];
-    const r = await core.call('terminals.open', { local: true, cols: 100, rows: 30 }, { actor: core.actor, client: { id: 'c', onClose: (l) => void closers.push(l) } });
+    const ctx = { actor: core.actor, client: { id: 'c', onClose: (l: () => void) => void closers.push(l) } };
+    const call = async (method: 'terminals.input' | 'terminals.resize', input: Record<string, unknown>) => {
+      const res = await core.call(method, input, ctx);
+      if (!res.ok) throw new Error(res.error.message);
+    };
+    const r = await core.call('terminals.open', { local: true, cols: 100, rows: 30 }, ctx);
     if (!r.ok) throw new Error(r.error.message);
     const t = r.value as { id: string; deviceId: string | null; device: string };
     expect(t.deviceId).toBeNull();
     expect(t.device).toMatch(/^local: /);
-    await ok(core, 'terminals.input', { id: t.id, data: 'echo "pid=$$ sum=$((6*7))"; stty size; sleep 300 &\r' });
+    await call('terminals.input', { id: t.id, data: 'echo "pid=$$ sum=$((6*7))"; stty size; sleep 300 &\r' });
     await until('the shell to answer', () => /sum=42/.test(out) && /30 100/.test(out));
-    await ok(core, 'terminals.resize', { id: t.id, cols: 120, rows: 40 });
-    await ok(core, 'terminals.input', { id: t.id, data: 'stty size; echo "job=$!"\r' });
+    await call('terminals.resize', { id: t.id, cols: 120, rows: 40 });
+    await call('terminals.input', { id: t.id, data: 'stty size; echo "job=$!"\r' });
     await until('the new size', () => /40 120/.test(out) && /job=\d+/.test(out));
     const shell = Number(/pid=(\d+)/.exec(out)![1]);
     const job = Number(/job=(\d+)/.exec(out)![1]);

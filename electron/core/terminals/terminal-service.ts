@@ -107,6 +107,8 @@ export class TerminalService {
   private readonly sessions = new Map<string, TerminalSession>();
   /** Sessions shown in a viewer (the UI), with what terminals.list says of them. */
   private readonly viewed = new Map<string, Terminal>();
+  /** The client each viewer session belongs to: only it may type into, resize or close it. */
+  private readonly owners = new Map<string, string>();
 
   constructor(private readonly d: { db: Db; dataDir: string; inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus; localShell?: boolean }) {}
 
@@ -236,12 +238,14 @@ export class TerminalService {
         const rest = decoder.decode();
         if (rest) this.d.bus.emit('terminal.output', { id, data: rest, bytes: 0 }, client?.id);
         this.viewed.delete(id);
+        this.owners.delete(id);
         this.d.bus.emit('terminal.exit', { id, code: e.code, signal: e.signal, reason: e.reason }, client?.id);
       },
     });
     id = session.id;
     const t: Terminal = { id, deviceId: session.deviceId, device: session.device, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
     this.viewed.set(id, t);
+    if (client) this.owners.set(id, client.id);
     queueMicrotask(() => {
       for (const e of early.splice(0)) this.d.bus.emit('terminal.output', { id, ...e }, client?.id);
     });
@@ -276,6 +280,7 @@ export class TerminalService {
       closed = true;
       this.sessions.delete(id);
       this.viewed.delete(id);
+      this.owners.delete(id);
       const secs = Math.round((Date.now() - started) / 1000);
       this.logLocal(actor, 'terminal.closed', `Closed a local shell after ${secs} s (${code !== null ? `exit status ${code}` : reason})`, { session: id, exitCode: code, seconds: secs });
       this.d.bus.emit('terminal.exit', { id, code, signal, reason }, client?.id);
@@ -313,6 +318,7 @@ export class TerminalService {
     this.sessions.set(id, session);
     const t: Terminal = { id, deviceId: null, device: name, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
     this.viewed.set(id, t);
+    if (client) this.owners.set(id, client.id);
     client?.onClose(() => session.close());
     return t;
   }
@@ -322,8 +328,9 @@ export class TerminalService {
     this.d.bus.emit('activity.appended', { lastId: this.d.activity.lastId() });
   }
 
-  list(): Terminal[] {
-    return [...this.viewed.values()];
+  /** The terminals open for this client (or all, for a caller that is not a client, like the CLI). */
+  list(client?: ClientHandle): Terminal[] {
+    return [...this.viewed.values()].filter((t) => !client || (this.owners.get(t.id) ?? client.id) === client.id);
   }
 
   resizeViewer(id: string, cols: number, rows: number): void {
@@ -393,6 +400,14 @@ export class TerminalService {
     const row = this.d.db.prepare('SELECT file FROM terminal_recordings WHERE id = ?').pluck().get(id) as string | undefined;
     if (!row) throw new AppError(ErrorCode.NOT_FOUND, `No recording ${id}.`);
     return join(this.d.dataDir, row);
+  }
+
+  /** A session for a call from @client: refused when it belongs to another client (a window or tab). */
+  forClient(id: string, client: ClientHandle | undefined): TerminalSession {
+    const s = this.get(id);
+    const owner = this.owners.get(id);
+    if (owner && owner !== client?.id) throw new AppError(ErrorCode.UNAUTHORIZED, `Terminal ${id} belongs to another window or tab.`);
+    return s;
   }
 
   /** The session if it is still open. */
