@@ -3,14 +3,17 @@
  * in a tab of the Terminals page, where `sudo -n bootc status` shows the booted image; the light and
  * dark themes; a window resize reaches the device's PTY (stty size); a changed host key refuses the
  * terminal with the host key alert; a `yes` flood leaves the UI answering clicks, and Ctrl+C stops
- * it; closing the tab leaves no process on a pts of the device. Screenshots go to
+ * it; closing the tab leaves no process on a pts of the device; a site that records terminals
+ * gets the session on the device page's Terminal recordings, replayed in the app and downloaded as
+ * a .cast; the Local terminal button only where serve allows local shells. Screenshots go to
  * e2e/.artifacts/screenshots (ignored by git).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, openApp, test, type ServeHandle } from './fixtures';
+import { CLI, expect, openApp, test, type ServeHandle } from './fixtures';
 import { startLab, type Lab, type LabDevice } from './lab';
 
 const SHOTS = join(__dirname, '.artifacts', 'screenshots');
@@ -32,6 +35,44 @@ async function addDevice(serve: ServeHandle, d: LabDevice): Promise<void> {
   expect(added.code, added.stderr).toBe(0);
   const refreshed = await serve.cli(['status', d.name, '--refresh']);
   expect(refreshed.code, refreshed.stderr).toBe(0);
+}
+
+/**
+ * `bootfleet serve --allow-local-shell` on a data directory of its own (the fixture's serve runs
+ * without it); stopped by its PID.
+ */
+async function startLocalShellServe(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bootfleet-e2e-local-'));
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--allow-local-shell', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise((ok) => child.once('exit', ok));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => fail(new Error(`bootfleet serve printed no URL in 15 s. stderr: ${err}`)), 15_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) {
+          clearTimeout(timer);
+          ok((JSON.parse(line) as { url: string }).url);
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('exit', (code) => fail(new Error(`bootfleet serve exited with ${code}: ${err}`)));
+    });
+    return { url, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }
 
 /** The visible rows of the shown terminal. */
@@ -233,5 +274,124 @@ test.describe('terminals against the device lab', () => {
     await page.screenshot({ path: join(SHOTS, 'terminals-empty.png') });
     await expect.poll(() => onPts(d), { timeout: 15_000 }).toEqual([]);
     expect(deviceProcesses(d).filter((p) => /sleep 600/.test(p))).toEqual([]);
+  });
+
+  test('a recording site: the session is on the device page, replayed in the app and downloaded as a .cast', async ({ page, serve }) => {
+    test.setTimeout(120_000);
+    const d = lab.devices[0]!;
+    await addDevice(serve, d);
+    for (const args of [
+      ['sites', 'add', 'lab-rec'],
+      ['devices', 'edit', d.name, '--site', 'lab-rec'],
+    ]) {
+      const r = await serve.cli(args);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // The site does not record yet: the card says where to turn it on, and its button does.
+    await openApp(page, `${serve.url}#/devices/${d.name}`);
+    const card = page.getByTestId('device-recordings');
+    await expect(card.getByTestId('recordings-off')).toContainText('Record terminal sessions');
+    await expect(card.getByTestId('recordings-empty')).toBeVisible();
+    await card.screenshot({ path: join(SHOTS, 'terminal-recordings-off.png') });
+    await card.getByTestId('recordings-edit-site').click();
+    await page.getByTestId('field-recordTerminals').check();
+    await page.getByTestId('site-save').click();
+    await expect(page.getByTestId('site-form')).toHaveCount(0);
+    await expect(card.getByTestId('recordings-on')).toContainText('lab-rec');
+    await page.getByTestId('toast').getByRole('button', { name: 'Dismiss' }).click();
+
+    // A second tab keeps the device page open while the terminal runs and closes.
+    const watcher = await page.context().newPage();
+    await openApp(watcher, `${serve.url}#/devices/${d.name}`);
+    await expect(watcher.getByTestId('recordings-empty')).toBeVisible();
+
+    await page.getByTestId('device-open-terminal').click();
+    await expect(page.getByTestId('terminal-tab')).toHaveAttribute('data-state', 'open', { timeout: 20_000 });
+    await expect(screen(page)).not.toHaveText(/^\s*$/, { timeout: 10_000 });
+    await run(page, 'echo "recorded $((6*7))"');
+    await expect(screen(page)).toContainText('recorded 42');
+    // The open session is listed at once (from the activity it logged)...
+    await expect(watcher.getByTestId('recording-row')).toHaveAttribute('data-open', 'true');
+    await page.getByTestId('terminal-tab-close').click();
+    await expect(page.getByTestId('terminal-tab')).toHaveCount(0);
+    // ...and shows how it ended once the tab closed.
+    await expect(watcher.getByTestId('recording-row')).toHaveAttribute('data-open', 'false', { timeout: 15_000 });
+    await expect(watcher.getByTestId('recording-ending')).toHaveText(/closed|exited/);
+    await watcher.close();
+
+    await page.getByTestId('nav-devices').click();
+    await page.locator(`[data-testid="device-row"][data-name="${d.name}"]`).getByTestId('device-link').click();
+    await expect(page.getByTestId('device-page')).toHaveAttribute('data-name', d.name);
+    const row = page.getByTestId('recording-row');
+    await expect(row).toHaveCount(1);
+    await expect(row).toHaveAttribute('data-open', 'false');
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'terminal-recordings-page.png') });
+    await card.screenshot({ path: join(SHOTS, 'terminal-recordings-card.png') });
+
+    // Play: the replay terminal shows the output, with its timing, to the end.
+    await row.getByTestId('recording-play').click();
+    const replay = page.getByTestId('replay-dialog');
+    await expect(replay.getByTestId('replay-play')).toHaveAttribute('data-playing', /true|false/);
+    await expect(replay.locator('[data-testid="replay-terminal"] .xterm-rows')).toContainText('recorded 42', { timeout: 20_000 });
+    await expect(replay.getByTestId('replay-time')).toHaveAttribute('data-ended', 'true', { timeout: 20_000 });
+    await expect(replay.getByTestId('replay-play')).toHaveText(/Play again/);
+    await expect(replay.getByTestId('replay-error')).toHaveCount(0);
+    await page.screenshot({ path: join(SHOTS, 'terminal-replay-dialog.png') });
+    // Restart at 4x plays it again.
+    await replay.getByTestId('replay-speed-4').click();
+    await expect(replay.getByTestId('replay-speed-4')).toHaveAttribute('aria-pressed', 'true');
+    await replay.getByTestId('replay-restart').click();
+    await expect(replay.getByTestId('replay-time')).toHaveAttribute('data-ended', 'true', { timeout: 20_000 });
+    await expect(replay.locator('[data-testid="replay-terminal"] .xterm-rows')).toContainText('recorded 42');
+
+    // The .cast download: asciicast v2, the session's output in it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('replay-download').click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^bootfleet-(\\S+_)?${d.name}-\\d{4}-\\d\\d-\\d\\dT[\\d-]+Z\\.cast$`));
+    const text = readFileSync((await download.path())!, 'utf8');
+    const header = JSON.parse(text.split('\n')[0]!) as { version: number; width: number; height: number };
+    expect(header.version).toBe(2);
+    expect(header.width).toBeGreaterThan(0);
+    expect(text).toContain('recorded 42');
+    await page.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await expect(replay).toHaveCount(0);
+
+    // The row's own download gives the same file.
+    const [again] = await Promise.all([page.waitForEvent('download'), row.getByTestId('recording-download').click()]);
+    expect(readFileSync((await again.path())!, 'utf8')).toBe(text);
+  });
+
+  test('Local terminal: absent where serve does not allow local shells', async ({ page, serve }) => {
+    await openApp(page, `${serve.url}#/terminals`);
+    await expect(page.getByTestId('empty-state')).toContainText('No terminals open');
+    await expect(page.getByTestId('terminal-local-off')).toContainText('--allow-local-shell');
+    await expect(page.getByTestId('terminal-open-local')).toHaveCount(0);
+  });
+
+  test('Local terminal: a login shell on this machine with serve --allow-local-shell', async ({ page }) => {
+    test.setTimeout(60_000);
+    const local = await startLocalShellServe();
+    try {
+      await openApp(page, `${local.url}#/terminals`);
+      await expect(page.getByTestId('terminal-local-off')).toHaveCount(0);
+      await page.screenshot({ path: join(SHOTS, 'terminals-empty-local.png') });
+      await page.getByTestId('terminal-open-local').click();
+      const tab = page.getByTestId('terminal-tab');
+      await expect(tab).toHaveAttribute('data-state', 'open', { timeout: 20_000 });
+      await expect(tab).toHaveAttribute('data-device', /^local: \S+@\S+$/);
+      await expect(screen(page)).not.toHaveText(/^\s*$/, { timeout: 10_000 });
+      await run(page, 'echo "local $((2+3))"');
+      await expect(screen(page)).toContainText('local 5');
+      // A second one from the header's button.
+      await page.getByTestId('terminal-open-local').click();
+      await expect(tab).toHaveCount(2);
+      await expect(tab.last()).toHaveAttribute('data-state', 'open', { timeout: 20_000 });
+      await expect(screen(page)).not.toHaveText(/^\s*$/, { timeout: 10_000 });
+      await page.screenshot({ path: join(SHOTS, 'terminal-local.png') });
+      for (let i = 0; i < 2; i++) await page.getByTestId('terminal-tab-close').first().click();
+      await expect(tab).toHaveCount(0);
+    } finally {
+      await local.stop();
+    }
   });
 });

@@ -31,6 +31,9 @@ const EARLY_CAP = 512 * 1024;
 /** Where a tab's session is. */
 export type SessionState = 'connecting' | 'open' | 'ended' | 'failed';
 
+/** Where a session's shell runs: on a device (by id), or on the machine Bootfleet runs on. */
+export type SessionTarget = { device: string } | { local: true };
+
 /** What a session tells its tab. */
 export interface SessionUpdate {
   state: SessionState;
@@ -93,8 +96,11 @@ const dark: ITheme = {
   brightWhite: '#ffffff',
 };
 
+/** The terminal font stack (the app's monospace fonts). */
+export const TERMINAL_FONT = "ui-monospace, 'SF Mono', 'Cascadia Mono', 'DejaVu Sans Mono', Menlo, Consolas, monospace";
+
 /** The palette for the app's theme in effect (`data-theme` on <html>). */
-function currentTheme(): ITheme {
+export function currentTheme(): ITheme {
   return document.documentElement.dataset.theme === 'dark' ? dark : light;
 }
 
@@ -112,6 +118,17 @@ const searchOptions = (): ISearchOptions => {
 
 /** Every session of this window, to follow the theme. */
 const all = new Set<TerminalSession>();
+/** Other terminals that follow the theme (the recording player's). */
+const followers = new Set<Terminal>();
+
+/** Keeps a terminal's palette on the app's theme until the returned function is called. */
+export function followTheme(term: Terminal): () => void {
+  term.options.theme = currentTheme();
+  followers.add(term);
+  return () => {
+    followers.delete(term);
+  };
+}
 /** Sessions with an open terminal, by the core's id. */
 const live = new Map<string, TerminalSession>();
 /** Events for ids not known yet: output can arrive before the terminals.open answer. */
@@ -159,6 +176,7 @@ if (typeof MutationObserver === 'function') {
   new MutationObserver(() => {
     const theme = currentTheme();
     for (const s of all) s.term.options.theme = theme;
+    for (const t of followers) t.options.theme = theme;
   }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 }
 
@@ -188,15 +206,15 @@ export class TerminalSession {
   private resizeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    /** The device (id) to open the shell on. */
-    private readonly device: string,
+    /** Where the shell runs: a device (its id), or this machine. */
+    private readonly target: SessionTarget,
     fontSize: number,
     private readonly update: (u: SessionUpdate) => void,
   ) {
     this.term = new Terminal({
       scrollback: SCROLLBACK,
       fontSize,
-      fontFamily: "ui-monospace, 'SF Mono', 'Cascadia Mono', 'DejaVu Sans Mono', Menlo, Consolas, monospace",
+      fontFamily: TERMINAL_FONT,
       theme: currentTheme(),
       cursorBlink: true,
       allowProposedApi: true,
@@ -327,7 +345,8 @@ export class TerminalSession {
     this.update({ state: 'connecting', termId: null, reason: null, exitCode: null, error: null });
     opening++;
     try {
-      const t = await client.invoke('terminals.open', { device: this.device, cols: this.term.cols, rows: this.term.rows });
+      const where = 'local' in this.target ? { local: true } : { device: this.target.device };
+      const t = await client.invoke('terminals.open', { ...where, cols: this.term.cols, rows: this.term.rows });
       if (this.disposed) {
         void client.invoke('terminals.close', { id: t.id }).catch(() => {});
         return;

@@ -22,6 +22,7 @@ import { useUi } from '../stores/ui';
 import { ActionsBar, JobPanel, RecentJobs } from './device-actions';
 import { DesiredCard } from './device-desired';
 import { DeviceHistory } from './device-history';
+import { DeviceRecordings } from './device-recordings';
 import { TagChips } from '../components/tag-chips';
 
 const keySource: Record<HostKey['source'], string> = {
@@ -381,7 +382,10 @@ export function DevicePage({ id }: { id: string }): ReactElement {
         <DesiredCard detail={detail} />
         <Deployments detail={detail} />
         <div className="device-grid">
-          <DeviceHistory history={detail.history} onShowOutput={(snapshotId) => openDialog({ kind: 'snapshot', device: d, snapshotId })} />
+          <div className="device-side">
+            <DeviceHistory history={detail.history} onShowOutput={(snapshotId) => openDialog({ kind: 'snapshot', device: d, snapshotId })} />
+            <DeviceRecordings key={d.id} device={d} />
+          </div>
           <div className="device-side">
             <RecentJobs deviceId={d.id} />
             <Facts detail={detail} />

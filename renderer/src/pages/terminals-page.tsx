@@ -13,6 +13,7 @@ import { AlertIcon, ChevronLeftIcon, ChevronRightIcon, CloseIcon, RefreshIcon, S
 import { client } from '../lib/api';
 import { errorHint } from '../lib/error-text';
 import { FONT_SIZES, sessionOf, useTerminals, type TerminalTab } from '../stores/terminals';
+import { useFleet } from '../stores/fleet';
 import { useUi } from '../stores/ui';
 
 const stateLabel: Record<TerminalTab['state'], string> = { connecting: 'Connecting', open: 'Open', ended: 'Ended', failed: 'Could not open' };
@@ -31,10 +32,10 @@ function OpenError({ tab }: { tab: TerminalTab }): ReactElement | null {
   const navigate = useUi((s) => s.navigate);
   const reconnect = useTerminals((s) => s.reconnect);
   const error = tab.error;
-  const hostKeyChanged = error?.code === 'SSH_HOST_KEY_CHANGED';
+  const hostKeyChanged = error?.code === 'SSH_HOST_KEY_CHANGED' && tab.deviceId !== null;
 
   useEffect(() => {
-    if (!hostKeyChanged) return;
+    if (!hostKeyChanged || tab.deviceId === null) return;
     let live = true;
     client.invoke('fleet.device', { device: tab.deviceId, historyLimit: 1 }).then(
       (d) => {
@@ -53,7 +54,8 @@ function OpenError({ tab }: { tab: TerminalTab }): ReactElement | null {
       <RefreshIcon /> Try again
     </button>
   );
-  if (hostKeyChanged && device?.hostKey.offered) {
+  if (hostKeyChanged && device?.hostKey.offered && tab.deviceId) {
+    const deviceId = tab.deviceId;
     return (
       <HostKeyAlert
         hostKey={device.hostKey}
@@ -61,7 +63,7 @@ function OpenError({ tab }: { tab: TerminalTab }): ReactElement | null {
         actions={
           <>
             {again}
-            <button type="button" className="button button-ghost" onClick={() => navigate('devices', tab.deviceId)}>
+            <button type="button" className="button button-ghost" onClick={() => navigate('devices', deviceId)}>
               Open the device
             </button>
           </>
@@ -74,7 +76,7 @@ function OpenError({ tab }: { tab: TerminalTab }): ReactElement | null {
     <section className="alert alert-danger" role="alert" data-testid="terminal-error">
       <AlertIcon size={18} />
       <div className="alert-body">
-        <h2>Could not open a terminal on {tab.device}</h2>
+        <h2>{tab.deviceId === null ? 'Could not open a local shell' : `Could not open a terminal on ${tab.device}`}</h2>
         <p>
           {error.message} <code className="error-code">{error.code}</code>
         </p>
@@ -197,9 +199,27 @@ function FontSize(): ReactElement {
   );
 }
 
+/** Opens a login shell on this machine: only where the core allows local shells (app.info). */
+function LocalShellButton({ primary = false }: { primary?: boolean }): ReactElement {
+  const openLocal = useTerminals((s) => s.openLocal);
+  return (
+    <button
+      type="button"
+      className={`button${primary ? ' button-primary' : ''}`}
+      onClick={() => openLocal()}
+      title="A login shell on the machine Bootfleet runs on, as the user running it"
+      data-testid="terminal-open-local"
+    >
+      <TerminalIcon /> Local terminal
+    </button>
+  );
+}
+
 /** The Terminals page. */
 export function TerminalsPage(): ReactElement {
   const tabs = useTerminals((s) => s.tabs);
+  const info = useFleet((s) => s.info);
+  const localShell = info?.localShell === true;
   const active = useTerminals((s) => s.active);
   const activate = useTerminals((s) => s.activate);
   const close = useTerminals((s) => s.close);
@@ -211,11 +231,14 @@ export function TerminalsPage(): ReactElement {
       <div className="page-header">
         <div>
           <h1>Terminals</h1>
-          <p className="page-subtitle">Login shells on devices, over their pinned SSH connections. A terminal closes with its tab or this window.</p>
+          <p className="page-subtitle">
+            Login shells on devices, over their pinned SSH connections{localShell ? ', or on this machine' : ''}. A terminal closes with its tab or this window.
+          </p>
         </div>
-        {tabs.length > 0 ? (
+        {tabs.length > 0 || localShell ? (
           <div className="page-actions">
-            <FontSize />
+            {tabs.length > 0 ? <FontSize /> : null}
+            {localShell && tabs.length > 0 ? <LocalShellButton /> : null}
           </div>
         ) : null}
       </div>
@@ -225,15 +248,28 @@ export function TerminalsPage(): ReactElement {
             icon={<TerminalIcon size={28} />}
             title="No terminals open"
             actions={
-              <button type="button" className="button" onClick={() => navigate('devices')}>
-                Go to Devices
-              </button>
+              <>
+                <button type="button" className="button" onClick={() => navigate('devices')}>
+                  Go to Devices
+                </button>
+                {localShell ? <LocalShellButton primary /> : null}
+              </>
             }
           >
             <p>
               Open one with <strong>Open terminal</strong> on a device’s page, or the terminal button in a row of the Devices table. Each opens a login shell on
               the device over its pinned SSH connection; a changed host key refuses it.
             </p>
+            {localShell ? (
+              <p>
+                <strong>Local terminal</strong> opens a login shell on this machine, as the user running Bootfleet.
+              </p>
+            ) : info?.via === 'serve' ? (
+              <p className="muted" data-testid="terminal-local-off">
+                Local shells are off in this browser session: start <code>bootfleet serve --allow-local-shell</code> to allow them (anyone with its address gets a
+                shell on this machine).
+              </p>
+            ) : null}
           </EmptyState>
         </div>
       ) : (

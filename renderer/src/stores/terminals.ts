@@ -4,7 +4,7 @@
  * the device) live in lib/terminal-session.ts, one per tab; no output ever passes through here.
  */
 import { create } from 'zustand';
-import { TerminalSession, type SessionState, type SessionUpdate } from '../lib/terminal-session';
+import { TerminalSession, type SessionState, type SessionTarget, type SessionUpdate } from '../lib/terminal-session';
 import { useUi } from './ui';
 
 export const FONT_SIZES = { min: 9, max: 24, default: 13 } as const;
@@ -14,8 +14,9 @@ const FONT_KEY = 'bootfleet.terminalFontSize';
 export interface TerminalTab {
   /** This window's key for the tab (a reconnect keeps it; the core's terminal id changes). */
   key: string;
-  deviceId: string;
-  /** The device's name (NAME or SITE/NAME once the core named it). */
+  /** Null for a local shell (on the machine Bootfleet runs on). */
+  deviceId: string | null;
+  /** The device's name (NAME or SITE/NAME once the core named it), or "local: USER@HOST". */
   device: string;
   state: SessionState;
   termId: string | null;
@@ -32,6 +33,8 @@ interface TerminalsState {
   fontSize: number;
   /** Opens a terminal on a device in a new tab and shows it on the Terminals page. */
   open(device: { id: string; name: string }): void;
+  /** Opens a login shell on this machine in a new tab (where app.info says local shells are allowed). */
+  openLocal(): void;
   activate(key: string): void;
   /** Closes a tab: its session ends (the remote shell gets a hang-up). */
   close(key: string): void;
@@ -59,24 +62,34 @@ export function sessionOf(key: string): TerminalSession | undefined {
   return sessions.get(key);
 }
 
+type Set_ = (fn: (s: TerminalsState) => Partial<TerminalsState>) => void;
+
+/** A new tab with its session, shown on the Terminals page. */
+function addTab(set: Set_, get: () => TerminalsState, target: SessionTarget, deviceId: string | null, name: string): void {
+  const key = `t${nextKey++}`;
+  const patch = (u: SessionUpdate): void => {
+    set((s) => ({
+      tabs: s.tabs.map((t) =>
+        t.key === key ? { ...t, state: u.state, termId: u.termId, reason: u.reason, exitCode: u.exitCode, error: u.error, device: u.device ?? t.device } : t,
+      ),
+    }));
+  };
+  sessions.set(key, new TerminalSession(target, get().fontSize, patch));
+  const tab: TerminalTab = { key, deviceId, device: name, state: 'connecting', termId: null, reason: null, exitCode: null, error: null };
+  set((s) => ({ tabs: [...s.tabs, tab], active: key }));
+  useUi.getState().navigate('terminals');
+}
+
 /** The terminals store. */
 export const useTerminals = create<TerminalsState>((set, get) => ({
   tabs: [],
   active: null,
   fontSize: readFontSize(),
   open(device) {
-    const key = `t${nextKey++}`;
-    const patch = (u: SessionUpdate): void => {
-      set((s) => ({
-        tabs: s.tabs.map((t) =>
-          t.key === key ? { ...t, state: u.state, termId: u.termId, reason: u.reason, exitCode: u.exitCode, error: u.error, device: u.device ?? t.device } : t,
-        ),
-      }));
-    };
-    sessions.set(key, new TerminalSession(device.id, get().fontSize, patch));
-    const tab: TerminalTab = { key, deviceId: device.id, device: device.name, state: 'connecting', termId: null, reason: null, exitCode: null, error: null };
-    set((s) => ({ tabs: [...s.tabs, tab], active: key }));
-    useUi.getState().navigate('terminals');
+    addTab(set, get, { device: device.id }, device.id, device.name);
+  },
+  openLocal() {
+    addTab(set, get, { local: true }, null, 'Local shell');
   },
   activate(key) {
     if (get().tabs.some((t) => t.key === key)) set({ active: key });
