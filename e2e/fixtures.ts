@@ -34,11 +34,12 @@ export function runCli(dataDir: string, args: string[], input?: string): Promise
 
 /**
  * Starts `bootfleet serve --port 0` and waits for the URL it prints. With `home`, the server
- * runs with that HOME (so what it reads from ~/.ssh is the test's, not the user's).
+ * runs with that HOME (so what it reads from ~/.ssh is the test's, not the user's); `extraArgs`
+ * go to serve (e.g. --allow-local-shell).
  */
-export async function startServe(dataDir: string, home: string | null = null): Promise<ServeHandle> {
+export async function startServe(dataDir: string, home: string | null = null, extraArgs: string[] = []): Promise<ServeHandle> {
   const env = home ? { ...process.env, HOME: home } : process.env;
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', ...extraArgs, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
     let err = '';

@@ -8,12 +8,12 @@
  * a .cast; the Local terminal button only where serve allows local shells. Screenshots go to
  * e2e/.artifacts/screenshots (ignored by git).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { CLI, expect, openApp, test, type ServeHandle } from './fixtures';
+import { expect, openApp, startServe, stopServe, test, type ServeHandle } from './fixtures';
 import { startLab, type Lab, type LabDevice } from './lab';
 
 const SHOTS = join(__dirname, '.artifacts', 'screenshots');
@@ -37,42 +37,17 @@ async function addDevice(serve: ServeHandle, d: LabDevice): Promise<void> {
   expect(refreshed.code, refreshed.stderr).toBe(0);
 }
 
-/**
- * `bootfleet serve --allow-local-shell` on a data directory of its own (the fixture's serve runs
- * without it); stopped by its PID.
- */
+/** `bootfleet serve --allow-local-shell` on a data directory of its own (the fixture's serve runs without it). */
 async function startLocalShellServe(): Promise<{ url: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bootfleet-e2e-local-'));
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--allow-local-shell', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+  const h = await startServe(dataDir, null, ['--allow-local-shell']);
+  return {
+    url: h.url,
+    stop: async () => {
+      await stopServe(h);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
-  try {
-    const url = await new Promise<string>((ok, fail) => {
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => fail(new Error(`bootfleet serve printed no URL in 15 s. stderr: ${err}`)), 15_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) {
-          clearTimeout(timer);
-          ok((JSON.parse(line) as { url: string }).url);
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('exit', (code) => fail(new Error(`bootfleet serve exited with ${code}: ${err}`)));
-    });
-    return { url, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
 }
 
 /** The visible rows of the shown terminal. */
