@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
 import { DEVICE_ARCHIVES, DEVICE_LAYOUT, type ActionInput, type ActionKind, type ActionPlan, type BootcStatus, type DeviceDetail, type Job, type JobDevice, type LibraryImage } from '../../../shared/contract';
 import { ViaLibraryBadge } from '../components/booted-image';
+import { EnforceSignaturesCheck } from '../components/enforce-signatures';
 import { ByteProgress } from '../components/byte-progress';
 import { Dialog } from '../components/dialog';
 import { LogView } from '../components/log-view';
@@ -296,20 +297,7 @@ function SwitchDialog({
           />
         </>
       )}
-      <label className="check check-top switch-enforce">
-        <input type="checkbox" checked={enforceSignatures} onChange={(e) => setEnforce(e.target.checked)} data-testid="switch-enforce-signatures" />
-        <span>
-          Enforce signature policy
-          {signedDesired ? (
-            <span className="badge badge-ok switch-enforce-why" title="A desired image entry for this image requires signed images" data-testid="switch-enforce-desired">
-              its desired image requires it
-            </span>
-          ) : null}
-          <span className="muted small check-hint">
-            <code>--enforce-container-sigpolicy</code>: the device refuses the image unless its containers-policy.json verifies the signature, and keeps enforcing it for later upgrades.
-          </span>
-        </span>
-      </label>
+      <EnforceSignaturesCheck checked={enforceSignatures} onChange={setEnforce} signedDesired={signedDesired} testPrefix="switch" className="switch-enforce" who="the device" />
     </Dialog>
   );
 }

@@ -14,6 +14,7 @@
  */
 import { useEffect, useMemo, useState, type ReactElement, type ReactNode } from 'react';
 import { ErrorCode, methods, type DeviceFilter, type LibraryImage, type Reach, type RolloutAction, type RolloutInput, type RolloutPlan } from '../../../shared/contract';
+import { EnforceSignaturesCheck } from '../components/enforce-signatures';
 import { Dialog } from '../components/dialog';
 import { Field } from '../components/field';
 import { LibraryImageSelect } from '../components/library-image-select';
@@ -711,20 +712,7 @@ export function RolloutWizard({ preset, onClose }: RolloutWizardProps): ReactEle
                 </div>
               ) : null}
               {action === 'switch' ? (
-                <label className="check check-top wizard-enforce">
-                  <input type="checkbox" checked={enforceSignatures} onChange={(e) => setEnforce(e.target.checked)} data-testid="wizard-enforce-signatures" />
-                  <span>
-                    Enforce signature policy
-                    {signedDesired ? (
-                      <span className="badge badge-ok switch-enforce-why" title="A desired image entry for this image requires signed images" data-testid="wizard-enforce-desired">
-                        its desired image requires it
-                      </span>
-                    ) : null}
-                    <span className="muted small check-hint">
-                      <code>--enforce-container-sigpolicy</code>: each device refuses the image unless its containers-policy.json verifies the signature, and keeps enforcing it for later upgrades.
-                    </span>
-                  </span>
-                </label>
+                <EnforceSignaturesCheck checked={enforceSignatures} onChange={setEnforce} signedDesired={signedDesired} testPrefix="wizard" className="wizard-enforce" who="each device" />
               ) : null}
             </section>
 
