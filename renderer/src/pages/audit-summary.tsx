@@ -88,12 +88,7 @@ export function AuditSites({ report, onSite }: { report: AuditReport; onSite(sit
               Devices
             </th>
             {states.map((s) => (
-              <th key={s} scope="col" className="num" title={auditStateLabel[s]}>
-                <span className={`audit-col audit-tile-${s}`}>
-                  <span className="tile-dot" aria-hidden="true" />
-                  {auditShortLabel[s]}
-                </span>
-              </th>
+              <StateHeader key={s} state={s} />
             ))}
           </tr>
         </thead>
@@ -120,5 +115,17 @@ export function AuditSites({ report, onSite }: { report: AuditReport; onSite(sit
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A table column header for one audit state: its dot and short label, the full label as its title. */
+export function StateHeader({ state }: { state: AuditState }): ReactElement {
+  return (
+    <th scope="col" className="num" title={auditStateLabel[state]}>
+      <span className={`audit-col audit-tile-${state}`}>
+        <span className="tile-dot" aria-hidden="true" />
+        {auditShortLabel[state]}
+      </span>
+    </th>
   );
 }

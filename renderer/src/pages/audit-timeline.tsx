@@ -7,9 +7,10 @@
 import { useId, type ReactElement } from 'react';
 import { auditStateLabel, type AuditState } from '../../../shared/contract';
 import { AlertIcon } from '../components/icons';
-import { auditShortLabel, auditStates } from '../lib/audit';
+import { auditStates } from '../lib/audit';
 import { plural } from '../lib/format';
 import { TIMELINE_CHOICES, TIMELINE_WEEKS, useAudit, type AuditTimeline as Timeline } from '../stores/audit';
+import { StateHeader } from './audit-summary';
 
 /** The states the chart stacks, bottom up: every state but in sync, in the summary's order. */
 const offStates = auditStates.filter((s) => s !== 'in-sync');
@@ -105,12 +106,7 @@ function CountsTable({ points, states }: { points: Timeline; states: AuditState[
                 Not in sync
               </th>
               {states.map((s) => (
-                <th key={s} scope="col" className="num" title={auditStateLabel[s]}>
-                  <span className={`audit-col audit-tile-${s}`}>
-                    <span className="tile-dot" aria-hidden="true" />
-                    {auditShortLabel[s]}
-                  </span>
-                </th>
+                <StateHeader key={s} state={s} />
               ))}
             </tr>
           </thead>
