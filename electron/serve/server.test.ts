@@ -213,6 +213,18 @@ describe('HTTP access', () => {
     },
   );
 
+  it('sends security headers with every answer: a CSP with no remote source, nosniff, no framing, no referrer', async () => {
+    for (const r of [await http('/', { headers: cookie() }), await http('/assets/app.js', { headers: cookie() }), await http('/nope', {})]) {
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+      const csp = String(r.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toMatch(/https?:|\*|'unsafe-eval'/);
+    }
+  });
+
   it('refuses a request from another web origin even with a valid cookie', async () => {
     const same = await http('/', { headers: { ...cookie(), Origin: server.origin } });
     expect(same.status).toBe(200);
@@ -348,6 +360,28 @@ describe('WebSocket /ws', () => {
     const end = Date.now() + 5000;
     while (shellCore.terminals.list().length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(shellCore.terminals.list()).toEqual([]);
+  });
+
+  it('closes a socket that sends a message over the size limit, and keeps serving others', async () => {
+    await server.close();
+    server = await startServer({ core, host: '127.0.0.1', port: 0, staticDir: tempDir(), token: TOKEN, maxMessageBytes: 64 * 1024 });
+    const big = await connect('', cookie());
+    const closed = new Promise<number>((done) => big.ws.once('close', (code) => done(code)));
+    big.ws.send(JSON.stringify({ t: 'call', id: 1, method: 'app.info', input: { pad: 'x'.repeat(128 * 1024) } }));
+    expect(await closed).toBe(1009);
+    const other = await connect('', cookie());
+    expect((await other.call(1, 'app.info', {})).ok).toBe(true);
+  });
+
+  it('never sends a stack trace: an unexpected failure is INTERNAL with a plain message', async () => {
+    const c = await connect('', cookie());
+    core.db.close(); // every call now fails inside the core
+    const r = await c.call(1, 'devices.list', {});
+    expect(r.ok).toBe(false);
+    const text = JSON.stringify(r);
+    expect(text).not.toMatch(/\n\s+at |\.ts:\d+|node_modules|\/work\//);
+    const viaHttp = await apiCall('sites.list', {});
+    expect(JSON.stringify(viaHttp)).not.toMatch(/\n\s+at |\.ts:\d+|node_modules/);
   });
 
   it('closes its sockets when the server stops', async () => {

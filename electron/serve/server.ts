@@ -19,6 +19,8 @@ export interface ServeOptions {
   staticDir: string;
   /** A fixed token (tests); random per run otherwise. */
   token?: string;
+  /** The largest WebSocket message accepted (default: as a request body); a larger one closes the socket (1009). */
+  maxMessageBytes?: number;
 }
 
 export interface RunningServer {
@@ -158,7 +160,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
 
   // ---- WebSocket: the contract and its events ----------------------------------------
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? MAX_BODY });
   const sockets = new Set<WebSocket>();
   const clientOf = new WeakMap<WebSocket, string>();
   let clients = 0;
@@ -173,6 +175,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A protocol error (a message over the size limit, a bad frame): ws closes the socket with the
+      // right code; without a listener the error would be thrown and take the server down.
+      ws.on('error', () => undefined);
       // What this tab opened (a terminal) ends when it goes away.
       const client = { id: `ws-${++clients}`, onClose: (listener: () => void) => void ws.once('close', listener) };
       clientOf.set(ws, client.id);
