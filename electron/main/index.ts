@@ -6,6 +6,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import { openCore, type BootfleetCore } from '../core/app';
 import { resolveDataDir } from '../core/paths';
 import { CSP } from '../serve/security';
+import { isAllowedExternal } from './external-links';
 import { windowPdfPrinter } from './print-pdf';
 import { safeStorageCipher } from './safe-storage';
 
@@ -49,7 +50,7 @@ function createWindow(): BrowserWindow {
     if (!url.startsWith(trustedPrefix)) e.preventDefault();
   });
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    if (isAllowedExternal(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
   if (rendererUrl) void win.loadURL(rendererUrl);
