@@ -27,6 +27,12 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
   },
   {
+    // Build scripts run by npm before anything is compiled (plain CommonJS).
+    files: ['electron/build/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'shared/ is the contract: plain TypeScript and zod only.' }))], patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'shared/ must not depend on a host.' }] }],

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * `npm run dist [-- ELECTRON-BUILDER ARGS]`: the desktop packages (electron-builder.yml: AppImage,
+ * deb and rpm for x64 and arm64 on Linux; dmg and nsis on their own systems). Packaging needs the
+ * Electron runtime, a separate download: where it is not installed and cannot be downloaded (no
+ * internet, an air-gapped build host), this stops with one line saying so, before building anything.
+ * The headless package (`npm pack`) does not need Electron.
+ */
+const { spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+
+const root = join(__dirname, '..', '..');
+const electronDir = dirname(require.resolve('electron/package.json', { paths: [root] }));
+if (!existsSync(join(electronDir, 'path.txt'))) {
+  const env = { ...process.env };
+  delete env.ELECTRON_SKIP_BINARY_DOWNLOAD;
+  const got = spawnSync(process.execPath, [join(electronDir, 'install.js')], { cwd: electronDir, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+  if (got.status !== 0 || !existsSync(join(electronDir, 'path.txt'))) {
+    const lines = String(got.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
+    const why = lines.find((l) => /error/i.test(l) && !l.startsWith('at ')) || lines[0] || (got.error ? got.error.message : `exit status ${got.status}`);
+    process.stderr.write(`npm run dist: the Electron runtime could not be downloaded (${why.slice(0, 200)}); packaging needs it, so run this where Electron's releases can be reached (the headless package, npm pack, does not need it).\n`);
+    process.exit(1);
+  }
+}
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: false });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js', { paths: [root] }), 'build']);
+run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...process.argv.slice(2)]);
