@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -43,14 +44,13 @@ Module._load = function (request, parent, isMain) {
     const electron = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.electron!;
     execFileSync(process.execPath, ['--require', stub, BIN, '-i', join(ROOT, 'electron'), '-r', '-v', 'false', '-e', electron, '-o', out], {
       stdio: ['ignore', 'ignore', 'inherit'],
+      // The same (bundled) English texts wherever it runs.
+      env: { ...process.env, LANG: 'en-US' },
       timeout: 120_000,
     });
-    const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
-    return lines.map((line) => {
-      // issue, severity, confidence, filename, location, sample, description, url (quoted where needed)
-      const cells = line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
-      return { check: cells[0]!, file: cells[3]!, location: cells[4]!, sample: cells[5]! };
-    });
+    // issue, severity, confidence, filename, location, sample, description, url (fields may hold commas and newlines)
+    const rows = parse(readFileSync(out, 'utf8'), { from_line: 2, trim: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+    return rows.map((cells) => ({ check: cells[0]!, file: cells[3]!, location: cells[4]!, sample: cells[5]! }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
