@@ -23,21 +23,8 @@ function deviceProcesses(d: LabDevice): string[] {
   return out.split('\n').filter(Boolean);
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await runCli(['--data-dir', core.dataDir, ...args], {
-    stdout: (x) => (out += x),
-    stderr: (x) => (err += x),
-    readStdin: async () => '',
-    terminal: { stdin: new PassThrough(), stdout, stderr: new PassThrough() },
-  });
-  return { code, stdout: out, stderr: err };
-}
-
-async function ssh(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI with pipes as its terminal: @input on stdin; stderr holds the stream's text, then the CLI's messages. */
+async function cli(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -47,7 +34,7 @@ async function ssh(args: string[], input = ''): Promise<{ code: number; stdout: 
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   stdin.end(input);
-  const code = await runCli(['--data-dir', core.dataDir, 'ssh', ...args], {
+  const code = await runCli(['--data-dir', core.dataDir, ...args], {
     stdout: (x) => (out += x),
     stderr: (x) => (msg += x),
     readStdin: async () => '',
@@ -55,6 +42,8 @@ async function ssh(args: string[], input = ''): Promise<{ code: number; stdout: 
   });
   return { code, stdout: out, stderr: err + msg };
 }
+
+const ssh = (args: string[], input = '') => cli(['ssh', ...args], input);
 
 /** Opens a PTY session and collects what it prints. */
 async function openPty(name: string, cols: number, rows: number): Promise<{ s: TerminalSession; text: () => string; exit: Promise<TerminalExit> }> {

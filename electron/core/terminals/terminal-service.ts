@@ -82,7 +82,8 @@ export interface TerminalOpenOptions {
 
 export interface TerminalSession {
   id: string;
-  deviceId: string;
+  /** Null for a local shell. */
+  deviceId: string | null;
   device: string;
   write(data: string | Buffer): void;
   resize(cols: number, rows: number): void;
@@ -293,7 +294,7 @@ export class TerminalService {
     proc.onExit(({ exitCode, signal }) => end(signal ? null : exitCode, signal ? `${signal}` : null, 'exited'));
     const session: TerminalSession = {
       id,
-      deviceId: '',
+      deviceId: null,
       device: name,
       write: (data) => {
         if (!closed) proc.write(typeof data === 'string' ? data : data.toString('utf8'));
