@@ -4,7 +4,7 @@
  * not a path the core can read. Directories open on click; a file is chosen by clicking it and
  * Choose, or by double-clicking it. A path can also be typed or pasted into the location field.
  */
-import { useCallback, useEffect, useState, type ReactElement } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import type { MethodOutput } from '../../../shared/contract';
 import { Dialog } from '../components/dialog';
 import { AlertIcon, ArrowUpIcon, FileIcon, FolderIcon, HomeIcon } from '../components/icons';
@@ -58,14 +58,19 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
     [rememberDir],
   );
 
+  // Only the newest listing asked for is shown: a slow answer (the first one, say) never replaces
+  // the directory the user has moved to since.
+  const latest = useRef(0);
   const open = async (path: string | null, showAll: boolean): Promise<void> => {
+    const ask = ++latest.current;
     setLoading(true);
     try {
-      show(await browse(path, showAll));
+      const l = await browse(path, showAll);
+      if (ask === latest.current) show(l);
     } catch (err) {
-      setError(describeError(err));
+      if (ask === latest.current) setError(describeError(err));
     } finally {
-      setLoading(false);
+      if (ask === latest.current) setLoading(false);
     }
   };
 
@@ -73,9 +78,10 @@ export function FileBrowserDialog({ title, initialShow, start, onChoose, onClose
   const [first] = useState({ start, all: initialShow === 'all' });
   useEffect(() => {
     let live = true;
+    const ask = ++latest.current;
     browse(first.start, first.all).then(
-      (l) => live && show(l),
-      (err: unknown) => live && setError(describeError(err)),
+      (l) => live && ask === latest.current && show(l),
+      (err: unknown) => live && ask === latest.current && setError(describeError(err)),
     );
     return () => {
       live = false;
