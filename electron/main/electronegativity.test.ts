@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -19,7 +18,6 @@ interface Finding {
   check: string;
   file: string;
   location: string;
-  sample: string;
 }
 
 function scan(): Finding[] {
@@ -40,7 +38,9 @@ Module._load = function (request, parent, isMain) {
   return load.call(this, request, parent, isMain);
 };`,
     );
-    const out = join(dir, 'findings.csv');
+    // SARIF, not CSV: the checker writes a CSV's header and its rows with two concurrent
+    // fs.writeFile calls, so the header can land after (or over) the rows; SARIF is one write.
+    const out = join(dir, 'findings.sarif');
     const electron = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.electron!;
     execFileSync(process.execPath, ['--require', stub, BIN, '-i', join(ROOT, 'electron'), '-r', '-v', 'false', '-e', electron, '-o', out], {
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -48,9 +48,15 @@ Module._load = function (request, parent, isMain) {
       env: { ...process.env, LANG: 'en-US' },
       timeout: 120_000,
     });
-    // issue, severity, confidence, filename, location, sample, description, url (fields may hold commas and newlines)
-    const rows = parse(readFileSync(out, 'utf8'), { from_line: 2, trim: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
-    return rows.map((cells) => ({ check: cells[0]!, file: cells[3]!, location: cells[4]!, sample: cells[5]! }));
+    const sarif = JSON.parse(readFileSync(out, 'utf8')) as {
+      runs: { results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[] }[] }[];
+    };
+    return sarif.runs.flatMap((run) =>
+      run.results.map((r) => {
+        const at = r.locations[0]!.physicalLocation;
+        return { check: r.ruleId, file: at.artifactLocation.uri, location: `${at.region.startLine}:${at.region.startColumn - 1}` };
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
