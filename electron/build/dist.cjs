@@ -28,4 +28,22 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js', { paths: [root] }), 'build']);
-run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...process.argv.slice(2)]);
+const args = process.argv.slice(2);
+// The Linux packages carry the flash helper (one per architecture) and their install scripts.
+const linux = args.includes('--linux') || (process.platform === 'linux' && !args.some((a) => a === '--mac' || a === '--win'));
+if (linux) {
+  const { writeHelper, writeScripts } = require('./linux-package.cjs');
+  const archs = ['x64', 'arm64'].filter((a) => args.includes(`--${a}`));
+  (async () => {
+    writeScripts();
+    for (const arch of archs.length ? archs : ['x64', 'arm64']) await writeHelper(arch);
+  })().then(
+    () => run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...args]),
+    (e) => {
+      process.stderr.write(`npm run dist: the flash helper could not be built (${e.message})\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...args]);
+}

@@ -4,6 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, shell } from
 import { IPC_EVENT, IPC_INVOKE } from '../../shared/contract';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { openCore, type BootfleetCore } from '../core/app';
+import { packagedHelperLaunch } from '../core/flash/helper-client';
 import { resolveDataDir } from '../core/paths';
 import { CSP } from '../serve/security';
 import { isAllowedExternal } from './external-links';
@@ -66,7 +67,9 @@ app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   try {
-    core = openCore({ dataDir: resolveDataDir(dataDirFromArgs()), via: 'desktop', cipher: safeStorageCipher(), printPdf: windowPdfPrinter, localShell: true });
+    // A package runs its own flash helper executable (the RunAsNode fuse is off, so this binary cannot).
+    const helperLaunch = app.isPackaged ? packagedHelperLaunch(process.resourcesPath) : null;
+    core = openCore({ dataDir: resolveDataDir(dataDirFromArgs()), via: 'desktop', cipher: safeStorageCipher(), printPdf: windowPdfPrinter, localShell: true, ...(helperLaunch ? { flash: { helperLaunch } } : {}) });
   } catch (err) {
     const e = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, String(err));
     dialog.showErrorBox('Bootfleet cannot open its inventory', `${e.message}\n\n[${e.code}]`);

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { chmod, copyFile, mkdtemp, rename, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +15,40 @@ export interface HelperLaunch {
   /** `['pkexec', '--disable-internal-agent']`, or `[]` where the app is already root (tests). */
   launcher: string[];
   command: string[];
+  /** Run before each start (the AppImage copies its helper out of its FUSE mount). */
+  prepare?: () => Promise<void>;
+}
+
+/** The helper's file name in a desktop package's resources/flash-helper (electron/build/flash-helper.cjs). */
+export const PACKAGED_HELPER = 'bootfleet-flash-helper';
+
+/**
+ * The helper a desktop package ships outside its asar archive: resources/flash-helper/
+ * bootfleet-flash-helper, run by pkexec directly (the deb and rpm install a polkit action for
+ * that path, so the prompt names Bootfleet). An AppImage's files sit on a FUSE mount that root
+ * cannot read, so there it is copied first to a directory only this user can enter.
+ */
+export function packagedHelperLaunch(resourcesPath: string, env: NodeJS.ProcessEnv = process.env): HelperLaunch | null {
+  const installed = join(resourcesPath, 'flash-helper', PACKAGED_HELPER);
+  if (!existsSync(installed)) return null;
+  if (!env.APPIMAGE) return { launcher: ['pkexec', '--disable-internal-agent'], command: [installed] };
+  let copy: string | null = null;
+  const launch: HelperLaunch = {
+    launcher: ['pkexec', '--disable-internal-agent'],
+    command: [],
+    async prepare() {
+      const have = copy ? await stat(copy).catch(() => null) : null;
+      const want = await stat(installed);
+      if (copy && have?.size === want.size) return;
+      const dir = await mkdtemp(join(env.XDG_RUNTIME_DIR ?? tmpdir(), 'bootfleet-helper-'));
+      await copyFile(installed, join(dir, `${PACKAGED_HELPER}.part`));
+      await chmod(join(dir, `${PACKAGED_HELPER}.part`), 0o700);
+      await rename(join(dir, `${PACKAGED_HELPER}.part`), join(dir, PACKAGED_HELPER));
+      copy = join(dir, PACKAGED_HELPER);
+      launch.command = [copy];
+    },
+  };
+  return launch;
 }
 
 /**
@@ -60,6 +96,7 @@ export async function writeViaHelper(o: {
   /** What to do instead when the helper cannot be started (shown with the error). */
   hint: string;
 }): Promise<WriteResult> {
+  await o.launch.prepare?.();
   const argv = [...o.launch.launcher, ...o.launch.command];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
