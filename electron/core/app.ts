@@ -86,11 +86,20 @@ export interface BootfleetCore {
   actor: Actor;
   /** Emit inventory events when another process (a CLI run, say) changes the database. */
   watchExternalChanges(intervalMs?: number): () => void;
+  /** Long work this process runs now (flashes, jobs, rollouts, provisioning), in words: what a quit would stop. */
+  work(): string[];
+  /**
+   * Quits cleanly: stops all work, waits (up to `timeoutMs`) until each piece has recorded how it
+   * ended (a flash the condition of every drive, a job each device's state), then closes. Returns
+   * what did not record its end in time (the next start marks it interrupted).
+   */
+  shutdown(timeoutMs?: number): Promise<{ unfinished: string[] }>;
   close(): void;
 }
 
 /** The composition root: opens the inventory in `dataDir` and wires the services. */
 export function openCore(opts: AppOptions): BootfleetCore {
+  const pendingWork = (): { label: string; done: Promise<unknown> }[] => [...flash.pending(), ...rollouts.pending(), ...actions.pending(), ...provision.pending()];
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const databasePath = join(opts.dataDir, DATABASE_FILE);
@@ -251,7 +260,28 @@ export function openCore(opts: AppOptions): BootfleetCore {
         timers.delete(t);
       };
     },
+    work() {
+      return pendingWork().map((w) => w.label);
+    },
+    async shutdown(timeoutMs = 20_000) {
+      const pending = pendingWork();
+      const settled = new Set<string>();
+      for (const w of pending) void w.done.then(() => settled.add(w.label), () => settled.add(w.label));
+      terminals.closeAll();
+      fleet.cancelAll();
+      rollouts.pauseAllHere(actor);
+      actions.cancelAll();
+      flash.cancelAll();
+      provision.cancelAll();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(pending.map((w) => w.done)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      const unfinished = pending.filter((w) => !settled.has(w.label)).map((w) => w.label);
+      this.close();
+      return { unfinished };
+    },
     close() {
+      if (!db.open) return;
       terminals.closeAll();
       fleet.cancelAll();
       actions.cancelAll();

@@ -262,6 +262,14 @@ export class ProvisionService {
     for (const l of this.live.values()) l.controller.abort();
   }
 
+  /** Provisioning batches this process runs, for a quit to name and wait for. */
+  pending(): { label: string; done: Promise<unknown> }[] {
+    return [...this.batches].map(([id, done]) => {
+      const runs = this.d.runs.batch(id);
+      return { label: `Provisioning ${runs.length === 1 ? runs[0]!.name : `${runs.length} boxes`}`, done };
+    });
+  }
+
   private step(id: string, s: RunStep): ProvisionRun {
     const run = this.d.runs.step(id, s);
     this.d.bus.emit('provision.updated', run);

@@ -338,6 +338,14 @@ export class ActionService {
     for (const c of this.controllers.values()) c.abort();
   }
 
+  /** Jobs this process runs, for a quit to name and wait for. */
+  pending(): { label: string; done: Promise<unknown> }[] {
+    return [...this.running].map(([id, done]) => {
+      const job = this.d.jobs.get(id)!;
+      return { label: `${job.action} on ${job.devices.length === 1 ? job.devices[0]!.name : `${job.devices.length} devices`}`, done };
+    });
+  }
+
   private step(jobId: string, deviceId: string, s: Parameters<JobsRepo['step']>[2]): void {
     this.d.jobs.step(jobId, deviceId, s);
     this.d.bus.emit('job.updated', this.d.jobs.get(jobId)!);

@@ -107,6 +107,16 @@ export class RolloutService {
     return this.d.rollouts.list(limit);
   }
 
+  /** Rollouts this process drives, for a quit to name and wait for (another process may resume them). */
+  pending(): { label: string; done: Promise<unknown> }[] {
+    return [...this.driving].map(([id, done]) => ({ label: `Rollout ${this.get(id).name}`, done }));
+  }
+
+  /** The app is quitting: every rollout driven here pauses (recorded, so it can be resumed). */
+  pauseAllHere(actor: Actor): void {
+    for (const id of this.driving.keys()) if (this.get(id).state === 'running') this.request(actor, id, 'pause');
+  }
+
   /** Resolves when this process stops driving the rollout (ended, paused or halted). */
   async wait(id: string): Promise<Rollout> {
     return this.driving.get(id) ?? this.get(id);
