@@ -156,6 +156,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'provision.confirmHostKey': (a, c) => d.provision.confirmHostKey(c.actor, a),
     'flash.start': (a, c) => d.flash.start(c.actor, a),
     'flash.cancel': (a) => d.flash.cancel(a.id),
+    'flash.takeOpened': () => d.flash.takeOpened(),
     'flash.verify': async (a) => {
       const info = await inspectImage(a.image);
       return verifyDrive(a.image, info.compression, info.size, a.drive);

@@ -7,6 +7,7 @@ import { useConnection } from './lib/api';
 import { DialogHost } from './pages/dialog-host';
 import { pages } from './routes';
 import { useFleet } from './stores/fleet';
+import { showOpenedImage } from './stores/flash';
 import { useUi, type ThemePref } from './stores/ui';
 
 const themeLabel: Record<ThemePref, string> = { light: 'Light', dark: 'Dark', system: 'System' };
@@ -52,6 +53,7 @@ export function App(): ReactElement {
 
   useEffect(() => {
     void loadInfo();
+    void showOpenedImage().catch(() => undefined);
   }, [loadInfo]);
 
   useEffect(() => {

@@ -24,6 +24,10 @@ export const events = {
   'rollout.updated': rolloutSchema,
   /** A flash moved on (about 5 times a second while writing, and when it ends). */
   'flash.progress': flashSchema,
+  /** The desktop app's menu asks the window to do something (Refresh, New device, Flash a drive). */
+  'app.command': z.object({ command: z.enum(['refresh', 'new-device', 'flash']) }),
+  /** An image was opened from outside the app: take it with flash.takeOpened and show it in the Flash page. */
+  'flash.opened': z.object({}),
   /** A drive was plugged in or removed, or its mounts changed: refetch drives.list. */
   'drives.changed': z.object({}),
   /** Output lines a device printed during a job. */

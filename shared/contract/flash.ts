@@ -139,6 +139,11 @@ export const flashMethods = {
     output: z.object({ match: z.boolean(), bytes: z.number(), imageSha256: z.string(), driveSha256: z.string() }),
     summary: 'Read a drive back and say whether it holds the image (compared by SHA-256 of the decompressed content).',
   }),
+  'flash.takeOpened': method({
+    input: z.object({}).default({}),
+    output: z.object({ path: z.string().nullable() }),
+    summary: 'The image opened from outside the app (a file manager, the command line), if any; the first window to ask shows it.',
+  }),
   'flash.cancel': method({ input: z.object({ id: z.string() }), output: flashSchema, summary: 'Stop a flash; each drive is left in a stated condition.' }),
   'flash.list': method({
     input: z.object({ limit: z.number().int().min(1).max(500).default(50) }).default({ limit: 50 }),

@@ -22,6 +22,7 @@ export function registerServe(program: Command, kit: CommandKit): void {
     .option('--port <port>', `port to listen on (default ${DEFAULT_SERVE_PORT}, or a free one if taken; 0 picks a free one)`, intOption('--port', 0, 65535))
     .option('--allow-remote', 'allow listening on a non-loopback address (anyone who can reach it and has the token gets full access)')
     .option('--allow-local-shell', "let the UI open terminals on this machine, as this user (anyone with the URL's token gets a shell)")
+    .option('--open <image>', 'show this disk image in the Flash page when the UI opens (as opening it from a file manager does in the desktop app)')
     .addHelpText(
       'after',
       `
@@ -43,6 +44,7 @@ are refused. To use it from another machine, prefer an SSH tunnel: ssh -L 7420:1
         }
         s.localShell = o.allowLocalShell === true;
         const core = s.open('serve');
+        if (o.open) core.flash.openImage(o.open as string);
         if (s.localShell) kit.io.stderr("bootfleet: local shells are on: the URL's token gives a shell on this machine as this user.\n");
         const tryListen = async (port: number) => startServer({ core, host, port, staticDir });
         let server;

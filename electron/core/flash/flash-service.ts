@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { quote } from 'shell-quote';
 import type { Drive, Flash, FlashTargetProgress, MethodArgs } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
@@ -72,6 +73,8 @@ export class FlashService {
   private readonly sql: StatementCache;
   private readonly controllers = new Map<string, AbortController>();
   private readonly running = new Map<string, Promise<Flash>>();
+  /** An image opened from outside the UI, until a window takes it. */
+  private opened: string | null = null;
 
   constructor(
     private readonly d: { db: Db; activity: ActivityRepo; bus: EventBus; clock: Clock },
@@ -79,6 +82,32 @@ export class FlashService {
   ) {
     this.sql = new StatementCache(d.db);
     this.markOrphans();
+  }
+
+  /**
+   * An image opened from outside the UI (the file manager's "Open with", `bootfleet-desktop
+   * IMAGE`, `bootfleet serve --open IMAGE`): kept until a window takes it (one that opens later
+   * takes it on start), and announced to those open now.
+   */
+  openImage(path: string): string {
+    const full = resolve(path);
+    let st;
+    try {
+      st = statSync(full);
+    } catch {
+      throw new AppError(ErrorCode.NOT_FOUND, `${full} does not exist; check the path of the image to open.`);
+    }
+    if (!st.isFile()) throw new AppError(ErrorCode.VALIDATION_FAILED, `${full} is not a file; open a disk image (.iso, .raw, .raw.xz, .img, .zst).`);
+    this.opened = full;
+    this.d.bus.emit('flash.opened', {});
+    return full;
+  }
+
+  /** The image opened from outside, once: the window that asks first shows it in the Flash page. */
+  takeOpened(): { path: string | null } {
+    const path = this.opened;
+    this.opened = null;
+    return { path };
   }
 
   async start(actor: Actor, input: MethodArgs<'flash.start'>): Promise<Flash> {
@@ -257,6 +286,14 @@ export class FlashService {
 
   cancelAll(): void {
     for (const c of this.controllers.values()) c.abort();
+  }
+
+  /** Flashes this process runs, for a quit to name and wait for (each records its drives' condition). */
+  pending(): { label: string; done: Promise<unknown> }[] {
+    return [...this.running].map(([id, done]) => {
+      const f = this.get(id);
+      return { label: `Writing ${basename(f.image)} to ${f.targets.length === 1 ? f.targets[0]!.path : `${f.targets.length} drives`}`, done };
+    });
   }
 
   /** Flashes whose process died: interrupted, each drive partially written. */

@@ -311,3 +311,17 @@ client.on('inventory.changed', (p) => {
   void s.loadHistory();
   void s.loadDrives();
 });
+
+/**
+ * An image opened from outside the app (a file manager's "Open with", a path given at launch,
+ * `bootfleet serve --open`): the Flash page shows it and reads it at once. Asked for on start (the
+ * image may have been opened before this window was ready) and whenever the core announces one.
+ */
+export async function showOpenedImage(): Promise<void> {
+  const { path } = await client.invoke('flash.takeOpened', {});
+  if (!path) return;
+  useUi.getState().navigate('flash');
+  useFlash.getState().chooseImage(path);
+}
+
+client.on('flash.opened', () => void showOpenedImage().catch(() => undefined));
