@@ -66,7 +66,9 @@ are refused. To use it from another machine, prefer an SSH tunnel: ssh -L 7420:1
           const stop = () => {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
-            void server.close().then(done);
+            // Work this server runs (a flash, a rollout) stops and records how it ended before the inventory closes.
+            // (at once: closing the server waits for its clients to go).
+            void Promise.all([server.close(), core.shutdown()]).then(() => done());
           };
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
