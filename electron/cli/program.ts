@@ -7,6 +7,7 @@ import { registerDesired, registerRegistries } from './commands/desired';
 import { registerDevices, registerExport } from './commands/devices';
 import { registerProvision } from './commands/provision';
 import { registerDrives, registerFlash, registerFlashes, registerImages, registerVerify } from './commands/drives';
+import { registerDoctor } from './commands/doctor';
 import { registerInfo } from './commands/info';
 import { registerAudit } from './commands/audit';
 import { registerKeys } from './commands/keys';
@@ -113,6 +114,7 @@ Exit status: 0 on success, 1 when the command failed (one line on stderr says wh
   registerRegistries(program, kit);
   registerActivity(program, kit);
   registerInfo(program, kit);
+  registerDoctor(program, kit);
   registerServe(program, kit);
   return program;
 }

@@ -2,6 +2,7 @@ import type { MethodInput, MethodName, MethodOutput, Via } from '../../shared/co
 import { AppError } from '../../shared/errors';
 import { openCore, type BootfleetCore } from '../core/app';
 import { resolveDataDir } from '../core/paths';
+import { hostSecretCipher } from '../core/secrets/keyring';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -23,7 +24,8 @@ export class CliSession {
 
   /** Opens the inventory once; `serve` opens it as the serve host. */
   open(via: Via = 'cli'): BootfleetCore {
-    this.core ??= openCore({ dataDir: this.dataDir, via, ssh: this.ssh, localShell: this.localShell });
+    // Secrets: the key in the OS keyring where one answers, else the 0600 key file (core/secrets/keyring.ts).
+    this.core ??= openCore({ dataDir: this.dataDir, via, ssh: this.ssh, localShell: this.localShell, cipher: hostSecretCipher(this.dataDir) });
     return this.core;
   }
 

@@ -203,7 +203,8 @@ export function openCore(opts: AppOptions): BootfleetCore {
       dataDir: opts.dataDir,
       databasePath,
       schemaVersion,
-      secretStore: cipher.scheme,
+      secretStore: cipher.store ?? cipher.scheme,
+      secretStoreWhy: cipher.why?.() ?? (cipher.scheme === 'safeStorage' ? "Electron's safeStorage (the OS keychain)" : 'a key file in the data directory'),
       localShell: opts.localShell === true,
     }),
   });

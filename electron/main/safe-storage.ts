@@ -11,6 +11,8 @@ export function safeStorageCipher(): SecretCipher | undefined {
   if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend?.() === 'basic_text') return undefined;
   return {
     scheme: 'safeStorage',
+    store: 'safeStorage',
+    why: () => `Electron's safeStorage${process.platform === 'linux' ? ` (${safeStorage.getSelectedStorageBackend?.() ?? 'libsecret'})` : ''}`,
     encrypt: (plain) => safeStorage.encryptString(plain.toString('utf8')),
     decrypt: (blob) => Buffer.from(safeStorage.decryptString(blob), 'utf8'),
   };

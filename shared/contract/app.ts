@@ -9,8 +9,10 @@ export const appInfoSchema = z.object({
   dataDir: z.string(),
   databasePath: z.string(),
   schemaVersion: z.number().int(),
-  /** How secrets are encrypted at rest in this host: the OS keychain (desktop) or a 0600 key file. */
-  secretStore: z.enum(['safeStorage', 'keyfile']),
+  /** Where the key that encrypts secrets at rest is: the OS keychain (desktop), the OS keyring (CLI, serve) or a 0600 key file. */
+  secretStore: z.enum(['safeStorage', 'keyring', 'keyfile']),
+  /** Why that store is used (for example "no keyring: no D-Bus session"). */
+  secretStoreWhy: z.string(),
   counts: z.object({ devices: z.number().int(), sites: z.number().int(), tags: z.number().int() }),
   /** Terminals may open a shell on this machine (the desktop app, or serve with --allow-local-shell). */
   localShell: z.boolean(),

@@ -168,7 +168,10 @@ export function FleetPage(): ReactElement {
                 <code>{info.databasePath}</code> <span className="muted">(schema v{info.schemaVersion})</span>
               </dd>
               <dt>Secrets</dt>
-              <dd>{info.secretStore === 'safeStorage' ? 'Encrypted with the OS keychain' : 'Encrypted with a key file (0600) in the data directory'}</dd>
+              <dd data-testid="info-secrets" title={info.secretStoreWhy}>
+                {info.secretStore === 'safeStorage' ? 'Encrypted with the OS keychain' : info.secretStore === 'keyring' ? 'Encrypted with a key in the OS keyring' : 'Encrypted with a key file (0600) in the data directory'}
+                {info.secretStore === 'keyfile' && <span className="muted small"> ({info.secretStoreWhy})</span>}
+              </dd>
             </dl>
           </section>
         </div>
