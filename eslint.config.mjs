@@ -9,6 +9,16 @@ import globals from 'globals';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const noSyncIpc = { selector: "CallExpression[callee.property.name='sendSync']", message: 'Synchronous IPC blocks the renderer.' };
+// The Electron security checklist, where a lint rule can hold it (the rest is tested in electron/main).
+const electronChecklist = [
+  noSyncIpc,
+  { selector: "Property[key.name='webSecurity'][value.value=false]", message: 'Never turn webSecurity off (Electron security checklist).' },
+  { selector: "Property[key.name=/^(contextIsolation|sandbox)$/][value.value=false]", message: 'Renderers stay context-isolated and sandboxed (Electron security checklist).' },
+  { selector: "Property[key.name=/^(nodeIntegration|nodeIntegrationInWorker|nodeIntegrationInSubFrames|allowRunningInsecureContent|experimentalFeatures|webviewTag)$/][value.value=true]", message: 'No Node in renderers, no insecure content, no experimental features, no webviews (Electron security checklist).' },
+  { selector: "Property[key.name='enableBlinkFeatures']", message: 'Do not enable experimental Blink features (Electron security checklist).' },
+  { selector: "Literal[value=/^(disable-web-security|ignore-certificate-errors|no-sandbox|allow-running-insecure-content)$/]", message: 'Chromium switches that weaken security are not used (Electron security checklist).' },
+];
 const noElectron = { name: 'electron', message: 'Only electron/main and electron/preload may import electron; this code must run under plain Node.' };
 
 export default tseslint.config(
@@ -19,8 +29,13 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='sendSync']", message: 'Synchronous IPC blocks the renderer.' }],
+      'no-restricted-syntax': ['error', noSyncIpc],
     },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/**/*.test.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...electronChecklist] },
   },
   {
     files: ['electron/**/*.ts', 'bench/**/*.ts', 'e2e/**/*.ts', '*.config.*', '*.mjs'],
