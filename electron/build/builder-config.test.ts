@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ICON_SIZES } from './render-icons';
@@ -102,6 +102,31 @@ describe('electron-builder.yml', () => {
       // Left as shipped: the renderer is loaded from file:// and its module scripts need that privilege.
       expect(on(FuseV1Options.GrantFileProtocolExtraPrivileges)).toBe('1');
       expect(readFileSync(binary).length).toBe(8192 + SENTINEL.length + 10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a package whose native modules were built for Node's ABI instead of Electron's (read from the real better-sqlite3 build here)", async () => {
+    expect((config as unknown as { afterPack: string }).afterPack).toBe('electron/build/native-abi.cjs');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const afterPack = require('./native-abi.cjs') as ((ctx: object) => Promise<void>) & { wrongAbi(dir: string, abi: number | string): { file: string; abi: number }[] };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { getAbi } = require('node-abi') as { getAbi(v: string, t: string): string };
+    const nodeAbi = Number(getAbi(process.versions.node, 'node'));
+    const dir = mkdtempSync(join(tmpdir(), 'bootfleet-abi-'));
+    try {
+      // A packed app's unpacked natives: better-sqlite3 as npm ci built it (for this Node), node-pty (Node-API).
+      const unpacked = join(dir, 'resources', 'app.asar.unpacked', 'node_modules');
+      for (const [mod, file] of [['better-sqlite3', 'build/Release/better_sqlite3.node'], ['node-pty', 'build/Release/pty.node']] as const) {
+        mkdirSync(join(unpacked, mod, dirname(file)), { recursive: true });
+        copyFileSync(join(ROOT, 'node_modules', mod, file), join(unpacked, mod, file));
+      }
+      expect(afterPack.wrongAbi(join(dir, 'resources', 'app.asar.unpacked'), nodeAbi)).toEqual([]);
+      const electron = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }).version;
+      await expect(afterPack({ appOutDir: dir, electronPlatformName: 'linux', packager: {} })).rejects.toThrow(
+        new RegExp(`built for another ABI than Electron ${electron.replace(/\./g, '\\.')}'s \\(${getAbi(electron, 'electron')}\\): node_modules/better-sqlite3/build/Release/better_sqlite3\\.node \\(${nodeAbi}\\)\\. .*npm config delete nodedir`),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -23,8 +23,12 @@ if (!existsSync(join(electronDir, 'path.txt'))) {
     process.exit(1);
   }
 }
+// npm passes its config as npm_config_*: a nodedir there (for Node's own builds) would make the
+// native rebuild use Node's headers instead of Electron's (native-abi.cjs catches it after packing).
+const buildEnv = { ...process.env };
+for (const k of Object.keys(buildEnv)) if (k.toLowerCase() === 'npm_config_nodedir') delete buildEnv[k];
 const run = (cmd, args) => {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: false });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: false, env: buildEnv });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js', { paths: [root] }), 'build']);
