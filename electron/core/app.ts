@@ -171,7 +171,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const flash = new FlashService({ db, activity, bus, clock }, opts.flash ?? flashOptionsFromEnv(process.env));
   const driveWatcher = new DriveWatcher(bus);
-  const terminals = new TerminalService({ db, dataDir: opts.dataDir, inventory, fleet, pool, activity, bus, localShell: opts.localShell === true });
+  const terminals = new TerminalService({ db, dataDir: opts.dataDir, inventory, fleet, pool, activity, bus, clock, localShell: opts.localShell === true });
   const rowsReader = new AuditRowsReader(databasePath);
   const audit = new AuditService({ db, clock, inventory, rowsReader });
   const keys = new KeysService({ db, secrets, activity, clock });

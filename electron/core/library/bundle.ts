@@ -30,8 +30,8 @@ export const BUNDLE_SIG = 'SHA256SUMS.sig';
 /** How far a bundle's making time may be ahead of this machine's clock (clocks differ a little). */
 const CLOCK_SLACK_MS = 10 * 60_000;
 
-export async function exportBundle(library: LibraryService, keys: KeysService, db: Db, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
-  const siteData = input.site ? exportSiteData(db, keys.identity().fingerprint, input.site, input.since ? new Date(Date.parse(input.since)).toISOString() : null) : null;
+export async function exportBundle(library: LibraryService, keys: KeysService, d: { db: Db; clock: Clock }, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
+  const siteData = input.site ? exportSiteData(d.db, keys.identity().fingerprint, input.site, input.since ? new Date(Date.parse(input.since)).toISOString() : null) : null;
   const rows = [...new Map(input.refs.map((r) => library.resolve(r)).map((r) => [r.id, r])).values()];
   const format = input.path.endsWith('.tar') ? 'oci-archive' : 'oci';
   const images = rows.map((row) => ({
@@ -47,7 +47,7 @@ export async function exportBundle(library: LibraryService, keys: KeysService, d
     format,
     async (files) => {
       const manifest = Buffer.from(
-        JSON.stringify({ format: 'bootfleet-bundle', formatVersion: 1, createdAt: new Date().toISOString(), createdBy: actor.user, bootfleet: VERSION, images, site: input.site ?? null, since: input.since ?? null }, null, 2),
+        JSON.stringify({ format: 'bootfleet-bundle', formatVersion: 1, createdAt: d.clock.now(), createdBy: actor.user, bootfleet: VERSION, images, site: input.site ?? null, since: input.since ?? null }, null, 2),
       );
       const sums = [...files.map((f) => f.name), BUNDLE_MANIFEST, ...(siteData ? [SITE_DATA] : [])].sort();
       const hashes = new Map<string, string>();

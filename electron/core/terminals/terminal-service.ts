@@ -17,6 +17,7 @@ import type { SshPool } from '../ssh/pool';
 import { shellLine } from '../ssh/quote';
 import { AsciicastWriter } from './asciicast';
 import { FlowWindow } from './flow';
+import type { Clock } from '../clock';
 
 /** Where recordings live, under the data directory. */
 export const RECORDINGS_DIR = 'recordings';
@@ -111,7 +112,7 @@ export class TerminalService {
   /** The client each viewer session belongs to: only it may type into, resize or close it. */
   private readonly owners = new Map<string, string>();
 
-  constructor(private readonly d: { db: Db; dataDir: string; inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus; localShell?: boolean }) {}
+  constructor(private readonly d: { db: Db; dataDir: string; inventory: InventoryService; fleet: FleetService; pool: SshPool; activity: ActivityRepo; bus: EventBus; clock: Clock; localShell?: boolean }) {}
 
   async open(actor: Actor, ref: string, opts: TerminalOpenOptions): Promise<TerminalSession> {
     const device = this.d.inventory.resolveDevice(ref);
@@ -157,7 +158,7 @@ export class TerminalService {
         recording.close();
         this.d.db
           .prepare('UPDATE terminal_recordings SET ended_at = ?, bytes = ?, exit_code = ?, reason = ? WHERE id = ?')
-          .run(new Date().toISOString(), recording.bytes, exit.code, exit.signal ? `signal ${exit.signal}` : reason, id);
+          .run(this.d.clock.now(), recording.bytes, exit.code, exit.signal ? `signal ${exit.signal}` : reason, id);
       }
       this.log(actor, 'terminal.closed', device.id, name, `Closed ${what} on ${name} after ${secs} s (${how}${rec})`, {
         session: id,
@@ -244,7 +245,7 @@ export class TerminalService {
       },
     });
     id = session.id;
-    const t: Terminal = { id, deviceId: session.deviceId, device: session.device, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
+    const t: Terminal = { id, deviceId: session.deviceId, device: session.device, cols: input.cols, rows: input.rows, openedAt: this.d.clock.now() };
     this.viewed.set(id, t);
     if (client) this.owners.set(id, client.id);
     queueMicrotask(() => {
@@ -317,7 +318,7 @@ export class TerminalService {
       },
     };
     this.sessions.set(id, session);
-    const t: Terminal = { id, deviceId: null, device: name, cols: input.cols, rows: input.rows, openedAt: new Date().toISOString() };
+    const t: Terminal = { id, deviceId: null, device: name, cols: input.cols, rows: input.rows, openedAt: this.d.clock.now() };
     this.viewed.set(id, t);
     if (client) this.owners.set(id, client.id);
     client?.onClose(() => session.close());
@@ -353,7 +354,7 @@ export class TerminalService {
     const name = qualifiedName(device, site);
     const cols = pty?.cols ?? 80;
     const rows = pty?.rows ?? 24;
-    const startedAt = new Date();
+    const startedAt = new Date(this.d.clock.now());
     const writer = new AsciicastWriter(file, {
       width: cols,
       height: rows,
