@@ -131,6 +131,7 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'terminals.ack': (a, c) => (d.terminals.find(a.id) && d.terminals.forClient(a.id, c.client).ack(a.bytes), {}),
     'terminals.close': (a, c) => (d.terminals.forClient(a.id, c.client).close(), {}),
     'audit.run': (a, c) => d.audit.run(c.actor, a),
+    'audit.view': (a, c) => d.audit.view(c.actor, a),
     'audit.export': (a, c) => exportAudit(d, c.actor, a),
     'keys.show': () => d.keys.identity(),
     'keys.list': () => d.keys.list(),

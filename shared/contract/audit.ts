@@ -169,13 +169,20 @@ export const auditReportSchema = z.object({
 });
 export type AuditReport = z.infer<typeof auditReportSchema>;
 
-/** The report files the core writes (the renderer writes JSON and CSV itself, the same bytes). */
-export const auditExportFormatSchema = z.enum(['html', 'pdf', 'json']);
+/** The report files the core writes for the UI, the bytes `bootfleet audit --format ...` writes. */
+export const auditExportFormatSchema = z.enum(['html', 'pdf', 'json', 'csv']);
+
+/** What the Audit page shows: the whole report's counts, and a page of the devices it lists. */
+export const auditViewSchema = auditReportSchema.extend({
+  /** How many devices match `show`/`state` (the page, `devices`, is the first `limit` of them). */
+  shown: z.number().int(),
+});
+export type AuditView = z.infer<typeof auditViewSchema>;
 
 export const auditExportSchema = z.object({
   fileName: z.string(),
   mediaType: z.string(),
-  /** The file: text for HTML and JSON, base64 for PDF. */
+  /** The file: text for HTML, JSON and CSV, base64 for PDF. */
   encoding: z.enum(['utf8', 'base64']),
   content: z.string(),
   bytes: z.number().int(),
@@ -192,6 +199,17 @@ export const auditMethods = {
     output: auditReportSchema,
     bulk: 'devices',
     summary: 'Audit the fleet from the inventory alone: each device in sync, drifted, staged, fallen back, /usr modified, stale, never contacted or without a desired image, with the reason.',
+  }),
+  'audit.view': method({
+    input: auditInputSchema.extend({
+      /** The devices listed: those not in sync (default) or all; `state` narrows to one state. */
+      show: z.enum(['not-in-sync', 'all']).default('not-in-sync'),
+      state: auditStateSchema.nullable().default(null),
+      limit: z.number().int().min(1).max(5000).default(200),
+    }),
+    output: auditViewSchema,
+    bulk: 'devices',
+    summary: "The audit as the UI shows it: the whole fleet's counts per state and site, and the first devices of those listed (a 100,000-device report is not sent whole); repeated views of an unchanged inventory reuse the audit.",
   }),
   'audit.export': method({
     input: auditInputSchema.extend({

@@ -1,4 +1,4 @@
-import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, unexpectedEtcChanges, type AuditDevice, type EtcDiff, type AuditReport, type AuditState, type MethodArgs } from '../../../shared/contract';
+import { DRIFT_STATES, STALE_STATES, auditStateSchema, durationMs, shortDigest, unexpectedEtcChanges, type AuditDevice, type EtcDiff, type AuditReport, type AuditState, type AuditView, type MethodArgs } from '../../../shared/contract';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import type { Actor } from '../activity/activity-repo';
 import type { Clock } from '../clock';
@@ -24,6 +24,8 @@ const AS_OF_COLUMNS: Record<string, string> = {
 
 /** From this many devices on, rows are read on a worker thread (see AuditRowsReader). */
 const WORKER_FROM = 20_000;
+/** How long `view` may answer from the audit it made, even with the inventory unchanged (stale thresholds move with time). */
+const VIEW_REUSE_MS = 30_000;
 
 /** The columns read per device, in this order (see toRow). */
 const ROW_COLUMNS = [
@@ -125,6 +127,9 @@ function age(ms: number): string {
  * classifies every device in scope with the reason in words. Nothing is contacted.
  */
 export class AuditService {
+  /** The last report `view` made, reused while the inventory and the question are the same (and briefly). */
+  private last: { key: string; version: string; at: number; report: Promise<AuditReport> } | null = null;
+
   constructor(private readonly d: { db: Db; clock: Clock; inventory: InventoryService; rowsReader?: AuditRowsReader; workerFrom?: number; chunkRows?: number }) {}
 
   async run(actor: Actor, input: MethodArgs<'audit.run'>): Promise<AuditReport> {
@@ -139,6 +144,36 @@ export class AuditService {
     }
     timeline.push({ at: report.auditedAt, total: report.total, counts: report.counts });
     return { ...report, timeline };
+  }
+
+  /**
+   * The Audit page's view: the report's summary (counts per state and site, desired state, the
+   * timeline when asked) with only the first `limit` devices of those listed. The page asks again
+   * for another filter or more rows; while nothing in the inventory changed (SQLite's data_version
+   * for other connections, total_changes() for this one) and for at most VIEW_REUSE_MS, the same
+   * audit answers, so paging through 100,000 devices does not audit them again each time.
+   */
+  async view(actor: Actor, input: MethodArgs<'audit.view'>): Promise<AuditView> {
+    const { show, state, limit, ...scope } = input;
+    const key = JSON.stringify(scope);
+    const version = `${this.d.db.pragma('data_version', { simple: true })}:${this.d.db.prepare('SELECT total_changes()').pluck().get()}`;
+    const now = Date.now();
+    if (!this.last || this.last.key !== key || this.last.version !== version || now - this.last.at > VIEW_REUSE_MS) {
+      const report = this.run(actor, scope);
+      this.last = { key, version, at: now, report };
+      report.catch(() => {
+        if (this.last?.report === report) this.last = null;
+      });
+    }
+    const report = await this.last.report;
+    const listed = state ? (dev: AuditDevice) => dev.state === state : show === 'all' ? () => true : (dev: AuditDevice) => dev.state !== 'in-sync';
+    const devices: AuditDevice[] = [];
+    let shown = 0;
+    for (const dev of report.devices) {
+      if (!listed(dev)) continue;
+      if (shown++ < limit) devices.push(dev);
+    }
+    return { ...report, devices, shown };
   }
 
   private async once(actor: Actor, input: MethodArgs<'audit.run'>): Promise<AuditReport> {

@@ -6,7 +6,7 @@ import type { Actor } from '../activity/activity-repo';
 import type { KeysService } from '../keys/keys-service';
 import type { AuditService } from './audit-service';
 import { htmlToPdf } from './pdf';
-import { auditHtml, auditJson, auditJsonParts, reportSha256 } from './render';
+import { auditCsv, auditHtml, auditJson, auditJsonParts, reportSha256 } from './render';
 
 /** Turns the HTML report into PDF bytes: headless Chromium by default; the desktop app prints with its own window. */
 export type PdfPrinter = (html: string) => Promise<Buffer>;
@@ -23,7 +23,7 @@ export const chromiumPdfPrinter: PdfPrinter = async (html) => {
 };
 
 /**
- * A report file for the UI, the same bytes `bootfleet audit --format html|pdf|json` writes:
+ * A report file for the UI, the same bytes `bootfleet audit --format html|pdf|json|csv` writes:
  * HTML and PDF carry the "over time" chart (`weeks` of as-of audits), JSON can be signed.
  */
 export async function exportAudit(
@@ -32,8 +32,12 @@ export async function exportAudit(
   input: MethodArgs<'audit.export'>,
 ): Promise<AuditExport> {
   const { format, sign, weeks, ...scope } = input;
-  const report = await d.audit.run(actor, format === 'json' ? scope : { ...scope, timeline: weeks });
+  const report = await d.audit.run(actor, format === 'json' || format === 'csv' ? scope : { ...scope, timeline: weeks });
   const fileName = auditFileName(report, format);
+  if (format === 'csv') {
+    const text = auditCsv(report);
+    return { fileName, mediaType: 'text/csv;charset=utf-8', encoding: 'utf8', content: text, bytes: Buffer.byteLength(text), reportSha256: reportSha256(report), signedBy: null };
+  }
   if (format === 'json') {
     const text = auditJson(report, sign ? (body) => d.keys.sign(body) : undefined);
     const parts = auditJsonParts(text);

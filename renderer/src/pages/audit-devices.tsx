@@ -2,14 +2,14 @@
  * The audited devices: by default those not in sync, or every device, or one state (a count was
  * clicked). The first 200 rows, then "Show more": a simple table stays quick at thousands of devices.
  */
-import { useMemo, type ReactElement } from 'react';
-import { auditStateLabel, type AuditDevice, type AuditReport, type AuditState } from '../../../shared/contract';
+import type { ReactElement } from 'react';
+import { auditStateLabel, type AuditDevice, type AuditState, type AuditView } from '../../../shared/contract';
 import { EmptyState } from '../components/empty-state';
 import { CheckIcon, SearchIcon } from '../components/icons';
 import { RelativeTime, ShortDigest } from '../components/status';
 import { desiredSource, imageLabel } from '../lib/desired';
 import { formatAge, formatTime, plural, shortDigest } from '../lib/format';
-import { AUDIT_PAGE } from '../stores/audit';
+import { AUDIT_PAGE, MAX_ROWS } from '../stores/audit';
 import { routeHref, useUi } from '../stores/ui';
 
 const none = <span className="muted">—</span>;
@@ -120,24 +120,24 @@ function DeviceRow({ d, asOf }: { d: AuditDevice; asOf: boolean }): ReactElement
 }
 
 export interface AuditDevicesProps {
-  report: AuditReport;
+  /** The view: the whole fleet's counts, and the first devices the table lists (`shown` of them in all). */
+  report: AuditView;
   stateFilter: AuditState | null;
   showAll: boolean;
-  limit: number;
+  /** Rows for another filter or more rows are on their way (the table shown is the last one). */
+  paging: boolean;
   onShowAll(all: boolean): void;
   onClearState(): void;
   onMore(): void;
 }
 
 /** The device table with its heading, the "not in sync / all" toggle and "Show more". */
-export function AuditDevices({ report, stateFilter, showAll, limit, onShowAll, onClearState, onMore }: AuditDevicesProps): ReactElement {
+export function AuditDevices({ report, stateFilter, showAll, paging, onShowAll, onClearState, onMore }: AuditDevicesProps): ReactElement {
   const notInSync = report.total - report.counts['in-sync'];
-  const rows = useMemo(
-    () => (stateFilter ? report.devices.filter((d) => d.state === stateFilter) : showAll ? report.devices : report.devices.filter((d) => d.state !== 'in-sync')),
-    [report, stateFilter, showAll],
-  );
-  const title = stateFilter ? `${auditStateLabel[stateFilter]} (${rows.length.toLocaleString('en-US')})` : showAll ? `All devices (${rows.length.toLocaleString('en-US')})` : `Not in sync (${rows.length.toLocaleString('en-US')})`;
-  const shown = rows.slice(0, limit);
+  const count = paging ? '…' : report.shown.toLocaleString('en-US');
+  const title = stateFilter ? `${auditStateLabel[stateFilter]} (${count})` : showAll ? `All devices (${count})` : `Not in sync (${count})`;
+  const rows = report.devices;
+  const left = report.shown - rows.length;
   return (
     <section className="audit-devices" data-testid="audit-devices">
       <div className="audit-devices-head">
@@ -168,7 +168,7 @@ export function AuditDevices({ report, stateFilter, showAll, limit, onShowAll, o
         )
       ) : (
         <div className="simple-table-wrap">
-          <table className="simple-table audit-table" data-testid="audit-table">
+          <table className="simple-table audit-table" data-testid="audit-table" aria-busy={paging} style={paging ? { opacity: 0.6 } : undefined}>
             <thead>
               <tr>
                 <th scope="col">Device</th>
@@ -181,17 +181,21 @@ export function AuditDevices({ report, stateFilter, showAll, limit, onShowAll, o
               </tr>
             </thead>
             <tbody>
-              {shown.map((d) => (
+              {rows.map((d) => (
                 <DeviceRow key={d.id} d={d} asOf={report.asOf !== null} />
               ))}
             </tbody>
           </table>
-          {rows.length > shown.length ? (
+          {left > 0 && rows.length < MAX_ROWS ? (
             <div className="load-more">
-              <button type="button" className="button" onClick={onMore} data-testid="audit-show-more">
-                Show {Math.min(AUDIT_PAGE, rows.length - shown.length).toLocaleString('en-US')} more ({plural(rows.length - shown.length, 'device')} not shown)
+              <button type="button" className="button" onClick={onMore} disabled={paging} data-testid="audit-show-more">
+                Show {Math.min(AUDIT_PAGE, left, MAX_ROWS - rows.length).toLocaleString('en-US')} more ({plural(left, 'device')} not shown)
               </button>
             </div>
+          ) : left > 0 ? (
+            <p className="muted small load-more" data-testid="audit-rows-capped">
+              The first {rows.length.toLocaleString('en-US')} are listed here; {plural(left, 'more device')} {left === 1 ? 'is' : 'are'} in the CSV or JSON export.
+            </p>
           ) : null}
         </div>
       )}

@@ -67,7 +67,7 @@ function Toolbar(): ReactElement {
 }
 
 function Body(): ReactElement {
-  const { report, running, error, stateFilter, showAll, limit } = useAudit();
+  const { report, running, error, stateFilter, showAll, paging } = useAudit();
   const { setStateFilter, setShowAll, showMore, setFilters, run } = useAudit.getState();
   const navigate = useUi((s) => s.navigate);
 
@@ -129,7 +129,7 @@ function Body(): ReactElement {
         report={report}
         stateFilter={stateFilter}
         showAll={showAll}
-        limit={limit}
+        paging={paging}
         onShowAll={setShowAll}
         onClearState={() => setStateFilter(null)}
         onMore={showMore}

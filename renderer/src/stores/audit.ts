@@ -1,15 +1,15 @@
 /**
- * The Audit page: its filters, the last report (`audit.run`: computed from the inventory, no
- * device contacted), which devices the table shows, the counts over past weeks when asked (a
- * separate `audit.run` with `timeline`: it costs one audit per week), and export as the CLI's
- * files: JSON and CSV written here, HTML, PDF and signed JSON made by the core (`audit.export`).
+ * The Audit page: its filters, the last view of the audit (`audit.view`: computed from the
+ * inventory, no device contacted; the whole fleet's counts and the first rows of the devices the
+ * table lists, so a 100,000-device fleet is not sent whole), the counts over past weeks when asked
+ * (a view with `timeline`: it costs one audit per week), and export as the CLI's files, made by
+ * the core (`audit.export`).
  */
 import { create } from 'zustand';
-import type { AuditReport, AuditState, MethodInput } from '../../../shared/contract';
+import type { AuditReport, AuditState, AuditView, MethodInput } from '../../../shared/contract';
 import { parseAsOf, parseStaleDays } from '../lib/audit';
-import { auditCsv, auditFileName, auditJson } from '../lib/audit-export';
 import { client } from '../lib/api';
-import { downloadFile, downloadText } from '../lib/download';
+import { downloadFile } from '../lib/download';
 import { describeError } from '../lib/error-text';
 import { formatBytes, plural } from '../lib/format';
 import { useUi } from './ui';
@@ -22,7 +22,7 @@ const DEBOUNCE_MS = 300;
 export const TIMELINE_WEEKS = 8;
 export const TIMELINE_CHOICES = [8, 13, 26, 52] as const;
 
-/** The report files: JSON and CSV written here, the others made by the core (`audit.export`). */
+/** The report files the core makes (`audit.export`), as the CLI writes them. */
 export type AuditExportKind = 'csv' | 'json' | 'signed-json' | 'html' | 'pdf';
 
 export type AuditTimeline = NonNullable<AuditReport['timeline']>;
@@ -37,7 +37,8 @@ export interface AuditFilters {
 
 interface AuditStoreState {
   filters: AuditFilters;
-  report: AuditReport | null;
+  /** The last view: the report's summary and the first `limit` devices the table lists. */
+  report: AuditView | null;
   /** The input the shown report was audited with (the core's exports audit the same). */
   reportInput: MethodInput<'audit.run'> | null;
   /** An audit is running (the last report stays shown meanwhile). */
@@ -48,8 +49,10 @@ interface AuditStoreState {
   stateFilter: AuditState | null;
   /** Every device, or (false) only those not in sync. */
   showAll: boolean;
-  /** Rows shown in the device table. */
+  /** Rows asked for in the device table (more come with "Show more"). */
   limit: number;
+  /** Rows are being fetched for another filter or "Show more" (the table stays shown). */
+  paging: boolean;
   /** A file being made (a PDF takes a few seconds to print); null: none. */
   exporting: AuditExportKind | null;
   /** Weeks of history asked for ("Over time"); null: not shown, not computed. */
@@ -89,6 +92,31 @@ export function auditInput(f: AuditFilters): { input: MethodInput<'audit.run'> |
   };
 }
 
+/** The most rows the table asks for ("Show more" stops there; the CSV export has them all). */
+export const MAX_ROWS = 5000;
+
+/** The view's input: the audit's scope, and which devices the table lists. */
+function viewInput(input: MethodInput<'audit.run'>, s: Pick<AuditStoreState, 'stateFilter' | 'showAll' | 'limit'>): MethodInput<'audit.view'> {
+  return { ...input, show: s.showAll ? 'all' : 'not-in-sync', state: s.stateFilter, limit: s.limit };
+}
+
+/** Fetches the table's rows again for the shown report's scope (another filter, more rows). */
+async function page(): Promise<void> {
+  const s = useAudit.getState();
+  if (!s.reportInput) return;
+  const my = ++seq;
+  useAudit.setState({ paging: true });
+  try {
+    const report = await client.invoke('audit.view', viewInput(s.reportInput, s));
+    if (my !== seq) return;
+    useAudit.setState({ report, paging: false });
+  } catch (err) {
+    if (my !== seq) return;
+    useAudit.setState({ paging: false });
+    useUi.getState().reportError(err, 'Listing the audited devices');
+  }
+}
+
 let timer: ReturnType<typeof setTimeout> | null = null;
 let seq = 0;
 let timelineSeq = 0;
@@ -101,6 +129,7 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
   report: null,
   reportInput: null,
   running: false,
+  paging: false,
   error: null,
   stateFilter: null,
   showAll: false,
@@ -126,11 +155,11 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
     const { input } = auditInput(get().filters);
     if (!input) return;
     const my = ++seq;
-    set({ running: true });
+    set({ running: true, limit: AUDIT_PAGE });
     try {
-      const report = await client.invoke('audit.run', input);
+      const report = await client.invoke('audit.view', viewInput(input, get()));
       if (my !== seq) return;
-      set({ report, reportInput: input, running: false, error: null, limit: AUDIT_PAGE });
+      set({ report, reportInput: input, running: false, error: null });
       if (get().timelineWeeks !== null) void get().loadTimeline();
     } catch (err) {
       if (my !== seq) return;
@@ -139,12 +168,15 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
   },
   setStateFilter(state) {
     set({ stateFilter: state, limit: AUDIT_PAGE });
+    void page();
   },
   setShowAll(all) {
     set({ showAll: all, stateFilter: null, limit: AUDIT_PAGE });
+    void page();
   },
   showMore() {
-    set((s) => ({ limit: s.limit + AUDIT_PAGE }));
+    set((s) => ({ limit: Math.min(s.limit + AUDIT_PAGE, MAX_ROWS) }));
+    void page();
   },
   async exportAs(kind) {
     const { report, reportInput, exporting } = get();
@@ -152,20 +184,15 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
     set({ exporting: kind });
     try {
       let done = `Exported the audit of ${plural(report.total, 'device')} as ${kindText[kind]}`;
-      if (kind === 'csv' || kind === 'json') {
-        const text = kind === 'json' ? await auditJson(report) : await auditCsv(report);
-        downloadText(auditFileName(report, kind), text, kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/json');
-      } else {
-        const file = await client.invoke('audit.export', {
-          ...reportInput,
-          format: kind === 'signed-json' ? 'json' : kind,
-          sign: kind === 'signed-json',
-          weeks: get().timelineWeeks ?? TIMELINE_WEEKS,
-        });
-        downloadFile(file);
-        done += ` (${formatBytes(file.bytes)})`;
-        if (file.signedBy) done += `, signed by ${file.signedBy}`;
-      }
+      const file = await client.invoke('audit.export', {
+        ...reportInput,
+        format: kind === 'signed-json' ? 'json' : kind,
+        sign: kind === 'signed-json',
+        weeks: get().timelineWeeks ?? TIMELINE_WEEKS,
+      });
+      downloadFile(file);
+      done += ` (${formatBytes(file.bytes)})`;
+      if (file.signedBy) done += `, signed by ${file.signedBy}`;
       useUi.getState().toast('success', done);
     } catch (err) {
       useUi.getState().reportError(err, 'Exporting the audit');
@@ -185,7 +212,7 @@ export const useAudit = create<AuditStoreState>((set, get) => ({
     const my = ++timelineSeq;
     set({ timelineLoading: true });
     try {
-      const r = await client.invoke('audit.run', { ...reportInput, timeline: timelineWeeks });
+      const r = await client.invoke('audit.view', { ...reportInput, timeline: timelineWeeks, limit: 1 });
       if (my !== timelineSeq) return;
       set({ timeline: r.timeline ?? [], timelineLoading: false, timelineError: null });
     } catch (err) {

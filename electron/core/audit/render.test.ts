@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AuditReport } from '../../../shared/contract';
-import { auditCsv, auditFileName, auditJson, header, sha256Hex, verifyAuditJson } from './audit-export';
+import { auditFileName, auditHeader as header, type AuditReport } from '../../../shared/contract';
+import { auditCsv, auditJson, verifyAuditJson } from './render';
+
+/** The report files as `bootfleet audit` and the UI's exports (audit.export) write them. */
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** A small report by hand: a drifted device with notes and a comma, a formula-like name, one never contacted. */
 const zero = { 'in-sync': 0, drifted: 0, staged: 0, 'fallen-back': 0, unsigned: 0, 'usr-modified': 0, 'etc-modified': 0, stale: 0, 'never-contacted': 0, 'no-desired': 0, conflict: 0, unresolved: 0 };
@@ -58,30 +62,30 @@ const CSV = [
   '',
 ].join('\r\n');
 
-describe('audit export', () => {
+describe('audit report files', () => {
   it('hashes UTF-8 text as SHA-256 hex', async () => {
-    expect(await sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(await sha256Hex('\u00e9')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(sha256Hex('\u00e9')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
   });
 
   it('writes the CSV as the CLI does: # lines, the rows hash, quoting, defused formulas, CRLF', async () => {
-    const csv = await auditCsv(report);
+    const csv = auditCsv(report);
     expect(csv).toBe(CSV);
     const body = csv.split('\r\n').slice(5).join('\r\n');
-    expect(csv).toContain(`# sha256 of the lines below: ${await sha256Hex(body)}\r\n`);
+    expect(csv).toContain(`# sha256 of the lines below: ${sha256Hex(body)}\r\n`);
   });
 
   it('writes the JSON with a sha256 of the report that verifies, and the same hash as the CLI', async () => {
-    const text = await auditJson(report);
+    const text = auditJson(report);
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.split('\n')[1]).toBe('  "schema": "bootfleet.audit/v1",');
     const parsed = JSON.parse(text) as AuditReport & { sha256: string };
     expect(parsed.sha256).toBe('21073f75c45f895d46a204bf03df5ce81a54affb38a099a36bdba6efbd41e736');
     const { sha256, ...rest } = parsed;
-    expect(sha256).toBe(await sha256Hex(JSON.stringify(report)));
+    expect(sha256).toBe(sha256Hex(JSON.stringify(report)));
     expect(rest).toEqual(report);
-    expect(await verifyAuditJson(text)).toBe(true);
-    expect(await verifyAuditJson(text.replace('"drifted"', '"in-sync"'))).toBe(false);
+    expect(verifyAuditJson(text)).toBe(true);
+    expect(verifyAuditJson(text.replace('"drifted"', '"in-sync"'))).toBe(false);
   });
 
   it('says "every device" and "none" for an empty, unscoped report', () => {
