@@ -65,6 +65,13 @@ describe('electron-builder.yml', () => {
     for (const pkg of [config.deb, config.rpm]) expect(pkg).toMatchObject({ afterInstall: 'out/linux/after-install.tpl', afterRemove: 'out/linux/after-remove.tpl' });
     expect(config.deb.depends.join(' ')).toMatch(/pkexec/);
     expect(config.rpm.depends).toContain('polkit');
+    // A depends list replaces electron-builder's own (GTK, NSS...): ours must keep every one of them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const FpmTarget = (require('app-builder-lib/out/targets/FpmTarget') as { default: { prototype: { getDefaultDepends(t: string): string[] } } }).default;
+    for (const target of ['deb', 'rpm'] as const) {
+      expect(config[target].depends, target).toEqual(expect.arrayContaining(FpmTarget.prototype.getDefaultDepends.call(null, target)));
+      expect(config[target].depends, target).toEqual(expect.arrayContaining(['zstd']));
+    }
   });
 
   it("flips Electron's fuses as the security checklist asks, checked on a binary with Electron's fuse wire through electron-builder's own code", async () => {

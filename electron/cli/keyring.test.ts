@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors';
@@ -146,4 +146,33 @@ describe.runIf(tools)('secrets of the CLI and serve in the OS keyring', () => {
     const checks = JSON.parse(out) as { check: string; status: string; detail: string }[];
     expect(checks.find((c) => c.check === 'secrets')).toEqual({ check: 'secrets', status: 'ok', detail: 'encrypted with a key kept in the OS keyring (Secret Service): the Secret Service answered' });
   });
+
+  it('processes using a new data directory at the same moment agree on one key, in the keyring or in the file', async () => {
+    const script = join(tempDir(), 'encrypt.ts');
+    writeFileSync(
+      script,
+      `import { hostSecretCipher } from ${JSON.stringify(resolve(__dirname, '../core/secrets/keyring'))};
+const cipher = hostSecretCipher(process.argv[2]!);
+while (Date.now() < Number(process.argv[4])) {} // all at the same moment
+process.stdout.write(cipher.encrypt(Buffer.from(process.argv[3]!)).toString('base64'));`,
+    );
+    for (const [label, e] of [['keyring', env], ['key file', noKeyring()]] as const) {
+      const dataDir = tempDir();
+      const at = String(Date.now() + 3000); // after every process has started
+      const run = (word: string) =>
+        new Promise<string>((done, fail) => {
+          const p = spawn(process.execPath, ['--import', 'tsx', script, dataDir, word, at], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          p.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+          p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+          p.on('close', (code) => (code === 0 ? done(out) : fail(new Error(`${label}: exit ${code}: ${err}`))));
+        });
+      const words = ['alpha', 'bravo', 'charlie', 'delta'];
+      const blobs = await Promise.all(words.map(run));
+      const reader = hostSecretCipher(dataDir, e);
+      expect(blobs.map((b) => reader.decrypt(Buffer.from(b, 'base64')).toString()), label).toEqual(words);
+      expect(existsSync(join(dataDir, 'secret-key.lock')), label).toBe(false);
+    }
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { AppError, ErrorCode } from '../../shared/errors';
 import type { Result, Via } from '../../shared/contract';
 import { ActivityRepo, type Actor } from './activity/activity-repo';
 import { systemClock, type Clock } from './clock';
@@ -99,6 +100,7 @@ export interface BootfleetCore {
 
 /** The composition root: opens the inventory in `dataDir` and wires the services. */
 export function openCore(opts: AppOptions): BootfleetCore {
+  let quitting = false;
   const pendingWork = (): { label: string; done: Promise<unknown> }[] => [...flash.pending(), ...rollouts.pending(), ...actions.pending(), ...provision.pending()];
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
@@ -237,7 +239,9 @@ export function openCore(opts: AppOptions): BootfleetCore {
     hostKeys,
     pool,
     actor,
-    call: (method, input, ctx = { actor }) => dispatch(method, input, ctx),
+    // Once a quit has begun, nothing new starts: work begun then would not be waited for.
+    call: (method, input, ctx = { actor }) =>
+      quitting ? Promise.resolve({ ok: false, error: new AppError(ErrorCode.ACTION_NOT_POSSIBLE, 'Bootfleet is quitting; nothing new is started.').toJSON() }) : dispatch(method, input, ctx),
     watchExternalChanges(intervalMs = 1000) {
       // data_version changes only when another connection commits, so our own writes
       // (already announced) do not trigger a second refresh.
@@ -265,6 +269,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
       return pendingWork().map((w) => w.label);
     },
     async shutdown(timeoutMs = 20_000) {
+      quitting = true;
       const pending = pendingWork();
       const settled = new Set<string>();
       for (const w of pending) void w.done.then(() => settled.add(w.label), () => settled.add(w.label));

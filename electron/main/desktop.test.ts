@@ -8,7 +8,7 @@ import { ErrorCode } from '../../shared/errors';
 import type { BootfleetCore } from '../core/app';
 import { cleanupTempDirs, closeTestCores, flashWritten, ok, openTestCore, tempDir } from '../core/test-support';
 import { CSP } from '../serve/security';
-import { startDesktop, type Desktop } from './desktop';
+import { aboutOptions, startDesktop, type Desktop } from './desktop';
 import { FakeElectron, fakeEvent, type FakeWindow } from './fake-electron';
 
 /**
@@ -85,6 +85,8 @@ describe('the desktop shell', () => {
 
     const again = await launch({ dataDir: first.dataDir });
     expect(again.win().options).toMatchObject({ x: 300, y: 200, width: 1000, height: 700 });
+    expect(again.win().maximized).toBe(false); // maximize() would show it: only once it is ready
+    again.win().emit('ready-to-show');
     expect(again.win().maximized).toBe(true);
 
     // A place on a monitor that is gone (or a damaged file) gives the default window.
@@ -160,12 +162,21 @@ describe('the desktop shell', () => {
     expect(commands).toEqual(['new-device', 'refresh', 'flash']);
     expect(win().minimized).toBe(false);
 
+    // The window's background follows the system's light or dark theme.
+    fake.nativeTheme.shouldUseDarkColors = true;
+    fake.nativeTheme.emit('updated');
+    expect(win().background).toBe('#16181d');
+
     byLabel('Open Data Folder').click!();
     expect(fake.openedPaths).toEqual([core().dataDir]);
     byLabel('About Bootfleet').click!();
     expect(fake.calls).toContain('showAboutPanel');
-    expect(fake.aboutOptions).toMatchObject({ applicationName: 'Bootfleet', applicationVersion: '0.1.0' });
-    expect(String(fake.aboutOptions!.version)).toMatch(/Electron .* · Chromium .* · Node \d+\.\d+\.\d+/);
+    expect(fake.aboutOptions).toEqual(aboutOptions('0.1.0', process.platform));
+    // Where each platform shows the runtime's versions (Linux and Windows have no `version` line).
+    expect(aboutOptions('0.1.0', 'linux')).toMatchObject({ applicationName: 'Bootfleet', applicationVersion: expect.stringMatching(/^0\.1\.0 \(Electron .* · Chromium .* · Node \d+\.\d+\.\d+\)$/) });
+    expect(aboutOptions('0.1.0', 'linux')).not.toHaveProperty('version');
+    expect(aboutOptions('0.1.0', 'linux')).not.toHaveProperty('credits');
+    expect(aboutOptions('0.1.0', 'darwin')).toMatchObject({ applicationVersion: '0.1.0', version: expect.stringMatching(/^Electron /) });
   });
 
   it('shows an image opened at launch, by a second launch, by macOS or from File > Open Image in the Flash page', async () => {
@@ -226,6 +237,8 @@ describe('the desktop shell', () => {
     await expect.poll(() => fake.calls.includes('quit:done'), { timeout: 20_000 }).toBe(true);
     expect(win().destroyed).toBe(true);
     expect(core().db.open).toBe(false);
+    // Calls that arrive while quitting start nothing.
+    expect(await invoke(fake, win(), TRUSTED, 'flash.start', { image: join(dir, 'big.raw'), drives: [stick] })).toMatchObject({ ok: false, error: { code: ErrorCode.ACTION_NOT_POSSIBLE } });
     const next = openTestCore({ dataDir });
     const f = (await ok(next, 'flash.list', { limit: 1 }))[0]!;
     expect(f).toMatchObject({ id: started.id, state: 'canceled' });

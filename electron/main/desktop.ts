@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BrowserWindow, WebContents } from 'electron';
+import type { AboutPanelOptionsOptions, BrowserWindow, WebContents } from 'electron';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { BootfleetCore } from '../core/app';
 import type { ElectronApi } from './electron-api';
@@ -24,6 +24,23 @@ export interface DesktopOptions {
   dev?: boolean;
   /** SIGTERM and SIGINT stop the work, record it and exit (default on; off in tests). */
   handleSignals?: boolean;
+}
+
+/**
+ * The About panel: the app's version and the runtime's. macOS shows `version` under the name;
+ * Linux and Windows show only `applicationVersion` (and `credits` only macOS and Windows), so
+ * there the runtime versions go into it.
+ */
+export function aboutOptions(appVersion: string, platform: NodeJS.Platform): AboutPanelOptionsOptions {
+  const runtime = `Electron ${process.versions.electron ?? '?'} · Chromium ${process.versions.chrome ?? '?'} · Node ${process.versions.node}`;
+  const mac = platform === 'darwin';
+  return {
+    applicationName: 'Bootfleet',
+    applicationVersion: mac ? appVersion : `${appVersion} (${runtime})`,
+    ...(mac ? { version: runtime } : {}),
+    copyright: 'Copyright © 2026 the Bootfleet authors',
+    ...(platform === 'linux' ? { authors: ['the Bootfleet authors'] } : { credits: 'Flash, provision, update, audit and open terminals on fleets of bootc devices, offline.' }),
+  };
 }
 
 /** What the shell holds once started; the tests look through it. */
@@ -107,9 +124,12 @@ export function startDesktop(e: ElectronApi, o: DesktopOptions): Desktop {
     const stateFile = new WindowStateFile(join(core!.dataDir, 'window-state.json'));
     const state = restoreState(stateFile.read(), e.screen.getAllDisplays().map((d) => d.workArea));
     const w = new e.BrowserWindow(windowOptions({ preload: o.preload, dark: e.nativeTheme.shouldUseDarkColors, state }));
-    if (state?.maximized) w.maximize();
     trackWindowState(w, stateFile);
-    w.once('ready-to-show', () => w.show());
+    // maximize() also shows the window: only once it has something to show.
+    w.once('ready-to-show', () => {
+      if (state?.maximized) w.maximize();
+      w.show();
+    });
     // Closing the window ends the app on Linux and Windows: the same question as Quit when work runs.
     w.on('close', (ev) => {
       if (quitting || process.platform === 'darwin') return;
@@ -151,13 +171,7 @@ export function startDesktop(e: ElectronApi, o: DesktopOptions): Desktop {
   }
 
   app.enableSandbox();
-  app.setAboutPanelOptions({
-    applicationName: 'Bootfleet',
-    applicationVersion: app.getVersion(),
-    version: `Electron ${process.versions.electron ?? '?'} · Chromium ${process.versions.chrome ?? '?'} · Node ${process.versions.node}`,
-    copyright: 'Copyright © 2026 the Bootfleet authors',
-    credits: 'Flash, provision, update, audit and open terminals on fleets of bootc devices, offline.',
-  });
+  app.setAboutPanelOptions(aboutOptions(app.getVersion(), process.platform));
   app.on('second-instance', (_ev, argv, cwd) => {
     focus();
     openImages(imagesInArgv(argv, cwd));

@@ -24,15 +24,16 @@ startDesktop(electron, {
   preload: join(__dirname, '../preload/index.js'),
   dev: !electron.app.isPackaged,
   openCore: () => {
-    // A package runs its own flash helper executable (the RunAsNode fuse is off, so this binary cannot).
-    const helperLaunch = electron.app.isPackaged ? packagedHelperLaunch(process.resourcesPath) : null;
+    // A package runs its own flash helper executable, or has none (macOS, Windows): never this
+    // binary as Node, which the RunAsNode fuse turns off (pkexec would start the whole app as root).
+    const packaged = electron.app.isPackaged;
     return openCore({
       dataDir: resolveDataDir(dataDirFromArgs()),
       via: 'desktop',
       cipher: safeStorageCipher(),
       printPdf: windowPdfPrinter,
       localShell: true,
-      ...(helperLaunch ? { flash: { helperLaunch } } : {}),
+      ...(packaged ? { flash: { helperLaunch: packagedHelperLaunch(process.resourcesPath) } } : {}),
     });
   },
 });

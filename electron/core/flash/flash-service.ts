@@ -22,8 +22,11 @@ import { writeImage, type WriteResult } from './writer';
 export interface FlashOptions {
   /** auto: the privileged helper only when this process may not write the drives; always (tests); never. */
   helper?: 'auto' | 'always' | 'never';
-  /** How to start the helper; by default pkexec and the helper built next to this bundle. */
-  helperLaunch?: HelperLaunch;
+  /**
+   * How to start the helper; by default pkexec and the helper built next to this bundle. null:
+   * this build has none (a desktop package without it: its Electron binary cannot run scripts).
+   */
+  helperLaunch?: HelperLaunch | null;
 }
 
 /**
@@ -192,7 +195,7 @@ export class FlashService {
       if (plan.eject) await ejectWritten(result.targets, plan.drives);
       return { result, fileSha256: fileSha256() };
     }
-    const launch = this.opts.helperLaunch ?? defaultHelperLaunch();
+    const launch = this.opts.helperLaunch === undefined ? defaultHelperLaunch() : this.opts.helperLaunch;
     const hint = `Or run it as root from a terminal: sudo bootfleet flash ${quote([flash.image])} ${flash.targets.map((t) => `--drive ${t.path}`).join(' ')}${plan.confirm.map((c) => ` --confirm ${c}`).join('')} --yes`;
     if (!launch) throw new AppError(ErrorCode.ACTION_NOT_POSSIBLE, `Writing drives needs root, and this build has no flash helper. ${hint}`);
     // The app reads the image as the user and streams it; the helper only ever opens the drives.

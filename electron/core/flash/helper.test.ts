@@ -145,4 +145,14 @@ suite('flashing through the privileged helper', () => {
     }
     expect(head(a, 4096).equals(Buffer.alloc(4096))).toBe(true);
   });
+
+  it('a build without a helper (a desktop package for macOS or Windows) says so and writes nothing; it never falls back to running itself', async () => {
+    const none = openTestCore({ flash: { helper: 'always', helperLaunch: null } });
+    const a = loop(16);
+    const f = await none.flash.wait((await ok(none, 'flash.start', { image: join(dir, 'live.iso'), drives: [a] })).id);
+    expect(f.state).toBe('failed');
+    expect(f.targets[0]).toMatchObject({ condition: 'not written', error: { code: 'ACTION_NOT_POSSIBLE' } });
+    expect(f.targets[0]!.error?.message).toMatch(/^Writing drives needs root, and this build has no flash helper\. Or run it as root from a terminal: sudo bootfleet flash /);
+    expect(head(a, 4096).equals(Buffer.alloc(4096))).toBe(true);
+  });
 });

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, closeSync, renameSync, rmSync, writeFileSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppError, ErrorCode } from '../../../shared/errors';
 import { SECRET_KEY_FILE } from '../paths';
-import { dataKeyCipher, keyFileCipher, readKeyFile, type SecretCipher } from './cipher';
+import { dataKeyCipher, readKeyFile, type SecretCipher } from './cipher';
 
 /**
  * Where the CLI and `bootfleet serve` keep the data key that encrypts secrets: in the OS keyring
@@ -80,6 +80,39 @@ function shred(path: string): void {
   rmSync(path);
 }
 
+const LOCK = 'secret-key.lock';
+/** A lock older than this was left by a process that died (making a key takes well under a second). */
+const STALE_LOCK_MS = 30_000;
+
+/**
+ * Runs `fn` holding the data directory's key lock, so two processes using a data directory for
+ * the first time (or one moving the key file into the keyring while another reads it) agree on one key.
+ */
+function withKeyLock<T>(dataDir: string, fn: () => T): T {
+  const lock = join(dataDir, LOCK);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+      } catch {
+        // gone meanwhile: try again
+      }
+      if (Date.now() > deadline) throw new AppError(ErrorCode.SECRET_UNAVAILABLE, `Another Bootfleet process has held ${lock} for 10 s; if none runs, remove that file.`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 /** The data key from the keyring, created there (or moved there from the key file) on first use. */
 function keyringKey(dataDir: string, env: NodeJS.ProcessEnv): Buffer {
   const found = lookup(dataDir, env);
@@ -88,6 +121,13 @@ function keyringKey(dataDir: string, env: NodeJS.ProcessEnv): Buffer {
     if (!existsSync(marker)) writeMarker(marker, dataDir);
     return found;
   }
+  return withKeyLock(dataDir, () => firstKeyringKey(dataDir, env, marker));
+}
+
+/** Under the lock: another process may have made the key meanwhile; else make it, or move the key file's. */
+function firstKeyringKey(dataDir: string, env: NodeJS.ProcessEnv, marker: string): Buffer {
+  const found = lookup(dataDir, env);
+  if (found) return found;
   if (existsSync(marker)) {
     throw new AppError(
       ErrorCode.SECRET_UNAVAILABLE,
@@ -116,11 +156,25 @@ function decide(dataDir: string, env: NodeJS.ProcessEnv): { cipher: SecretCipher
   }
   const keyring = (why: string) => ({ cipher: dataKeyCipher(() => keyringKey(dataDir, env), 'keyring', 'with the key in the desktop keyring'), why });
   if (existsSync(join(dataDir, KEYRING_MARKER))) return keyring(`this data directory's key is in the keyring (${KEYRING_MARKER})`);
-  if (choice === 'file') return { cipher: keyFileCipher(join(dataDir, SECRET_KEY_FILE)), why: 'BOOTFLEET_SECRET_STORE=file' };
+  // The key file, read under the lock; if another process has moved the key into the keyring
+  // meanwhile, it is read from there (never a new key file that would orphan the secrets).
+  const file = (why: string) => ({
+    cipher: dataKeyCipher(
+      () =>
+        withKeyLock(dataDir, () => {
+          const marker = join(dataDir, KEYRING_MARKER);
+          return existsSync(marker) ? (lookup(dataDir, env) ?? firstKeyringKey(dataDir, env, marker)) : readKeyFile(join(dataDir, SECRET_KEY_FILE), true)!;
+        }),
+      'keyfile',
+      `with ${join(dataDir, SECRET_KEY_FILE)}`,
+    ),
+    why,
+  });
+  if (choice === 'file') return file('BOOTFLEET_SECRET_STORE=file');
   const reach = keyringReachable(env);
   if (reach.ok) return keyring(reach.why);
   if (choice === 'keyring') throw new AppError(ErrorCode.SECRET_UNAVAILABLE, `BOOTFLEET_SECRET_STORE=keyring, but no keyring is reachable: ${reach.why}.`);
-  return { cipher: keyFileCipher(join(dataDir, SECRET_KEY_FILE)), why: `no keyring: ${reach.why}` };
+  return file(`no keyring: ${reach.why}`);
 }
 
 /**
