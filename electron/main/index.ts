@@ -30,7 +30,7 @@ startDesktop(electron, {
     return openCore({
       dataDir: resolveDataDir(dataDirFromArgs()),
       via: 'desktop',
-      cipher: safeStorageCipher(),
+      cipher: safeStorageCipher(electron.safeStorage),
       printPdf: windowPdfPrinter,
       localShell: true,
       ...(packaged ? { flash: { helperLaunch: packagedHelperLaunch(process.resourcesPath) } } : {}),
