@@ -38,16 +38,24 @@ const linux = args.includes('--linux') || (process.platform === 'linux' && !args
 if (linux) {
   const { writeHelper, writeScripts } = require('./linux-package.cjs');
   const archs = ['x64', 'arm64'].filter((a) => args.includes(`--${a}`));
+  const targets = archs.length ? archs : ['x64', 'arm64'];
+  const fail = (what, e) => {
+    process.stderr.write(`npm run dist: ${what} (${String(e.message || e).split('\n')[0].slice(0, 200)})\n`);
+    process.exit(1);
+  };
   (async () => {
+    // Electron for each other architecture, into the cache electron-builder reads: a download that
+    // fails stops here with one line rather than in the middle of packaging.
+    const electronVersion = require(join(electronDir, 'package.json')).version;
+    const get = require(require.resolve('@electron/get', { paths: [dirname(require.resolve('app-builder-lib/package.json', { paths: [root] }))] }));
+    for (const arch of targets.filter((a) => a !== process.arch)) {
+      await get.downloadArtifact({ version: electronVersion, artifactName: 'electron', platform: 'linux', arch }).catch((e) =>
+        fail(`Electron ${electronVersion} for linux-${arch} could not be downloaded; packaging needs it, so run this where Electron's releases can be reached`, e),
+      );
+    }
     writeScripts();
-    for (const arch of archs.length ? archs : ['x64', 'arm64']) await writeHelper(arch);
-  })().then(
-    () => run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...args]),
-    (e) => {
-      process.stderr.write(`npm run dist: the flash helper could not be built (${e.message})\n`);
-      process.exit(1);
-    },
-  );
+    for (const arch of targets) await writeHelper(arch).catch((e) => fail('the flash helper could not be built', e));
+  })().then(() => run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...args]));
 } else {
   run(process.execPath, [require.resolve('electron-builder/cli.js', { paths: [root] }), ...args]);
 }

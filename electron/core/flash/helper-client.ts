@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, rename, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -41,6 +41,7 @@ export function packagedHelperLaunch(resourcesPath: string, env: NodeJS.ProcessE
       const want = await stat(installed);
       if (copy && have?.size === want.size) return;
       const dir = await mkdtemp(join(env.XDG_RUNTIME_DIR ?? tmpdir(), 'bootfleet-helper-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true })); // the copy goes with the app
       await copyFile(installed, join(dir, `${PACKAGED_HELPER}.part`));
       await chmod(join(dir, `${PACKAGED_HELPER}.part`), 0o700);
       await rename(join(dir, `${PACKAGED_HELPER}.part`), join(dir, PACKAGED_HELPER));
