@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { polkitAvailable, startPolkit, type Polkit } from '../../e2e/lab/polkit';
 import type { BootfleetCore } from '../core/app';
 import { packagedHelperLaunch } from '../core/flash/helper-client';
-import { cleanupTempDirs, closeTestCores, ok, openTestCore, tempDir } from '../core/test-support';
+import { cleanupTempDirs, closeTestCores, loopDevice, ok, openTestCore, tempDir } from '../core/test-support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { writeHelper, writeScripts } = require('./linux-package.cjs') as { writeHelper(arch: string, out: string): Promise<string>; writeScripts(out: string): string };
@@ -55,14 +55,6 @@ if (!canInstall && process.env.CI) throw new Error(`the package install test nee
   let scripts: string;
   let polkit: Polkit;
   let core: BootfleetCore;
-  const loops: string[] = [];
-  const loop = (sizeMiB: number): string => {
-    const backing = join(dir, `stick-${loops.length}.img`);
-    execFileSync('truncate', ['-s', `${sizeMiB}M`, backing]);
-    const dev = execFileSync('losetup', ['--find', '--show', backing]).toString().trim();
-    loops.push(dev);
-    return dev;
-  };
   const head = (dev: string, n: number): Buffer => {
     const fd = openSync(dev, 'r');
     const b = Buffer.alloc(n);
@@ -101,7 +93,6 @@ if (!canInstall && process.env.CI) throw new Error(`the package install test nee
 
   afterAll(async () => {
     closeTestCores();
-    for (const l of loops) execFileSync('losetup', ['-d', l]);
     if (existsSync(POLICY)) script('after-remove', 'remove');
     rmSync(APP, { recursive: true, force: true });
     await polkit?.stop();
@@ -140,7 +131,7 @@ if (!canInstall && process.env.CI) throw new Error(`the package install test nee
     const launch = packagedHelperLaunch(join(APP, 'resources'), {});
     expect(launch).toEqual({ launcher: ['pkexec', '--disable-internal-agent'], command: [`${APP}/resources/flash-helper/bootfleet-flash-helper`] });
     core = openTestCore({ flash: { helper: 'always', helperLaunch: launch! } });
-    const stick = loop(16);
+    const stick = loopDevice(16);
     const f = await core.flash.wait((await ok(core, 'flash.start', { image: join(dir, 'live.iso'), drives: [stick] })).id);
     expect(f).toMatchObject({ state: 'done', targets: [{ condition: 'written and verified' }] });
     const iso = readFileSync(join(dir, 'live.iso'));
@@ -151,7 +142,7 @@ if (!canInstall && process.env.CI) throw new Error(`the package install test nee
     const runtime = tempDir();
     const launch = packagedHelperLaunch(join(APP, 'resources'), { APPIMAGE: '/home/tech/Bootfleet.AppImage', XDG_RUNTIME_DIR: runtime })!;
     const appCore = openTestCore({ flash: { helper: 'always', helperLaunch: launch } });
-    const stick = loop(16);
+    const stick = loopDevice(16);
     for (let i = 0; i < 2; i++) {
       const f = await appCore.flash.wait((await ok(appCore, 'flash.start', { image: join(dir, 'live.iso'), drives: [stick] })).id);
       expect(f.state).toBe('done');

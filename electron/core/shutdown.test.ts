@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeTestCores, flashWritten, ok, openTestCore, tempDir } from './test-support';
+import { cleanupTempDirs, closeTestCores, flashWritten, loopDevice, ok, openTestCore, tempDir } from './test-support';
 
 /**
  * Quitting while work runs (the desktop app's quit, a SIGTERM to serve): the work is stopped and
@@ -11,21 +11,16 @@ import { cleanupTempDirs, closeTestCores, flashWritten, ok, openTestCore, tempDi
 const canRun = process.getuid?.() === 0;
 if (!canRun && process.env.CI) throw new Error('the shutdown test needs root for a loop device');
 const MiB = 1024 * 1024;
-const attached: string[] = [];
 
 afterAll(() => {
   closeTestCores();
-  for (const l of attached) execFileSync('losetup', ['-d', l]);
   cleanupTempDirs();
 });
 
 describe.runIf(canRun)('shutdown', () => {
   it('names the work a quit would stop, stops it, and waits until each drive’s condition is recorded', async () => {
     const dir = tempDir();
-    const backing = join(dir, 'stick.img');
-    execFileSync('truncate', ['-s', '300M', backing]);
-    const stick = execFileSync('losetup', ['--find', '--show', backing]).toString().trim();
-    attached.push(stick);
+    const stick = loopDevice(300);
     const image = join(dir, 'big.raw');
     execFileSync('truncate', ['-s', '256M', image]);
     const dataDir = tempDir();

@@ -2,6 +2,7 @@
  * Helpers for the Vitest suites: temporary data directories and typed contract calls
  * against a real core. Test-only; nothing in the app imports this module.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +22,21 @@ export function tempDir(prefix = 'bf-'): string {
   return d;
 }
 
-/** Removes every directory made by `tempDir` (call from afterEach). */
+/** Loop devices made by `loopDevice`, detached by `cleanupTempDirs`. */
+const loops: string[] = [];
+
+/** A loop device (a test's USB stick) backed by a sparse file of `sizeMiB` in a temp directory. Needs root. */
+export function loopDevice(sizeMiB: number): string {
+  const backing = join(tempDir('bf-stick-'), 'stick.img');
+  execFileSync('truncate', ['-s', `${sizeMiB}M`, backing]);
+  const dev = execFileSync('losetup', ['--find', '--show', backing]).toString().trim();
+  loops.push(dev);
+  return dev;
+}
+
+/** Detaches the loop devices made by `loopDevice` and removes every directory made by `tempDir` (call from afterEach/afterAll). */
 export function cleanupTempDirs(): void {
+  while (loops.length) execFileSync('losetup', ['-d', loops.pop()!]);
   while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
 }
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IPC_EVENT, IPC_INVOKE } from '../../shared/contract';
 import { ErrorCode } from '../../shared/errors';
 import type { BootfleetCore } from '../core/app';
-import { cleanupTempDirs, closeTestCores, flashWritten, ok, openTestCore, tempDir } from '../core/test-support';
+import { cleanupTempDirs, closeTestCores, flashWritten, loopDevice, ok, openTestCore, tempDir } from '../core/test-support';
 import { CSP } from '../serve/security';
 import { aboutOptions, startDesktop, type Desktop } from './desktop';
 import { FakeElectron, fakeEvent, type FakeWindow } from './fake-electron';
@@ -18,11 +18,9 @@ import { FakeElectron, fakeEvent, type FakeWindow } from './fake-electron';
 const RENDERER = '/opt/Bootfleet/resources/app.asar/out/renderer/index.html';
 const TRUSTED = pathToFileURL(RENDERER).href;
 const MiB = 1024 * 1024;
-const attached: string[] = [];
 
 afterAll(() => {
   closeTestCores();
-  for (const l of attached) execFileSync('losetup', ['-d', l]);
   cleanupTempDirs();
 });
 
@@ -213,9 +211,7 @@ describe('the desktop shell', () => {
 
   it.runIf(process.getuid?.() === 0)('asks before quitting while a drive is written; keeps working if told to, else stops it and records what the drive holds', async () => {
     const dir = tempDir();
-    execFileSync('truncate', ['-s', '300M', join(dir, 'stick.img')]);
-    const stick = execFileSync('losetup', ['--find', '--show', join(dir, 'stick.img')]).toString().trim();
-    attached.push(stick);
+    const stick = loopDevice(300);
     execFileSync('truncate', ['-s', '256M', join(dir, 'big.raw')]);
     const { fake, win, core, dataDir } = await launch({ flash: true });
     const started = await ok(core(), 'flash.start', { image: join(dir, 'big.raw'), drives: [stick] });

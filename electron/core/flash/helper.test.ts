@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BootfleetCore } from '../app';
-import { cleanupTempDirs, closeTestCores, flashWritten, ok, openTestCore, tempDir } from '../test-support';
+import { cleanupTempDirs, closeTestCores, flashWritten, loopDevice, ok, openTestCore, tempDir } from '../test-support';
 import { launchFailure, type HelperLaunch } from './helper-client';
 import { FRAME_END, FRAME_HELLO, frame, PROTOCOL, readFrames } from './helper-protocol';
 
@@ -18,15 +18,6 @@ const launch: HelperLaunch = { launcher: [], command: [process.execPath, '--impo
 const MiB = 1024 * 1024;
 let dir: string;
 let core: BootfleetCore;
-const attached: string[] = [];
-
-function loop(sizeMiB: number): string {
-  const backing = join(dir, `stick-${attached.length}.img`);
-  execFileSync('truncate', ['-s', `${sizeMiB}M`, backing]);
-  const dev = execFileSync('losetup', ['--find', '--show', backing]).toString().trim();
-  attached.push(dev);
-  return dev;
-}
 function head(dev: string, n: number): Buffer {
   const fd = openSync(dev, 'r');
   const b = Buffer.alloc(n);
@@ -60,7 +51,6 @@ beforeAll(() => {
 
 afterAll(() => {
   closeTestCores();
-  for (const l of attached) execFileSync('losetup', ['-d', l]);
   cleanupTempDirs();
 });
 
@@ -98,7 +88,7 @@ describe('helper frames', () => {
 
 suite('flashing through the privileged helper', () => {
   it('writes and verifies an ISO and a zstd image on two drives; the app reads the image, the helper writes', async () => {
-    const [a, b] = [loop(32), loop(32)];
+    const [a, b] = [loopDevice(32), loopDevice(32)];
     const started = await ok(core, 'flash.start', { image: join(dir, 'live.iso'), drives: [a, b] });
     const f = await core.flash.wait(started.id);
     expect(f.state).toBe('done');
@@ -113,7 +103,7 @@ suite('flashing through the privileged helper', () => {
   });
 
   it('cancels: the pipe closes, the helper syncs and says what the drive holds', async () => {
-    const a = loop(300);
+    const a = loopDevice(300);
     const big = join(dir, 'big.raw');
     execFileSync('truncate', ['-s', '256M', big]);
     const started = await ok(core, 'flash.start', { image: big, drives: [a] });
@@ -125,7 +115,7 @@ suite('flashing through the privileged helper', () => {
   });
 
   it('accepts only drives its own enumeration lists, unchanged since the user chose them', async () => {
-    const a = loop(16);
+    const a = loopDevice(16);
     const size = 16 * MiB;
     const hello = (targets: unknown[], extra: object = {}) => ({ protocol: PROTOCOL, targets, confirm: [], size: 1024, verify: true, ...extra });
     const notListed = await ask(hello([{ path: '/dev/null', size: 0, serial: null }]));
@@ -148,7 +138,7 @@ suite('flashing through the privileged helper', () => {
 
   it('a build without a helper (a desktop package for macOS or Windows) says so and writes nothing; it never falls back to running itself', async () => {
     const none = openTestCore({ flash: { helper: 'always', helperLaunch: null } });
-    const a = loop(16);
+    const a = loopDevice(16);
     const f = await none.flash.wait((await ok(none, 'flash.start', { image: join(dir, 'live.iso'), drives: [a] })).id);
     expect(f.state).toBe('failed');
     expect(f.targets[0]).toMatchObject({ condition: 'not written', error: { code: 'ACTION_NOT_POSSIBLE' } });
