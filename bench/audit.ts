@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AuditReport } from '../shared/contract';
+import type { AuditReport, AuditView } from '../shared/contract';
 import { openCore, type BootfleetCore } from '../electron/core/app';
 import { auditCsv, auditJson } from '../electron/core/audit/render';
 import { parseBootcStatus } from '../electron/core/bootc/status-parser';
@@ -70,12 +70,17 @@ async function main(): Promise<void> {
     const whole = await timed(5, () => call<AuditReport>(core, 'audit.run', {}));
     const site = await timed(5, () => call<AuditReport>(core, 'audit.run', { site: 'site-07' }));
     const asOf = await timed(3, () => call<AuditReport>(core, 'audit.run', { asOf: new Date(Date.now() - 86_400_000).toISOString() }));
+    // What the Audit page asks for: the first view (an audit) and then its next page (the same audit reused).
+    const first = await timed(1, () => call<AuditView>(core, 'audit.view', { limit: 200 }));
+    const more = await timed(3, () => call<AuditView>(core, 'audit.view', { limit: 400 }));
     const json = await timed(3, () => auditJson(whole.value));
     const csv = await timed(3, () => auditCsv(whole.value));
     const row = (name: string, ms: number, extra = '') => console.log(`${name.padEnd(44)} ${ms.toFixed(0).padStart(7)} ms  ${extra}`);
     row(`audit, whole fleet (${whole.value.total} devices)`, whole.ms, `(target: under 1000 ms)`);
     row(`audit, one site (${site.value.total} devices)`, site.ms);
     row(`audit as of yesterday, from snapshots`, asOf.ms);
+    row('Audit page: first view (counts + 200 rows)', first.ms, `${(JSON.stringify(first.value).length / 1024).toFixed(0)} KiB sent, against ${(JSON.stringify(whole.value).length / 1048576).toFixed(1)} MiB for the whole report`);
+    row('Audit page: Show more (400 rows, audit reused)', more.ms);
     row('JSON report', json.ms, `${(json.value.length / 1048576).toFixed(1)} MiB`);
     row('CSV report', csv.ms, `${(csv.value.length / 1048576).toFixed(1)} MiB`);
     console.log(`\nStates: ${Object.entries(whole.value.counts).filter(([, n]) => n).map(([s, n]) => `${s} ${n}`).join(', ')}`);
