@@ -31,7 +31,7 @@ startDesktop(electron, {
       dataDir: resolveDataDir(dataDirFromArgs()),
       via: 'desktop',
       cipher: safeStorageCipher(electron.safeStorage),
-      printPdf: windowPdfPrinter,
+      printPdf: windowPdfPrinter(electron.BrowserWindow),
       localShell: true,
       ...(packaged ? { flash: { helperLaunch: packagedHelperLaunch(process.resourcesPath) } } : {}),
     });
