@@ -305,7 +305,7 @@ suite('the offline drift audit', () => {
     expect(first.site!.activityAdded).toBeGreaterThan(7);
     // The same bundle again changes nothing, not even the activity log.
     const logged = (await ok(auditor, 'activity.list', {})).items.length;
-    expect((await ok(auditor, 'bundle.import', { path: usb })).site).toEqual({ site: 'plant', devicesAdded: 0, snapshotsAdded: 0, activityAdded: 0, conflicts: [] });
+    expect((await ok(auditor, 'bundle.import', { path: usb })).site).toEqual({ site: 'plant', devicesAdded: 0, snapshotsAdded: 0, activityAdded: 0, recordingsAdded: 0, conflicts: [] });
     expect((await ok(auditor, 'activity.list', {})).items.length).toBe(logged);
     // Audited at the auditor's: the same states as at the site, each device saying where its data came from.
     const there = byName(await ok(auditor, 'audit.run', { staleAfter: '7d' }));

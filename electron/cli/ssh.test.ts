@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../../e2e/lab';
 import type { BootfleetCore } from '../core/app';
-import { cleanupTempDirs, closeTestCores, ok, openTestCore } from '../core/test-support';
+import { cleanupTempDirs, closeTestCores, fails, ok, openTestCore } from '../core/test-support';
 import { parseAsciicast } from '../core/terminals/asciicast';
 import type { TerminalExit, TerminalSession } from '../core/terminals/terminal-service';
 import { runCli } from './program';
@@ -237,6 +239,25 @@ suite('terminals', () => {
     const kept = (await ok(core, 'recordings.list', {})).find((r) => r.id === list[0]!.id);
     expect(kept).toMatchObject({ deviceId: null, device: 'audited/rec-1' });
     expect((await ok(core, 'recordings.get', { id: list[0]!.id })).cast).toBe(cast);
+
+    // A signed site bundle carries it to an auditor's installation, file and all, once.
+    const id = list[0]!.id;
+    const usb = join(core.dataDir, 'site-bundle');
+    await ok(core, 'bundle.export', { site: 'audited', path: usb });
+    expect(readFileSync(join(usb, 'SHA256SUMS'), 'utf8')).toContain(`  recordings/${id}.cast`);
+    const auditor = openTestCore();
+    const key = await ok(core, 'keys.show', {});
+    await ok(auditor, 'keys.trust', { publicKey: key.publicKey, fingerprint: key.fingerprint, name: 'site laptop' });
+    // A recording altered on the way is refused, and nothing of the bundle is written.
+    const altered = join(core.dataDir, 'altered-bundle');
+    cpSync(usb, altered, { recursive: true });
+    writeFileSync(join(altered, 'recordings', `${id}.cast`), cast.replace('got 14 chars', 'got 99 chars'));
+    expect((await fails(auditor, 'bundle.import', { path: altered })).message).toContain(`recordings/${id}.cast was altered`);
+    expect(await ok(auditor, 'recordings.list', {})).toEqual([]);
+    expect((await ok(auditor, 'bundle.import', { path: usb })).site).toMatchObject({ site: 'audited', recordingsAdded: 1 });
+    expect(await ok(auditor, 'recordings.list', {})).toEqual([expect.objectContaining({ id, device: 'audited/rec-1', deviceId: null, exitCode: 0 })]);
+    expect((await ok(auditor, 'recordings.get', { id })).cast).toBe(cast);
+    expect((await ok(auditor, 'bundle.import', { path: usb })).site).toMatchObject({ recordingsAdded: 0 });
   }, 60_000);
 
   it('a changed host key refuses the session, as everywhere else', async () => {

@@ -178,6 +178,7 @@ export function openCore(opts: AppOptions): BootfleetCore {
   const audit = new AuditService({ db, clock, inventory, rowsReader });
   const keys = new KeysService({ db, secrets, activity, clock });
   const handlers = buildHandlers({
+    dataDir: opts.dataDir,
     terminals,
     audit,
     printPdf: opts.printPdf ?? chromiumPdfPrinter,

@@ -53,6 +53,7 @@ export interface HandlerDeps {
   desired: DesiredService;
   registries: RegistriesRepo;
   info: () => Omit<AppInfo, 'counts' | 'via'>;
+  dataDir: string;
 }
 
 /** The contract's methods, each a line that calls a core service. */
@@ -143,8 +144,8 @@ export function buildHandlers(d: HandlerDeps): Handlers {
     'library.export': (a) => d.library.cancellable(`export ${a.ref}`, (signal) => d.library.export(a, signal)),
     'library.pull': (a, c) => d.library.cancellable(`pull ${a.ref}`, (signal) => d.library.pull(c.actor, a, signal)),
     'library.push': (a, c) => d.library.cancellable(`push ${a.ref}`, (signal) => d.library.push(c.actor, a, signal)),
-    'bundle.export': (a, c) => d.library.cancellable(`export ${a.path}`, (signal) => exportBundle(d.library, d.keys, { db: d.db, clock: d.clock }, c.actor, { ...a, path: expandHome(a.path) }, signal)),
-    'bundle.import': (a, c) => d.library.cancellable(`import ${a.path}`, (signal) => importBundle(d.library, d.keys, { db: d.db, activity: d.activity, clock: d.clock }, c.actor, { path: expandHome(a.path) }, signal)),
+    'bundle.export': (a, c) => d.library.cancellable(`export ${a.path}`, (signal) => exportBundle(d.library, d.keys, { db: d.db, clock: d.clock, dataDir: d.dataDir }, c.actor, { ...a, path: expandHome(a.path) }, signal)),
+    'bundle.import': (a, c) => d.library.cancellable(`import ${a.path}`, (signal) => importBundle(d.library, d.keys, { db: d.db, activity: d.activity, clock: d.clock, dataDir: d.dataDir }, c.actor, { path: expandHome(a.path) }, signal)),
     'library.cancel': (a) => ({ cancelled: d.library.cancel(`${a.op} ${a.ref}`) }),
     'library.remove': (a, c) => d.library.remove(c.actor, a.ref),
     'library.gc': () => d.library.gc(),

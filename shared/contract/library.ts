@@ -156,7 +156,7 @@ export const libraryMethods = {
       /** The key that signed it: this installation's own, or one it trusts. */
       signedBy: z.object({ fingerprint: z.string(), name: z.string(), own: z.boolean() }),
       /** The site data it carried, as merged: what was added, and disagreements (this installation's kept). */
-      site: z.object({ site: z.string(), devicesAdded: z.number(), snapshotsAdded: z.number(), activityAdded: z.number(), conflicts: z.array(z.string()) }).nullable(),
+      site: z.object({ site: z.string(), devicesAdded: z.number(), snapshotsAdded: z.number(), activityAdded: z.number(), recordingsAdded: z.number(), conflicts: z.array(z.string()) }).nullable(),
     }),
     summary: 'Import a bundle: its signature checked against trusted keys, then every file against its SHA256SUMS (a missing, extra or altered file refuses it, named); importing it again changes nothing.',
   }),

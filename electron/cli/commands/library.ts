@@ -165,7 +165,7 @@ export function registerLibrary(program: Command, kit: CommandKit): void {
             `Signed by ${r.signedBy.name} (${r.signedBy.fingerprint})${r.signedBy.own ? ', this installation' : ''}.\n` +
             (r.images.length ? `${r.added} image${r.added === 1 ? '' : 's'} added, ${r.unchanged} already here: ${r.images.map((i) => i.reference ?? i.digest).join(', ')}.\n` : '') +
             (r.site
-              ? `Site ${r.site.site}: ${r.site.devicesAdded} devices, ${r.site.snapshotsAdded} status snapshots and ${r.site.activityAdded} activity entries added.\n${r.site.conflicts.map((c) => `! ${c}\n`).join('')}`
+              ? `Site ${r.site.site}: ${r.site.devicesAdded} devices, ${r.site.snapshotsAdded} status snapshots, ${r.site.activityAdded} activity entries and ${r.site.recordingsAdded} terminal recordings added.\n${r.site.conflicts.map((c) => `! ${c}\n`).join('')}`
               : ''),
         );
       }),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import type { MethodArgs, MethodOutput } from '../../../shared/contract';
@@ -30,8 +30,8 @@ export const BUNDLE_SIG = 'SHA256SUMS.sig';
 /** How far a bundle's making time may be ahead of this machine's clock (clocks differ a little). */
 const CLOCK_SLACK_MS = 10 * 60_000;
 
-export async function exportBundle(library: LibraryService, keys: KeysService, d: { db: Db; clock: Clock }, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
-  const siteData = input.site ? exportSiteData(d.db, keys.identity().fingerprint, input.site, input.since ? new Date(Date.parse(input.since)).toISOString() : null) : null;
+export async function exportBundle(library: LibraryService, keys: KeysService, d: { db: Db; clock: Clock; dataDir: string }, actor: Actor, input: MethodArgs<'bundle.export'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.export'>> {
+  const siteData = input.site ? exportSiteData(d.db, d.dataDir, keys.identity().fingerprint, input.site, input.since ? new Date(Date.parse(input.since)).toISOString() : null) : null;
   const rows = [...new Map(input.refs.map((r) => library.resolve(r)).map((r) => [r.id, r])).values()];
   const format = input.path.endsWith('.tar') ? 'oci-archive' : 'oci';
   const images = rows.map((row) => ({
@@ -49,14 +49,18 @@ export async function exportBundle(library: LibraryService, keys: KeysService, d
       const manifest = Buffer.from(
         JSON.stringify({ format: 'bootfleet-bundle', formatVersion: 1, createdAt: d.clock.now(), createdBy: actor.user, bootfleet: VERSION, images, site: input.site ?? null, since: input.since ?? null }, null, 2),
       );
-      const sums = [...files.map((f) => f.name), BUNDLE_MANIFEST, ...(siteData ? [SITE_DATA] : [])].sort();
+      // The site's terminal recordings travel as files of their own (recordings/ID.cast), summed like the rest.
+      const recordings = (siteData?.files ?? []).map((f) => ({ name: f.name, body: readFileSync(f.path) }));
+      const sums = [...files.map((f) => f.name), BUNDLE_MANIFEST, ...(siteData ? [SITE_DATA] : []), ...recordings.map((r) => r.name)].sort();
       const hashes = new Map<string, string>();
       for (const f of files) hashes.set(f.name, await f.sha256());
       hashes.set(BUNDLE_MANIFEST, createHash('sha256').update(manifest).digest('hex'));
-      if (siteData) hashes.set(SITE_DATA, createHash('sha256').update(siteData).digest('hex'));
+      if (siteData) hashes.set(SITE_DATA, createHash('sha256').update(siteData.json).digest('hex'));
+      for (const r of recordings) hashes.set(r.name, createHash('sha256').update(r.body).digest('hex'));
       const text = Buffer.from(sums.map((n) => `${hashes.get(n)}  ${n}`).join('\n') + '\n');
       return [
-        ...(siteData ? [{ name: SITE_DATA, body: siteData }] : []),
+        ...(siteData ? [{ name: SITE_DATA, body: siteData.json }] : []),
+        ...recordings,
         { name: BUNDLE_MANIFEST, body: manifest },
         { name: BUNDLE_SUMS, body: text },
         { name: BUNDLE_SIG, body: Buffer.from(JSON.stringify(keys.sign(text), null, 2) + '\n') },
@@ -64,7 +68,7 @@ export async function exportBundle(library: LibraryService, keys: KeysService, d
     },
     signal,
   );
-  return { path: input.path, format, images: images.length, site: input.site ? (JSON.parse(siteData!.toString('utf8')) as { site: { name: string } }).site.name : null, bytes };
+  return { path: input.path, format, images: images.length, site: input.site ? (JSON.parse(siteData!.json.toString('utf8')) as { site: { name: string } }).site.name : null, bytes };
 }
 
 /** Every file of a bundle (a directory or a tar), with a way to hash it. */
@@ -97,7 +101,7 @@ async function sha256(open: () => NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Checks a bundle file by file, then imports its images; the same bundle twice changes nothing. */
-export async function importBundle(library: LibraryService, keys: KeysService, d: { db: Db; activity: ActivityRepo; clock: Clock }, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
+export async function importBundle(library: LibraryService, keys: KeysService, d: { db: Db; activity: ActivityRepo; clock: Clock; dataDir: string }, actor: Actor, input: MethodArgs<'bundle.import'>, signal?: AbortSignal): Promise<MethodOutput<'bundle.import'>> {
   if (!existsSync(input.path)) throw new AppError(ErrorCode.NOT_FOUND, `No bundle at ${input.path}.`);
   const files = await bundleFiles(input.path);
   const sumsFile = files.get(BUNDLE_SUMS);
@@ -145,8 +149,10 @@ export async function importBundle(library: LibraryService, keys: KeysService, d
   const layout = { ...(await openLayoutSource(input.path)), source: `bundle:${input.path}` };
   const results = (await layout.index()).manifests.length ? await library.importFrom(actor, layout, {}, signal) : [];
   const siteFile = files.get(SITE_DATA);
+  const recordingFiles = new Map<string, Buffer>();
+  for (const [name, open] of files) if (name.startsWith('recordings/')) recordingFiles.set(name, await readAll(open));
   const site = siteFile
-    ? importSiteData(d, actor, await readAll(siteFile), { keyFingerprint: signedBy.fingerprint, keyName: signedBy.name, bundleMadeAt: new Date(made).toISOString() })
+    ? importSiteData(d, actor, await readAll(siteFile), { keyFingerprint: signedBy.fingerprint, keyName: signedBy.name, bundleMadeAt: new Date(made).toISOString() }, recordingFiles)
     : null;
   return {
     images: results.map((r) => r.image),

@@ -592,7 +592,11 @@ export class LibraryService {
         for (const f of files) {
           if (signal?.aborted) throw new AppError(ErrorCode.CANCELED, 'cancelled');
           if (f.name.startsWith('blobs/')) await copyFile(this.store.path(`sha256:${f.name.slice('blobs/sha256/'.length)}`), join(tmp, f.name));
-          else writeFileSync(join(tmp, f.name), await streamToBuffer(f.open()));
+          else {
+            // Extra files may sit in folders of their own (a site bundle's recordings/).
+            if (f.name.includes('/')) mkdirSync(dirname(join(tmp, f.name)), { recursive: true });
+            writeFileSync(join(tmp, f.name), await streamToBuffer(f.open()));
+          }
         }
         await rm(path, { recursive: true, force: true });
         await rename(tmp, path);

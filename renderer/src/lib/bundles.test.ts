@@ -61,5 +61,6 @@ describe('key lines and files', () => {
 describe('siteMergeText', () => {
   it('counts what was added', () => {
     expect(siteMergeText({ devicesAdded: 1, snapshotsAdded: 0, activityAdded: 1200 })).toBe('1 device, 0 snapshots, 1,200 activity entries added');
+    expect(siteMergeText({ devicesAdded: 0, snapshotsAdded: 2, activityAdded: 3, recordingsAdded: 1 })).toBe('0 devices, 2 snapshots, 3 activity entries, 1 terminal recording added');
   });
 });

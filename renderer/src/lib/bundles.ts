@@ -58,7 +58,8 @@ export function keyFileName(name: string): string {
 }
 
 /** "2 devices, 14 snapshots, 30 activity entries added" for a site merge. */
-export function siteMergeText(s: { devicesAdded: number; snapshotsAdded: number; activityAdded: number }): string {
+export function siteMergeText(s: { devicesAdded: number; snapshotsAdded: number; activityAdded: number; recordingsAdded?: number }): string {
   const n = (k: number, one: string, many: string): string => `${k.toLocaleString('en-US')} ${k === 1 ? one : many}`;
-  return `${n(s.devicesAdded, 'device', 'devices')}, ${n(s.snapshotsAdded, 'snapshot', 'snapshots')}, ${n(s.activityAdded, 'activity entry', 'activity entries')} added`;
+  const recordings = s.recordingsAdded ? `, ${n(s.recordingsAdded, 'terminal recording', 'terminal recordings')}` : '';
+  return `${n(s.devicesAdded, 'device', 'devices')}, ${n(s.snapshotsAdded, 'snapshot', 'snapshots')}, ${n(s.activityAdded, 'activity entry', 'activity entries')}${recordings} added`;
 }
