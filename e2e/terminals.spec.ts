@@ -270,9 +270,15 @@ test.describe('terminals against the device lab', () => {
     await card.screenshot({ path: join(SHOTS, 'terminal-recordings-off.png') });
     await card.getByTestId('recordings-edit-site').click();
     await page.getByTestId('field-recordTerminals').check();
+    await page.getByLabel('Keep recordings (days)').fill('0');
+    await expect(page.getByText('Keep recordings: enter whole days from 1 to 36500')).toBeVisible();
+    await expect(page.getByTestId('site-save')).toBeDisabled();
+    await page.getByLabel('Keep recordings (days)').fill('90');
     await page.getByTestId('site-save').click();
     await expect(page.getByTestId('site-form')).toHaveCount(0);
     await expect(card.getByTestId('recordings-on')).toContainText('lab-rec');
+    await expect(card.getByTestId('recordings-on')).toContainText('Kept 90 days after the session ends.');
+    expect((JSON.parse((await serve.cli(['sites', 'list', '--json'])).stdout) as { name: string; keepRecordingsDays: number | null }[]).find((s) => s.name === 'lab-rec')!.keepRecordingsDays).toBe(90);
     await page.getByTestId('toast').getByRole('button', { name: 'Dismiss' }).click();
 
     // A second tab keeps the device page open while the terminal runs and closes.

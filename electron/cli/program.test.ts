@@ -277,7 +277,7 @@ describe('bootfleet sites', () => {
     expect(add.stdout).toBe('Added site lab.\n');
     await cli(['devices', 'add', 'e1', '--host', 'h', '--site', 'lab']);
     const list = await cli(['sites', 'list']);
-    expect(list.stdout).toMatch(/^NAME\s+DEVICES\s+JUMP HOSTS\s+STALE AFTER\s+RECORDS TERMINALS\s+NOTES\nlab\s+1\s+-\s+7 d \(default\)\s+no\s+bench\n$/);
+    expect(list.stdout).toMatch(/^NAME\s+DEVICES\s+JUMP HOSTS\s+STALE AFTER\s+RECORDS TERMINALS\s+KEEPS RECORDINGS\s+NOTES\nlab\s+1\s+-\s+7 d \(default\)\s+no\s+forever\s+bench\n$/);
     const rename = await cli(['sites', 'rename', 'lab', 'bench']);
     expect(rename.code).toBe(0);
     expect(rename.stdout).toBe('Renamed site lab to bench.\n');

@@ -217,6 +217,18 @@ export function openCore(opts: AppOptions): BootfleetCore {
   });
   const actor: Actor = { user: osUserName(), via: opts.via };
   const timers = new Set<NodeJS.Timeout>();
+  // Recordings past their site's retention go at open and every six hours after.
+  const prune = (): void => {
+    try {
+      terminals.pruneRecordings(actor);
+    } catch (err) {
+      log(`bootfleet: removing old terminal recordings failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  prune();
+  const pruning = setInterval(prune, 6 * 3_600_000);
+  pruning.unref();
+  timers.add(pruning);
   return {
     dataDir: opts.dataDir,
     databasePath,

@@ -13,6 +13,8 @@ export const siteSchema = z.object({
   staleAfterDays: z.number().int().nullable(),
   /** Terminal sessions on its devices are recorded (asciicast v2, output only) for audits. */
   recordTerminals: z.boolean(),
+  /** Days its recordings are kept, then removed (null: kept for ever). */
+  keepRecordingsDays: z.number().int().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -22,7 +24,8 @@ export type Site = z.infer<typeof siteSchema>;
 export const siteRefSchema = z.string().trim().min(1, 'is required');
 
 const staleDaysSchema = z.number().int('must be whole days').min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days');
-export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish(), recordTerminals: z.boolean().optional() });
+const keepDaysSchema = z.number().int('must be whole days').min(1, 'must be at least 1 day').max(36500, 'must be at most 36500 days');
+export const siteAddSchema = z.object({ name: nameSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish(), recordTerminals: z.boolean().optional(), keepRecordingsDays: keepDaysSchema.nullish() });
 export type SiteAdd = z.input<typeof siteAddSchema>;
 
 export const siteMethods = {
@@ -38,7 +41,7 @@ export const siteMethods = {
     summary: 'Rename a site; its devices follow.',
   }),
   'sites.update': method({
-    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish(), recordTerminals: z.boolean().optional() }),
+    input: z.object({ site: siteRefSchema, notes: notesSchema.optional(), proxyJump: proxyJumpSchema.nullish(), staleAfterDays: staleDaysSchema.nullish(), recordTerminals: z.boolean().optional(), keepRecordingsDays: keepDaysSchema.nullish() }),
     output: siteSchema,
     summary: "Change a site's notes or jump hosts.",
   }),

@@ -587,6 +587,17 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 18,
+    name: 'how long a site keeps its terminal recordings',
+    up(db) {
+      db.exec(`
+        -- Days a site keeps its recorded terminal sessions (NULL: for ever, as before).
+        ALTER TABLE sites ADD COLUMN keep_recordings_days INTEGER CHECK (keep_recordings_days IS NULL OR keep_recordings_days BETWEEN 1 AND 36500);
+        CREATE INDEX terminal_recordings_ended ON terminal_recordings (ended_at);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -70,14 +70,14 @@ export class InventoryService {
     return s;
   }
 
-  addSite(actor: Actor, input: { name: string; notes?: string | undefined; proxyJump?: string | null | undefined; staleAfterDays?: number | null | undefined; recordTerminals?: boolean | undefined }): Site {
+  addSite(actor: Actor, input: { name: string; notes?: string | undefined; proxyJump?: string | null | undefined; staleAfterDays?: number | null | undefined; recordTerminals?: boolean | undefined; keepRecordingsDays?: number | null | undefined }): Site {
     const id = this.tx(() => {
       if (this.sites.byName(input.name)) {
         throw new AppError(ErrorCode.NAME_TAKEN, `A site named "${input.name}" already exists.`, { issues: [{ path: 'name', message: 'is already taken' }] });
       }
       const now = this.clock.now();
       const id = newId();
-      this.sites.insert({ id, name: input.name, notes: input.notes ?? '', proxy_jump: input.proxyJump ?? null, stale_after_days: input.staleAfterDays ?? null, record_terminals: input.recordTerminals ? 1 : 0, created_at: now, updated_at: now });
+      this.sites.insert({ id, name: input.name, notes: input.notes ?? '', proxy_jump: input.proxyJump ?? null, stale_after_days: input.staleAfterDays ?? null, record_terminals: input.recordTerminals ? 1 : 0, keep_recordings_days: input.keepRecordingsDays ?? null, created_at: now, updated_at: now });
       this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: input.name, summary: `Added site ${input.name}` });
       return id;
     });
@@ -109,7 +109,7 @@ export class InventoryService {
   }
 
   /** Changes a site's notes or jump hosts (null clears them). */
-  updateSite(actor: Actor, ref: string, patch: { notes?: string | undefined; proxyJump?: string | null | undefined; staleAfterDays?: number | null | undefined; recordTerminals?: boolean | undefined }): Site {
+  updateSite(actor: Actor, ref: string, patch: { notes?: string | undefined; proxyJump?: string | null | undefined; staleAfterDays?: number | null | undefined; recordTerminals?: boolean | undefined; keepRecordingsDays?: number | null | undefined }): Site {
     const id = this.tx(() => {
       const site = this.requireSite(ref);
       const row = this.sites.find(site.id)!;
@@ -117,14 +117,16 @@ export class InventoryService {
       const proxyJump = patch.proxyJump === undefined ? row.proxy_jump : patch.proxyJump;
       const staleAfterDays = patch.staleAfterDays === undefined ? row.stale_after_days : patch.staleAfterDays;
       const recordTerminals = patch.recordTerminals === undefined ? row.record_terminals === 1 : patch.recordTerminals;
+      const keepRecordingsDays = patch.keepRecordingsDays === undefined ? row.keep_recordings_days : patch.keepRecordingsDays;
       const changes = [
+        ...(keepRecordingsDays !== row.keep_recordings_days ? [{ field: 'keepRecordingsDays', from: row.keep_recordings_days, to: keepRecordingsDays }] : []),
         ...(recordTerminals !== (row.record_terminals === 1) ? [{ field: 'recordTerminals', from: row.record_terminals === 1, to: recordTerminals }] : []),
         ...(staleAfterDays !== row.stale_after_days ? [{ field: 'staleAfterDays', from: row.stale_after_days, to: staleAfterDays }] : []),
         ...(notes !== row.notes ? [{ field: 'notes', from: row.notes, to: notes }] : []),
         ...(proxyJump !== row.proxy_jump ? [{ field: 'proxyJump', from: row.proxy_jump, to: proxyJump }] : []),
       ];
       if (!changes.length) return site.id;
-      this.sites.update(site.id, notes, proxyJump, staleAfterDays, recordTerminals, this.clock.now());
+      this.sites.update(site.id, notes, proxyJump, staleAfterDays, recordTerminals, keepRecordingsDays, this.clock.now());
       this.activity.append(actor, {
         action: 'site.updated',
         entityType: 'site',
@@ -419,7 +421,7 @@ export class InventoryService {
       const now = this.clock.now();
       for (const [key, name] of newSites) {
         const id = newId();
-        this.sites.insert({ id, name, notes: '', proxy_jump: null, stale_after_days: null, record_terminals: 0, created_at: now, updated_at: now });
+        this.sites.insert({ id, name, notes: '', proxy_jump: null, stale_after_days: null, record_terminals: 0, keep_recordings_days: null, created_at: now, updated_at: now });
         siteIds.set(key, { id, name });
         this.activity.append(actor, { action: 'site.added', entityType: 'site', entityId: id, entityName: name, summary: `Added site ${name} (CSV import)` });
       }

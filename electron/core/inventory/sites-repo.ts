@@ -9,6 +9,7 @@ export interface SiteRow {
   proxy_jump: string | null;
   stale_after_days: number | null;
   record_terminals: number;
+  keep_recordings_days: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -47,11 +48,15 @@ export class SitesRepo {
   }
 
   insert(row: SiteRow): void {
-    this.db.get('INSERT INTO sites (id, name, notes, proxy_jump, stale_after_days, record_terminals, created_at, updated_at) VALUES (@id, @name, @notes, @proxy_jump, @stale_after_days, @record_terminals, @created_at, @updated_at)').run(row);
+    this.db
+      .get('INSERT INTO sites (id, name, notes, proxy_jump, stale_after_days, record_terminals, keep_recordings_days, created_at, updated_at) VALUES (@id, @name, @notes, @proxy_jump, @stale_after_days, @record_terminals, @keep_recordings_days, @created_at, @updated_at)')
+      .run(row);
   }
 
-  update(id: string, notes: string, proxyJump: string | null, staleAfterDays: number | null, recordTerminals: boolean, at: string): void {
-    this.db.get('UPDATE sites SET notes = ?, proxy_jump = ?, stale_after_days = ?, record_terminals = ?, updated_at = ? WHERE id = ?').run(notes, proxyJump, staleAfterDays, recordTerminals ? 1 : 0, at, id);
+  update(id: string, notes: string, proxyJump: string | null, staleAfterDays: number | null, recordTerminals: boolean, keepRecordingsDays: number | null, at: string): void {
+    this.db
+      .get('UPDATE sites SET notes = ?, proxy_jump = ?, stale_after_days = ?, record_terminals = ?, keep_recordings_days = ?, updated_at = ? WHERE id = ?')
+      .run(notes, proxyJump, staleAfterDays, recordTerminals ? 1 : 0, keepRecordingsDays, at, id);
   }
 
   rename(id: string, name: string, at: string): void {
@@ -72,5 +77,5 @@ export class SitesRepo {
 }
 
 function toSite(r: SiteRow & { device_count: number }): Site {
-  return { id: r.id, name: r.name, notes: r.notes, proxyJump: r.proxy_jump, staleAfterDays: r.stale_after_days, recordTerminals: r.record_terminals === 1, deviceCount: r.device_count, createdAt: r.created_at, updatedAt: r.updated_at };
+  return { id: r.id, name: r.name, notes: r.notes, proxyJump: r.proxy_jump, staleAfterDays: r.stale_after_days, recordTerminals: r.record_terminals === 1, keepRecordingsDays: r.keep_recordings_days, deviceCount: r.device_count, createdAt: r.created_at, updatedAt: r.updated_at };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ClientChannel } from 'ssh2';
@@ -395,6 +395,44 @@ export class TerminalService {
       throw new AppError(ErrorCode.VALIDATION_FAILED, `Recording ${id} is ${Math.round(size / 1048576)} MiB, too large to replay here: play it with \`bootfleet recordings play ${id}\` or asciinema (${path}).`);
     }
     return { recording: toRecording(row), cast: readFileSync(path, 'utf8') };
+  }
+
+  /**
+   * Removes the recordings their site keeps no longer (sites.keep_recordings_days, counted from the
+   * session's end): the file and the row, and one activity entry per site saying how many. A session
+   * still running is never touched; a recording whose device was removed follows the site it was on.
+   * Returns how many were removed.
+   */
+  pruneRecordings(actor: Actor): number {
+    const now = Date.parse(this.d.clock.now());
+    const rows = this.d.db
+      .prepare(
+        `SELECT r.id, r.file, r.ended_at, s.id AS site_id, s.name AS site_name, s.keep_recordings_days AS keep
+           FROM terminal_recordings r
+           JOIN sites s ON s.id = coalesce((SELECT d.site_id FROM devices d WHERE d.id = r.device_id), (SELECT x.id FROM sites x WHERE x.name = r.site_name))
+          WHERE r.ended_at IS NOT NULL AND s.keep_recordings_days IS NOT NULL`,
+      )
+      .all() as { id: string; file: string; ended_at: string; site_id: string; site_name: string; keep: number }[];
+    const due = rows.filter((r) => Date.parse(r.ended_at) < now - r.keep * 86_400_000);
+    if (!due.length) return 0;
+    const bySite = new Map<string, typeof due>();
+    for (const r of due) bySite.set(r.site_id, [...(bySite.get(r.site_id) ?? []), r]);
+    this.d.db.transaction(() => {
+      for (const r of due) this.d.db.prepare('DELETE FROM terminal_recordings WHERE id = ?').run(r.id);
+      for (const [siteId, list] of bySite) {
+        this.d.activity.append(actor, {
+          action: 'recordings.pruned',
+          entityType: 'site',
+          entityId: siteId,
+          entityName: list[0]!.site_name,
+          summary: `Removed ${list.length} terminal recording${list.length === 1 ? '' : 's'} of site ${list[0]!.site_name} older than its ${list[0]!.keep} days`,
+          details: { ids: list.map((r) => r.id), keepDays: list[0]!.keep },
+        });
+      }
+    })();
+    // The rows are gone first: a file left by a crash here is an orphan, never a row without its file.
+    for (const r of due) if (/^recordings\/[A-Za-z0-9-]+\.cast$/.test(r.file)) rmSync(join(this.d.dataDir, r.file), { force: true });
+    return due.length;
   }
 
   /** Where a recording's file is. */

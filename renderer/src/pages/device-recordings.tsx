@@ -46,7 +46,8 @@ function RecordingNote({ device }: { device: Device }): ReactElement | null {
   if (site?.recordTerminals) {
     return (
       <p className="muted small recordings-note" data-testid="recordings-on">
-        Terminal sessions on the devices of site <strong>{site.name}</strong> are recorded: their output, never the keystrokes.
+        Terminal sessions on the devices of site <strong>{site.name}</strong> are recorded: their output, never the keystrokes.{' '}
+        {site.keepRecordingsDays ? `Kept ${site.keepRecordingsDays} days after the session ends.` : 'Kept for ever.'}
       </p>
     );
   }

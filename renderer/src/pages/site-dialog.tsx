@@ -15,7 +15,7 @@ export interface SiteDialogProps {
   onClose(): void;
 }
 
-const labels: Record<string, string> = { name: 'Name', notes: 'Notes', proxyJump: 'Jump hosts', staleAfterDays: 'Stale after' };
+const labels: Record<string, string> = { name: 'Name', notes: 'Notes', proxyJump: 'Jump hosts', staleAfterDays: 'Stale after', keepRecordingsDays: 'Keep recordings' };
 
 /** The Add site / Edit site dialog (`data-testid="site-form"`). */
 export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
@@ -28,6 +28,7 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
   const [proxyJump, setProxyJump] = useState(site?.proxyJump ?? '');
   const [staleDays, setStaleDays] = useState(site?.staleAfterDays ? String(site.staleAfterDays) : '');
   const [recordTerminals, setRecordTerminals] = useState(site?.recordTerminals ?? false);
+  const [keepDays, setKeepDays] = useState(site?.keepRecordingsDays ? String(site.keepRecordingsDays) : '');
   const [touched, setTouched] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -42,8 +43,9 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
     if (!t.success) out.notes = fieldMessage('Notes', t.error.issues[0]?.message ?? 'are invalid');
     if (!parsedJump.success) out.proxyJump = fieldMessage('Jump hosts', parsedJump.error.issues[0]?.message ?? 'are invalid');
     if (staleDays.trim() && !(/^\d+$/.test(staleDays.trim()) && Number(staleDays) >= 1 && Number(staleDays) <= 3650)) out.staleAfterDays = 'Stale after: enter whole days from 1 to 3650, or leave it empty for 7.';
+    if (keepDays.trim() && !(/^\d+$/.test(keepDays.trim()) && Number(keepDays) >= 1 && Number(keepDays) <= 36500)) out.keepRecordingsDays = 'Keep recordings: enter whole days from 1 to 36500, or leave it empty to keep them for ever.';
     return out;
-  }, [name, notes, parsedJump, staleDays]);
+  }, [name, notes, parsedJump, staleDays, keepDays]);
   const invalid = Object.keys(errors).length > 0;
 
   const submit = async (): Promise<void> => {
@@ -53,15 +55,16 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
     setFormError(null);
     const jump = parsedJump.success ? parsedJump.data : null;
     const stale = staleDays.trim() ? Number(staleDays) : null;
+    const keep = keepDays.trim() ? Number(keepDays) : null;
     try {
       if (!site) {
-        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}), ...(stale ? { staleAfterDays: stale } : {}), ...(recordTerminals ? { recordTerminals } : {}) });
+        await add({ name: name.trim(), ...(notes ? { notes } : {}), ...(jump ? { proxyJump: jump } : {}), ...(stale ? { staleAfterDays: stale } : {}), ...(recordTerminals ? { recordTerminals } : {}), ...(keep ? { keepRecordingsDays: keep } : {}) });
       } else {
         const renamed = name.trim() !== site.name;
-        const changed = notes !== site.notes || jump !== site.proxyJump || stale !== site.staleAfterDays || recordTerminals !== site.recordTerminals;
+        const changed = notes !== site.notes || jump !== site.proxyJump || stale !== site.staleAfterDays || recordTerminals !== site.recordTerminals || keep !== site.keepRecordingsDays;
         const current = renamed ? await rename(site, name.trim()) : site;
         if (changed) {
-          await update(current, { notes, proxyJump: jump, staleAfterDays: stale, recordTerminals });
+          await update(current, { notes, proxyJump: jump, staleAfterDays: stale, recordTerminals, keepRecordingsDays: keep });
           if (!renamed) toast('success', `Saved site ${current.name}`);
         }
       }
@@ -164,6 +167,14 @@ export function SiteDialog({ site, onClose }: SiteDialogProps): ReactElement {
             </span>
           </span>
         </label>
+        <Field
+          name="keepRecordingsDays"
+          label="Keep recordings (days)"
+          error={errorFor('keepRecordingsDays')}
+          hint="Recordings of this site are removed this many days after the session ended (the activity log says so). Empty: kept for ever."
+        >
+          {(p) => <input {...p} type="text" inputMode="numeric" value={keepDays} onChange={(e) => edit(setKeepDays, 'keepRecordingsDays')(e.target.value)} autoComplete="off" placeholder="for ever" />}
+        </Field>
         <Field name="notes" label="Notes" error={errorFor('notes')}>
           {(p) => <textarea {...p} rows={3} value={notes} onChange={(e) => edit(setNotes, 'notes')(e.target.value)} />}
         </Field>
