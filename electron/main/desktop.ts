@@ -6,7 +6,7 @@ import type { BootfleetCore } from '../core/app';
 import type { ElectronApi } from './electron-api';
 import { guardContents, lockSession } from './guards';
 import { clientId, forwardEvents, serveContract } from './ipc';
-import { menuTemplate, type MenuCommand } from './menu';
+import { menuTemplate, type MenuCommand, type WindowCommand } from './menu';
 import { imagesInArgv } from './open-files';
 import { backgroundColor, restoreState, trackWindowState, windowOptions, WindowStateFile } from './window';
 
@@ -94,7 +94,7 @@ export function startDesktop(e: ElectronApi, o: DesktopOptions): Desktop {
     }
   };
 
-  const send = (command: 'refresh' | 'new-device' | 'flash'): void => {
+  const send = (command: WindowCommand): void => {
     if (!core || !win || win.isDestroyed()) return;
     focus();
     core.bus.emit('app.command', { command }, clientId(win.webContents));

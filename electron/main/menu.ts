@@ -1,7 +1,10 @@
 import type { MenuItemConstructorOptions } from 'electron';
+import type { EventPayload } from '../../shared/contract';
 
 /** What the app's own menu items do; `refresh`, `new-device` and `flash` are carried out by the window. */
-export type MenuCommand = 'refresh' | 'new-device' | 'flash' | 'open-image' | 'open-data-folder' | 'about';
+/** What the window carries out (the contract's `app.command`), and what the shell does itself. */
+export type WindowCommand = EventPayload<'app.command'>['command'];
+export type MenuCommand = WindowCommand | 'open-image' | 'open-data-folder' | 'about';
 
 /**
  * The application menu: the standard roles with their platform accelerators (Edit, View zoom and

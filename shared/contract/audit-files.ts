@@ -1,10 +1,9 @@
 import { auditStateLabel, type AuditReport } from './audit';
 
 /**
- * What an audit report file says, shared by `bootfleet audit` (electron/core/audit/render.ts) and
- * the Audit page's exports (renderer/src/lib/audit-export.ts) so the two write the same bytes:
- * the header lines every report carries and the CSV's rows. Each side adds the SHA-256 with its
- * own hash (node:crypto, Web Crypto).
+ * What an audit report file says: the header lines every report carries and the CSV's rows, as
+ * the core writes them for `bootfleet audit` and the Audit page's exports (electron/core/audit/
+ * render.ts, which adds the SHA-256), and the scope and stale-threshold words the Audit page shows.
  */
 
 export const AUDIT_CSV_COLUMNS = [

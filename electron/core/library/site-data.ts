@@ -7,6 +7,7 @@ import type { Db } from '../db/open';
 import { newId } from '../ids';
 import { etcDiffId } from '../fleet/etc-diffs';
 import { qualifiedName } from '../inventory/names';
+import { RECORDING_FILE } from '../terminals/terminal-service';
 
 /**
  * A site's data in a bundle (`site-data.json`), for sites with no network between them: the site,
@@ -73,9 +74,6 @@ interface SiteRecording {
   reason: string | null;
   file: string;
 }
-
-/** A recording's file in a bundle and in a data directory: the same relative path. */
-const RECORDING_FILE = /^recordings\/[A-Za-z0-9-]+\.cast$/;
 
 /** The site's data as the bundle carries it, and the files it names (recordings) with where they are here. */
 export interface SiteExport {

@@ -21,6 +21,8 @@ import type { Clock } from '../clock';
 
 /** Where recordings live, under the data directory. */
 export const RECORDINGS_DIR = 'recordings';
+/** A recording's file, relative to the data directory (and in a site bundle): recordings/ID.cast. */
+export const RECORDING_FILE = /^recordings\/[A-Za-z0-9-]+\.cast$/;
 /** Recordings larger than this are not sent to the UI whole. */
 const MAX_REPLAY_BYTES = 64 * 1024 * 1024;
 
@@ -431,7 +433,7 @@ export class TerminalService {
       }
     })();
     // The rows are gone first: a file left by a crash here is an orphan, never a row without its file.
-    for (const r of due) if (/^recordings\/[A-Za-z0-9-]+\.cast$/.test(r.file)) rmSync(join(this.d.dataDir, r.file), { force: true });
+    for (const r of due) if (RECORDING_FILE.test(r.file)) rmSync(join(this.d.dataDir, r.file), { force: true });
     return due.length;
   }
 

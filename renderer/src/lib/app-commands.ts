@@ -2,12 +2,13 @@
  * What the desktop app's menu asks of the window (the `app.command` event): Refresh (the device
  * shown, or the fleet), New device (the device dialog) and Flash a drive (the Flash page).
  */
+import type { EventPayload } from '../../../shared/contract';
 import { useDeviceDetail } from '../stores/device-detail';
 import { useRefresh } from '../stores/refresh';
 import { useUi } from '../stores/ui';
 import { client } from './api';
 
-export type AppCommand = 'refresh' | 'new-device' | 'flash';
+export type AppCommand = EventPayload<'app.command'>['command'];
 
 export function runAppCommand(command: AppCommand): void {
   const ui = useUi.getState();

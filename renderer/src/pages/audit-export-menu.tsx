@@ -1,7 +1,6 @@
 /**
- * The Audit page's "Export" menu: the report as the CLI writes it, in each format. CSV and JSON
- * are written here; the HTML and PDF reports and the signed JSON are made by the core
- * (`audit.export`, as `bootfleet audit --format html|pdf|json --sign`). A menu button with
+ * The Audit page's "Export" menu: the report as the CLI writes it, in each format, made by the
+ * core (`audit.export`, as `bootfleet audit --format csv|json|html|pdf [--sign]`). A menu button with
  * arrow keys, Home/End and Escape; the button says what is being made meanwhile.
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactElement } from 'react';

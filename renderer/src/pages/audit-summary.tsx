@@ -1,8 +1,7 @@
 /** The Audit page's summary: what the audit is (moment, who, scope, pass or fail), counts per state, counts per site. */
 import type { ReactElement } from 'react';
-import { auditStateLabel, type AuditReport, type AuditState } from '../../../shared/contract';
+import { auditScopeText, auditStaleText, auditStateLabel, type AuditReport, type AuditState } from '../../../shared/contract';
 import { auditChecks, auditShortLabel, auditStates, checkStatesText } from '../lib/audit';
-import { scopeText, staleText } from '../lib/audit-export';
 import { formatTime } from '../lib/format';
 
 /** "Audited … by … · scope · stale after …", what it was computed from, and the two pass/fail badges. */
@@ -16,7 +15,7 @@ export function AuditHeader({ report }: { report: AuditReport }): ReactElement {
             {formatTime(report.auditedAt)}
           </time>
           {report.asOf ? ` (each device as its stored snapshots then showed it; today's desired images), audited ${formatTime(report.generatedAt)}` : ''} by{' '}
-          <strong>{report.generatedBy}</strong> · scope: {scopeText(report.scope)} · {staleText(report)}
+          <strong>{report.generatedBy}</strong> · scope: {auditScopeText(report.scope)} · {auditStaleText(report)}
         </p>
         <p className="muted small">Computed from the inventory; no device was contacted.</p>
       </div>
