@@ -35,11 +35,12 @@ export function runCli(dataDir: string, args: string[], input?: string): Promise
 /**
  * Starts `bootfleet serve --port 0` and waits for the URL it prints. With `home`, the server
  * runs with that HOME (so what it reads from ~/.ssh is the test's, not the user's); `extraArgs`
- * go to serve (e.g. --allow-local-shell).
+ * go to serve (e.g. --allow-local-shell); `bootfleet` is the command to run (default: this
+ * checkout's build; the package test gives the installed one).
  */
-export async function startServe(dataDir: string, home: string | null = null, extraArgs: string[] = []): Promise<ServeHandle> {
+export async function startServe(dataDir: string, home: string | null = null, extraArgs: string[] = [], bootfleet: string[] = [process.execPath, CLI]): Promise<ServeHandle> {
   const env = home ? { ...process.env, HOME: home } : process.env;
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', ...extraArgs, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(bootfleet[0]!, [...bootfleet.slice(1), 'serve', '--port', '0', '--json', ...extraArgs, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
     let err = '';

@@ -4,11 +4,11 @@
  * dependencies, no Electron), then the installed `bootfleet`: --version, a CLI round trip on a data
  * directory of its own, and `bootfleet serve` opened in Chromium showing what the CLI added.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, openApp, ROOT, test } from './fixtures';
+import { expect, openApp, ROOT, startServe, stopServe, test } from './fixtures';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -62,28 +62,13 @@ test.describe('the headless package', () => {
     const help = run(['--help']).stdout;
     for (const verb of ['devices', 'status', 'switch', 'rollout', 'flash', 'provision', 'images', 'audit', 'bundle', 'keys', 'ssh', 'recordings', 'serve']) expect(help).toMatch(new RegExp(`\\n  ${verb}\\b`));
 
-    const serve = spawn(bin, ['serve', '--port', '0', '--json', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const serve = await startServe(data, null, [], [bin]);
     try {
-      const url = await new Promise<string>((ok, fail) => {
-        let out = '';
-        const timer = setTimeout(() => fail(new Error('the installed bootfleet serve printed no URL in 20 s')), 20_000);
-        serve.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const line = out.split('\n').find((l) => l.startsWith('{'));
-          if (line) {
-            clearTimeout(timer);
-            ok((JSON.parse(line) as { url: string }).url);
-          }
-        });
-        serve.on('exit', (code) => fail(new Error(`the installed bootfleet serve exited with ${code}`)));
-      });
-      await openApp(page, `${url}#/devices`);
+      await openApp(page, `${serve.url}#/devices`);
       await expect(page.getByText('plc-1').first()).toBeVisible();
       await page.screenshot({ path: join(ROOT, 'e2e', '.artifacts', 'screenshots', 'package-serve.png') });
     } finally {
-      const exited = new Promise((ok) => serve.once('exit', ok));
-      serve.kill('SIGTERM');
-      await exited;
+      await stopServe(serve);
     }
   });
 });
